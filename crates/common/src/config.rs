@@ -1,0 +1,221 @@
+//! YAML config loading with errors that point at file, line and column, plus the duration and
+//! size value types shared by every binary's config.
+//!
+//! YAML crate: `serde_yaml` is deprecated upstream (archived in 2024). `serde-saphyr` is
+//! maintained, pure Rust (no `unsafe-libyaml`), panic-free on bad input, and its errors carry a
+//! line, a column and a snippet of the offending key, which is what a DBA editing a config needs.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+/// Why a config file could not be used. Every message starts with the file's path.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The config file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The YAML did not parse into the expected shape.
+    #[error("{path}:{line}:{column}: {message}\n{snippet}")]
+    Parse {
+        /// The config file.
+        path: PathBuf,
+        /// 1-based line (0 when unknown).
+        line: u64,
+        /// 1-based column (0 when unknown).
+        column: u64,
+        /// What was wrong, naming the field and what was expected.
+        message: String,
+        /// The offending lines with a caret, as the YAML parser rendered them.
+        snippet: String,
+    },
+    /// The YAML parsed but a value is not acceptable.
+    #[error("{path}: field `{field}`: {message}")]
+    Invalid {
+        /// The config file (or flag source).
+        path: PathBuf,
+        /// Dotted path of the field, e.g. `web.listen_address`.
+        field: String,
+        /// What was expected.
+        message: String,
+    },
+}
+
+impl ConfigError {
+    /// A validation error for `field` in `path`.
+    pub fn invalid(path: &Path, field: impl Into<String>, message: impl Into<String>) -> Self {
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Reads and deserializes a YAML file. Unknown keys are errors when `T` says
+/// `#[serde(deny_unknown_fields)]`, which every config struct of this project does.
+pub fn load_yaml<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })?;
+    parse_yaml(path, &text)
+}
+
+/// Deserializes YAML text; `path` is only used in errors.
+pub fn parse_yaml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, ConfigError> {
+    // An empty file means "all defaults", as for Prometheus' own config files.
+    let text = if text.trim().is_empty() { "{}" } else { text };
+    serde_saphyr::from_str::<T>(text).map_err(|e| {
+        let (line, column) = e.location().map(|l| (l.line(), l.column())).unwrap_or((0, 0));
+        let message = e.without_snippet().to_string();
+        // The crate prefixes "error: line L column C: "; we print our own prefix.
+        let message = match message.split_once(": ") {
+            Some((head, rest)) if head.starts_with("error") => {
+                rest.split_once(": ").map_or(rest, |(_, m)| m).to_string()
+            }
+            _ => message,
+        };
+        let snippet = e.to_string().replace("<input>", &path.display().to_string());
+        let snippet = snippet.lines().skip(1).collect::<Vec<_>>().join("\n");
+        ConfigError::Parse { path: path.to_path_buf(), line, column, message, snippet }
+    })
+}
+
+/// A duration written as `90s`, `10m`, `2h`, `8d`, `1w` or `1500ms` (Prometheus' style).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HumanDuration(pub Duration);
+
+impl std::str::FromStr for HumanDuration {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let s = s.trim();
+        let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+        let (num, unit) = s.split_at(split);
+        let n: f64 = num.parse().map_err(|_| {
+            format!("expected a duration like 30s, 10m, 2h, 8d or 1w, got {s:?}")
+        })?;
+        let scale = match unit {
+            "ms" => 0.001,
+            "s" => 1.0,
+            "m" => 60.0,
+            "h" => 3600.0,
+            "d" => 86400.0,
+            "w" => 7.0 * 86400.0,
+            _ => return Err(format!("expected a unit of ms, s, m, h, d or w in {s:?}")),
+        };
+        Duration::try_from_secs_f64(n * scale)
+            .map(HumanDuration)
+            .map_err(|_| format!("duration {s:?} is out of range"))
+    }
+}
+
+impl fmt::Display for HumanDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_millis();
+        if ms % 1000 != 0 { write!(f, "{ms}ms") } else { write!(f, "{}s", ms / 1000) }
+    }
+}
+
+impl<'de> Deserialize<'de> for HumanDuration {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A size written as `512B`, `64KiB`, `256MiB`, `20GiB` or `1TiB` (powers of 1024); `KB`,
+/// `MB`, ... are powers of 1000.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(pub u64);
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let n: f64 = num
+            .parse()
+            .map_err(|_| format!("expected a size like 512MiB or 20GiB, got {s:?}"))?;
+        let scale: f64 = match unit.trim() {
+            "" | "B" => 1.0,
+            "KiB" => 1024.0,
+            "MiB" => 1024.0 * 1024.0,
+            "GiB" => 1024f64.powi(3),
+            "TiB" => 1024f64.powi(4),
+            "KB" | "kB" => 1e3,
+            "MB" => 1e6,
+            "GB" => 1e9,
+            "TB" => 1e12,
+            _ => return Err(format!("expected a unit of B, KiB, MiB, GiB or TiB in {s:?}")),
+        };
+        Ok(ByteSize((n * scale) as u64))
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Web {
+        listen_address: String,
+        timeout: Option<HumanDuration>,
+    }
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Top {
+        web: Web,
+    }
+
+    #[test]
+    fn unknown_key_names_file_line_and_key() {
+        let p = Path::new("/etc/obwatch/exporter.yml");
+        let err = parse_yaml::<Top>(p, "web:\n  listen_address: ':1'\n  listen_adress: x\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("/etc/obwatch/exporter.yml:3:3: "), "{err}");
+        assert!(err.contains("listen_adress"), "{err}");
+        assert!(err.contains("listen_address"), "expected names should be listed: {err}");
+    }
+
+    #[test]
+    fn bad_duration_says_what_is_expected() {
+        let err = parse_yaml::<Top>(Path::new("c.yml"), "web:\n  listen_address: x\n  timeout: 5y\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("c.yml:3:"), "{err}");
+        assert!(err.contains("unit of ms, s, m, h, d or w"), "{err}");
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        let d = |s: &str| s.parse::<HumanDuration>().map(|d| d.0);
+        assert_eq!(d("90s"), Ok(Duration::from_secs(90)));
+        assert_eq!(d("8d"), Ok(Duration::from_secs(8 * 86400)));
+        assert_eq!(d("1500ms"), Ok(Duration::from_millis(1500)));
+        assert!(d("10").is_err() && d("m").is_err() && d("-1s").is_err());
+        let b = |s: &str| s.parse::<ByteSize>().map(|b| b.0);
+        assert_eq!(b("256MiB"), Ok(256 << 20));
+        assert_eq!(b("20GiB"), Ok(20 << 30));
+        assert_eq!(b("1.5KiB"), Ok(1536));
+        assert!(b("3 parsecs").is_err());
+    }
+}

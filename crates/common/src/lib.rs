@@ -1,0 +1,19 @@
+//! obwatch-common: what two or more obwatch binaries need, and nothing only one needs.
+//!
+//! # Layout
+//! - [`config`]: YAML loading with file:line:column errors; durations and sizes.
+//! - [`metrics`]: the metric set collectors fill, and the text-format encoder.
+//! - [`http`]: the hyper 1 server: listeners, TLS, basic auth, graceful shutdown.
+//! - [`web`]: the Prometheus exporter-toolkit `--web.config.file` format.
+//! - [`logging`]: tracing setup (logfmt or JSON) and a log rate limiter.
+//! - [`shutdown`]: SIGINT/SIGTERM as a future.
+//! - [`fs`]: `Root` (procfs/sysfs/rootfs), buffer-reusing reads, `atomic_write`.
+#![deny(missing_docs)]
+
+pub mod config;
+pub mod fs;
+pub mod http;
+pub mod logging;
+pub mod metrics;
+pub mod shutdown;
+pub mod web;

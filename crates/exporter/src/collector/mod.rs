@@ -1,0 +1,147 @@
+//! The collector contract (`Collector`, `CollectorSpec`, `CollectError`) and `ALL`, the sorted
+//! list of every host collector. One file per collector: `SPEC`, a struct, `collect` (I/O) and
+//! a pure `parse` tested on text captured from real hosts.
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+
+use obwatch_common::fs::Root;
+use obwatch_common::metrics::MetricSet;
+
+use crate::options::CollectorOptions;
+
+pub mod loadavg;
+
+/// A source of host metrics, e.g. `/proc/loadavg`.
+pub trait Collector: Send + Sync + 'static {
+    /// Reads the host and appends samples to `out`. Runs on a blocking thread, at most once
+    /// at a time, under the registry's deadline. Samples added before an error are kept.
+    fn collect(&self, out: &mut MetricSet) -> Result<(), CollectError>;
+}
+
+/// What the registry needs to know to offer a collector: flags, default, constructor.
+#[derive(Debug)]
+pub struct CollectorSpec {
+    /// `--collector.<name>`, `collect[]=<name>`, label `collector="<name>"`.
+    pub name: &'static str,
+    /// On unless `--no-collector.<name>`; matches node_exporter 1.x.
+    pub default_enabled: bool,
+    /// Builds the collector once at start-up (compiling regexes, resolving paths).
+    pub build: fn(&BuildContext) -> Result<Box<dyn Collector>, BuildError>,
+}
+
+/// What a collector may look at when it is built.
+#[derive(Debug)]
+pub struct BuildContext<'a> {
+    /// Where procfs, sysfs and the host root are.
+    pub root: &'a Root,
+    /// Per-collector options from flags and YAML.
+    pub options: &'a CollectorOptions,
+}
+
+/// Why a collector could not be built; the exporter exits with code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("collector {collector}: {reason}")]
+pub struct BuildError {
+    /// The collector's name.
+    pub collector: &'static str,
+    /// What is wrong with its options.
+    pub reason: String,
+}
+
+/// Why a collection failed: the registry reports `node_scrape_collector_success 0` and logs
+/// (rate-limited). Collectors neither log nor swallow failures.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// The host has nothing to report (module not loaded, feature absent); logged at debug,
+    /// like node_exporter's `ErrNoData`.
+    #[error("no data: {0}")]
+    NoData(String),
+    /// A file could not be read.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// A file had an unexpected format.
+    #[error("{}: {reason}", path.display())]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What was unexpected.
+        reason: String,
+    },
+}
+
+impl CollectError {
+    /// An I/O error on `path`; a missing file becomes `NoData` (the feature is absent).
+    pub fn io(path: &Path, source: std::io::Error) -> Self {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            CollectError::NoData(format!("{} does not exist", path.display()))
+        } else {
+            CollectError::Io { path: path.to_path_buf(), source }
+        }
+    }
+
+    /// A format error in `path`.
+    pub fn parse(path: &Path, reason: impl Into<String>) -> Self {
+        CollectError::Parse { path: path.to_path_buf(), reason: reason.into() }
+    }
+}
+
+thread_local! {
+    /// One read buffer per collector thread, reused across scrapes: reading /proc files
+    /// allocates nothing in steady state.
+    static BUF: RefCell<String> = RefCell::new(String::with_capacity(64 * 1024));
+}
+
+/// Reads `path` into a reused buffer and hands the text to `f`. A parse error returned by
+/// `f` as `Err(reason)` is reported against `path`.
+pub fn with_file<T>(path: &Path, f: impl FnOnce(&str) -> Result<T, String>) -> Result<T, CollectError> {
+    BUF.with(|cell| {
+        // A nested call (a collector reading a second file inside the closure) gets its own
+        // buffer instead of a RefCell panic.
+        let Ok(mut buf) = cell.try_borrow_mut() else {
+            let text = std::fs::read_to_string(path).map_err(|e| CollectError::io(path, e))?;
+            return f(&text).map_err(|r| CollectError::parse(path, r));
+        };
+        obwatch_common::fs::read_into(path, &mut buf).map_err(|e| CollectError::io(path, e))?;
+        f(&buf).map_err(|r| CollectError::parse(path, r))
+    })
+}
+
+/// Every host collector, sorted by name (a test checks). Add a collector as one file plus one
+/// line here.
+pub const ALL: &[CollectorSpec] = &[loadavg::SPEC];
+
+/// The spec with this name.
+pub fn spec(name: &str) -> Option<&'static CollectorSpec> {
+    ALL.iter().find(|s| s.name == name)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_is_sorted_unique_snake_case() {
+        for w in ALL.windows(2) {
+            assert!(w[0].name < w[1].name, "{} must sort before {}", w[0].name, w[1].name);
+        }
+        for s in ALL {
+            assert!(s.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()));
+        }
+    }
+
+    #[test]
+    fn every_collector_builds_with_defaults() {
+        let root = Root::default();
+        let options = CollectorOptions::default();
+        for s in ALL {
+            (s.build)(&BuildContext { root: &root, options: &options })
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+    }
+}
