@@ -98,9 +98,9 @@ impl std::str::FromStr for HumanDuration {
         let s = s.trim();
         let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
         let (num, unit) = s.split_at(split);
-        let n: f64 = num.parse().map_err(|_| {
-            format!("expected a duration like 30s, 10m, 2h, 8d or 1w, got {s:?}")
-        })?;
+        let n: f64 = num
+            .parse()
+            .map_err(|_| format!("expected a duration like 30s, 10m, 2h, 8d or 1w, got {s:?}"))?;
         let scale = match unit {
             "ms" => 0.001,
             "s" => 1.0,
@@ -119,7 +119,7 @@ impl std::str::FromStr for HumanDuration {
 impl fmt::Display for HumanDuration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let ms = self.0.as_millis();
-        if ms % 1000 != 0 { write!(f, "{ms}ms") } else { write!(f, "{}s", ms / 1000) }
+        if !ms.is_multiple_of(1000) { write!(f, "{ms}ms") } else { write!(f, "{}s", ms / 1000) }
     }
 }
 
@@ -141,9 +141,8 @@ impl std::str::FromStr for ByteSize {
         let t = s.trim();
         let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
         let (num, unit) = t.split_at(split);
-        let n: f64 = num
-            .parse()
-            .map_err(|_| format!("expected a size like 512MiB or 20GiB, got {s:?}"))?;
+        let n: f64 =
+            num.parse().map_err(|_| format!("expected a size like 512MiB or 20GiB, got {s:?}"))?;
         let scale: f64 = match unit.trim() {
             "" | "B" => 1.0,
             "KiB" => 1024.0,
@@ -198,9 +197,10 @@ mod tests {
 
     #[test]
     fn bad_duration_says_what_is_expected() {
-        let err = parse_yaml::<Top>(Path::new("c.yml"), "web:\n  listen_address: x\n  timeout: 5y\n")
-            .unwrap_err()
-            .to_string();
+        let err =
+            parse_yaml::<Top>(Path::new("c.yml"), "web:\n  listen_address: x\n  timeout: 5y\n")
+                .unwrap_err()
+                .to_string();
         assert!(err.starts_with("c.yml:3:"), "{err}");
         assert!(err.contains("unit of ms, s, m, h, d or w"), "{err}");
     }

@@ -61,7 +61,10 @@ pub fn read_trimmed(path: &Path) -> io::Result<String> {
 pub fn read_u64(path: &Path) -> io::Result<u64> {
     let s = read_trimmed(path)?;
     s.parse().map_err(|_| {
-        io::Error::new(io::ErrorKind::InvalidData, format!("{}: not an integer: {s:?}", path.display()))
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: not an integer: {s:?}", path.display()),
+        )
     })
 }
 

@@ -128,21 +128,28 @@ async fn serve_conn<H: Handler>(
         async move { Ok::<_, std::convert::Infallible>(respond(&web, &*handler, req).await) }
     });
     let result = match &web.tls {
-        None => watcher.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned()).await,
+        None => {
+            watcher
+                .watch(builder.serve_connection(TokioIo::new(stream), service).into_owned())
+                .await
+        }
         Some(tls) => {
             let acceptor = tokio_rustls::TlsAcceptor::from(tls.clone());
-            let stream = match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                Ok(Ok(s)) => s,
-                Ok(Err(e)) => {
-                    tracing::debug!(%peer, error = %e, "TLS handshake failed.");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(%peer, "TLS handshake timed out.");
-                    return;
-                }
-            };
-            watcher.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned()).await
+            let stream =
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => {
+                        tracing::debug!(%peer, error = %e, "TLS handshake failed.");
+                        return;
+                    }
+                    Err(_) => {
+                        tracing::debug!(%peer, "TLS handshake timed out.");
+                        return;
+                    }
+                };
+            watcher
+                .watch(builder.serve_connection(TokioIo::new(stream), service).into_owned())
+                .await
         }
     };
     if let Err(e) = result {
@@ -173,7 +180,8 @@ async fn respond<H: Handler>(
         },
     };
     for (name, value) in &web.headers {
-        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value)) {
+        if let (Ok(n), Ok(v)) = (HeaderName::try_from(name.as_str()), HeaderValue::from_str(value))
+        {
             resp.headers_mut().insert(n, v);
         }
     }

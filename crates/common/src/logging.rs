@@ -46,7 +46,8 @@ impl LogLevel {
 /// Installs the global subscriber. `RUST_LOG`, when set, overrides `level` (per-module
 /// filters for debugging). Calling it twice is harmless (tests).
 pub fn init(level: LogLevel, format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level.as_str()));
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level.as_str()));
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match format {
         LogFormat::Logfmt => registry.with(tracing_logfmt::layer()).try_init(),

@@ -105,8 +105,13 @@ impl WebConfig {
     }
 }
 
-fn read_pem(path: &Path, field: &str, file: Option<PathBuf>, inline: Option<String>, base: &Path)
-    -> Result<Option<Vec<u8>>, ConfigError> {
+fn read_pem(
+    path: &Path,
+    field: &str,
+    file: Option<PathBuf>,
+    inline: Option<String>,
+    base: &Path,
+) -> Result<Option<Vec<u8>>, ConfigError> {
     match (file, inline) {
         (Some(_), Some(_)) => Err(ConfigError::invalid(
             path,
@@ -128,7 +133,11 @@ fn read_pem(path: &Path, field: &str, file: Option<PathBuf>, inline: Option<Stri
     }
 }
 
-fn certs(path: &Path, field: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+fn certs(
+    path: &Path,
+    field: &str,
+    pem: &[u8],
+) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
     let certs: Vec<_> = rustls_pemfile::certs(&mut &pem[..])
         .collect::<Result<_, _>>()
         .map_err(|e| ConfigError::invalid(path, field, format!("bad PEM: {e}")))?;
@@ -140,10 +149,12 @@ fn certs(path: &Path, field: &str, pem: &[u8]) -> Result<Vec<CertificateDer<'sta
 
 fn build_tls(path: &Path, base: &Path, t: RawTls) -> Result<rustls::ServerConfig, ConfigError> {
     let inv = |field: &str, msg: String| ConfigError::invalid(path, field, msg);
-    let cert_pem = read_pem(path, "cert", t.cert_file, t.cert, base)?
-        .ok_or_else(|| inv("tls_server_config.cert_file", "required when TLS is configured".into()))?;
-    let key_pem = read_pem(path, "key", t.key_file, t.key, base)?
-        .ok_or_else(|| inv("tls_server_config.key_file", "required when TLS is configured".into()))?;
+    let cert_pem = read_pem(path, "cert", t.cert_file, t.cert, base)?.ok_or_else(|| {
+        inv("tls_server_config.cert_file", "required when TLS is configured".into())
+    })?;
+    let key_pem = read_pem(path, "key", t.key_file, t.key, base)?.ok_or_else(|| {
+        inv("tls_server_config.key_file", "required when TLS is configured".into())
+    })?;
     let chain = certs(path, "tls_server_config.cert_file", &cert_pem)?;
     let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut &key_pem[..])
         .map_err(|e| inv("tls_server_config.key_file", format!("bad PEM: {e}")))?
@@ -161,7 +172,10 @@ fn build_tls(path: &Path, base: &Path, t: RawTls) -> Result<rustls::ServerConfig
             .iter()
             .map(|name| {
                 all.iter().find(|s| format!("{:?}", s.suite()) == *name).copied().ok_or_else(|| {
-                    inv("tls_server_config.cipher_suites", format!("unknown or unsupported suite {name:?}"))
+                    inv(
+                        "tls_server_config.cipher_suites",
+                        format!("unknown or unsupported suite {name:?}"),
+                    )
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -200,14 +214,12 @@ fn build_tls(path: &Path, base: &Path, t: RawTls) -> Result<rustls::ServerConfig
     };
     let min = version("tls_server_config.min_version", t.min_version.as_deref(), 12)?;
     let max = version("tls_server_config.max_version", t.max_version.as_deref(), 13)?;
-    let versions: Vec<&'static rustls::SupportedProtocolVersion> = [
-        (12, &rustls::version::TLS12),
-        (13, &rustls::version::TLS13),
-    ]
-    .into_iter()
-    .filter(|(v, _)| (min..=max).contains(v))
-    .map(|(_, p)| p)
-    .collect();
+    let versions: Vec<&'static rustls::SupportedProtocolVersion> =
+        [(12, &rustls::version::TLS12), (13, &rustls::version::TLS13)]
+            .into_iter()
+            .filter(|(v, _)| (min..=max).contains(v))
+            .map(|(_, p)| p)
+            .collect();
     if versions.is_empty() {
         return Err(inv("tls_server_config.max_version", "is below min_version".into()));
     }
@@ -229,7 +241,8 @@ fn build_tls(path: &Path, base: &Path, t: RawTls) -> Result<rustls::ServerConfig
                 roots.add(c).map_err(|e| inv("tls_server_config.client_ca_file", e.to_string()))?;
             }
             let v = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
-            let v = if auth_type == "VerifyClientCertIfGiven" { v.allow_unauthenticated() } else { v };
+            let v =
+                if auth_type == "VerifyClientCertIfGiven" { v.allow_unauthenticated() } else { v };
             builder.with_client_cert_verifier(
                 v.build().map_err(|e| inv("tls_server_config.client_ca_file", e.to_string()))?,
             )
@@ -290,7 +303,10 @@ impl BasicAuth {
         let ok = bcrypt::verify(password, hash).unwrap_or(false) && known;
         if ok {
             let digest = digest(user, password);
-            self.verified.lock().unwrap_or_else(|p| p.into_inner()).insert(user.to_string(), digest);
+            self.verified
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(user.to_string(), digest);
         }
         ok
     }
@@ -350,11 +366,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = write(dir.path(), "web.yml", "basic_auth_users:\n  alice: plaintext\n");
         let err = WebConfig::load(&p).unwrap_err().to_string();
-        assert!(err.contains("web.yml: field `basic_auth_users.alice`: expected a bcrypt hash"), "{err}");
+        assert!(
+            err.contains("web.yml: field `basic_auth_users.alice`: expected a bcrypt hash"),
+            "{err}"
+        );
         let p = write(dir.path(), "web2.yml", "tls_server_config:\n  cert_fil: x\n");
         let err = WebConfig::load(&p).unwrap_err().to_string();
         assert!(err.contains("web2.yml:2:3") && err.contains("cert_fil"), "{err}");
-        let p = write(dir.path(), "web3.yml", "tls_server_config:\n  cert_file: nope.pem\n  key_file: k\n");
+        let p = write(
+            dir.path(),
+            "web3.yml",
+            "tls_server_config:\n  cert_file: nope.pem\n  key_file: k\n",
+        );
         let err = WebConfig::load(&p).unwrap_err().to_string();
         assert!(err.contains("tls_server_config.cert_file") && err.contains("nope.pem"), "{err}");
     }

@@ -83,7 +83,13 @@ mod tests {
              === sys/devices/eth0/\n=== sys/devices/eth0/mtu [noeol]\n1500\n",
         )
         .unwrap();
-        assert_eq!(std::fs::read_to_string(d.path().join("proc/loadavg")).unwrap(), "0.1 0.2 0.3 1/2 3\n");
-        assert_eq!(std::fs::read_to_string(d.path().join("sys/class/net/eth0/mtu")).unwrap(), "1500");
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("proc/loadavg")).unwrap(),
+            "0.1 0.2 0.3 1/2 3\n"
+        );
+        assert_eq!(
+            std::fs::read_to_string(d.path().join("sys/class/net/eth0/mtu")).unwrap(),
+            "1500"
+        );
     }
 }

@@ -1,1 +1,60 @@
-fn main() {}
+//! `obwatch-exporter`: parse flags, set up logging, bind, run. Exit codes: 0 ok, 1 runtime
+//! failure, 2 bad usage or configuration (including a listen address in use).
+
+use std::process::ExitCode;
+
+use obwatch_exporter::config::LoadError;
+use obwatch_exporter::{Config, StartError};
+
+fn main() -> ExitCode {
+    let config = match Config::load(std::env::args_os()) {
+        Ok(c) => c,
+        Err(LoadError::Usage(e)) => {
+            // --help and --version print to stdout and exit 0; bad flags exit 2.
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+        Err(e) => {
+            eprintln!("obwatch-exporter: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    obwatch_common::logging::init(config.log_level, config.log_format);
+    for w in &config.warnings {
+        tracing::warn!(warning = %w, "Configuration warning.");
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        // Two async workers are plenty for a scrape target; collectors run on the blocking pool.
+        .worker_threads(2)
+        .max_blocking_threads(64)
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("obwatch-exporter: cannot start the runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    runtime.block_on(async move {
+        let mut listeners = Vec::new();
+        for addr in &config.listen_addresses {
+            match obwatch_common::http::bind(addr).await {
+                Ok(l) => listeners.push(l),
+                Err(e) => {
+                    eprintln!("obwatch-exporter: --web.listen-address: {e}");
+                    return ExitCode::from(2);
+                }
+            }
+        }
+        match obwatch_exporter::run(config, listeners, obwatch_common::shutdown::signal_received())
+            .await
+        {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e @ (StartError::Build(_) | StartError::WebConfig(_))) => {
+                eprintln!("obwatch-exporter: {e}");
+                ExitCode::from(2)
+            }
+        }
+    })
+}

@@ -96,7 +96,12 @@ mod tests {
         assert!(!o.filesystem_fs_types.allows("cgroup2"));
         assert!(!o.diskstats_devices.allows("sda1") && o.diskstats_devices.allows("sda"));
         assert!(!o.diskstats_devices.allows("nvme0n1p2") && o.diskstats_devices.allows("nvme0n1"));
-        assert!(o.netstat_fields.is_match("Tcp_RetransSegs") && !o.netstat_fields.is_match("Tcp_MaxConn"));
-        assert!(o.vmstat_fields.is_match("pgmajfault") && !o.vmstat_fields.is_match("nr_free_pages"));
+        assert!(
+            o.netstat_fields.is_match("Tcp_RetransSegs")
+                && !o.netstat_fields.is_match("Tcp_MaxConn")
+        );
+        assert!(
+            o.vmstat_fields.is_match("pgmajfault") && !o.vmstat_fields.is_match("nr_free_pages")
+        );
     }
 }

@@ -1,0 +1,277 @@
+//! Runs the enabled collectors for a scrape: a few blocking workers share a queue, each
+//! collector runs at most once at a time, and the scrape returns at its deadline whatever has
+//! finished. Owns `node_scrape_collector_duration_seconds` and `node_scrape_collector_success`.
+//!
+//! Why this shape: node_exporter waits for every collector (`wg.Wait()`), so one stuck statfs
+//! or sysfs read holds the whole response until Prometheus' scrape_timeout and the host shows
+//! `up == 0` (node_exporter #244, #868, #2065). Here a stuck collector costs one thread, once:
+//! while it is still in flight, later scrapes skip it and report it failed at once, so there is
+//! never more than one stuck thread per collector and never an unbounded pile of threads.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use obwatch_common::logging::RateLimiter;
+use obwatch_common::metrics::{MetricSet, MetricType};
+use tokio::sync::mpsc;
+
+use crate::collector::{CollectError, Collector};
+
+/// One enabled collector.
+struct Entry {
+    name: &'static str,
+    collector: Box<dyn Collector>,
+    /// Set while a run is in progress (possibly stuck past an earlier deadline).
+    in_flight: AtomicBool,
+}
+
+/// The enabled collectors and how to run them.
+pub struct Registry {
+    entries: Vec<Arc<Entry>>,
+    /// How many blocking threads one scrape uses; small, so a scrape never wakes a thread per
+    /// collector (node_exporter runs with GOMAXPROCS=1 for the same reason: load on
+    /// many-core hosts, node_exporter #1880).
+    workers: usize,
+    /// Failure logs are rate-limited per collector: a collector failing on every scrape logs
+    /// once a minute with a count, not once a scrape.
+    log_limit: RateLimiter,
+}
+
+impl std::fmt::Debug for Registry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Registry").field("collectors", &self.names().collect::<Vec<_>>()).finish()
+    }
+}
+
+enum Outcome {
+    Done(MetricSet, Duration, Result<(), CollectError>),
+    /// The previous run had not returned yet; this scrape did not start another.
+    StillRunning,
+}
+
+impl Registry {
+    /// A registry over built collectors, in the order given (the sorted `ALL` order).
+    pub fn new(collectors: Vec<(&'static str, Box<dyn Collector>)>, workers: usize) -> Self {
+        let entries = collectors
+            .into_iter()
+            .map(|(name, collector)| {
+                Arc::new(Entry { name, collector, in_flight: AtomicBool::new(false) })
+            })
+            .collect();
+        Registry {
+            entries,
+            workers: workers.max(1),
+            log_limit: RateLimiter::new(Duration::from_secs(60)),
+        }
+    }
+
+    /// Names of the enabled collectors.
+    pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
+        self.entries.iter().map(|e| e.name)
+    }
+
+    /// Runs the collectors whose index is in `only` (all when `None`) and returns their
+    /// samples plus the per-collector duration and success families. Returns by `timeout`.
+    pub async fn gather(&self, only: Option<&[usize]>, timeout: Duration) -> MetricSet {
+        let deadline = tokio::time::Instant::now() + timeout;
+        let picked: Arc<Vec<Arc<Entry>>> = Arc::new(match only {
+            Some(ix) => ix.iter().filter_map(|&i| self.entries.get(i).cloned()).collect(),
+            None => self.entries.clone(),
+        });
+        let n = picked.len();
+        let next = Arc::new(AtomicUsize::new(0));
+        // Set when this scrape has returned: a worker that was stuck must not wake up later
+        // and run the rest of an abandoned queue (it would mark collectors in flight for the
+        // next scrape for nothing).
+        let abandoned = Arc::new(AtomicBool::new(false));
+        let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Outcome)>();
+        for _ in 0..self.workers.min(n) {
+            let (picked, next, abandoned, tx) =
+                (picked.clone(), next.clone(), abandoned.clone(), tx.clone());
+            tokio::task::spawn_blocking(move || work(&picked, &next, &abandoned, &tx));
+        }
+        drop(tx);
+
+        let mut outcomes: Vec<Option<Outcome>> = (0..n).map(|_| None).collect();
+        let mut received = 0;
+        while received < n {
+            match tokio::time::timeout_at(deadline, rx.recv()).await {
+                Ok(Some((i, o))) => {
+                    outcomes[i] = Some(o);
+                    received += 1;
+                }
+                // All workers gone (a worker panicked) or the deadline passed.
+                Ok(None) | Err(_) => break,
+            }
+        }
+        abandoned.store(true, Ordering::Relaxed);
+
+        let mut out = MetricSet::new();
+        let mut durations = Vec::with_capacity(n);
+        let mut successes = Vec::with_capacity(n);
+        for (entry, outcome) in picked.iter().zip(outcomes) {
+            let (elapsed, ok) = match outcome {
+                Some(Outcome::Done(mut set, elapsed, result)) => {
+                    out.append(&mut set);
+                    let ok = match result {
+                        Ok(()) => true,
+                        Err(CollectError::NoData(reason)) => {
+                            tracing::debug!(
+                                collector = entry.name,
+                                reason,
+                                "Collector returned no data."
+                            );
+                            false
+                        }
+                        Err(e) => {
+                            self.log_failure(entry.name, &e.to_string());
+                            false
+                        }
+                    };
+                    (elapsed.as_secs_f64(), ok)
+                }
+                Some(Outcome::StillRunning) => {
+                    self.log_failure(entry.name, "previous run has not returned; skipped");
+                    (0.0, false)
+                }
+                None => {
+                    self.log_failure(entry.name, &format!("no result within {timeout:?}"));
+                    (timeout.as_secs_f64(), false)
+                }
+            };
+            durations.push((entry.name, elapsed));
+            successes.push((entry.name, ok));
+        }
+        let f = out.family(
+            "node_scrape_collector_duration_seconds",
+            "node_exporter: Duration of a collector scrape.",
+            MetricType::Gauge,
+        );
+        for (name, secs) in durations {
+            f.sample(&[("collector", name)], secs);
+        }
+        let f = out.family(
+            "node_scrape_collector_success",
+            "node_exporter: Whether a collector succeeded.",
+            MetricType::Gauge,
+        );
+        for (name, ok) in successes {
+            f.sample(&[("collector", name)], if ok { 1.0 } else { 0.0 });
+        }
+        out
+    }
+
+    fn log_failure(&self, collector: &str, error: &str) {
+        if let Some(suppressed) = self.log_limit.check(collector) {
+            tracing::error!(collector, error, suppressed, "Collector failed.");
+        }
+    }
+}
+
+/// A worker: takes collectors off the shared queue until it is empty or the scrape is over.
+fn work(
+    picked: &[Arc<Entry>],
+    next: &AtomicUsize,
+    abandoned: &AtomicBool,
+    tx: &mpsc::UnboundedSender<(usize, Outcome)>,
+) {
+    loop {
+        if abandoned.load(Ordering::Relaxed) {
+            return;
+        }
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(entry) = picked.get(i) else { return };
+        if entry.in_flight.swap(true, Ordering::Acquire) {
+            let _ = tx.send((i, Outcome::StillRunning));
+            continue;
+        }
+        let start = Instant::now();
+        let mut set = MetricSet::new();
+        let result = entry.collector.collect(&mut set);
+        entry.in_flight.store(false, Ordering::Release);
+        // The receiver is gone when the scrape already returned; nothing to do then.
+        let _ = tx.send((i, Outcome::Done(set, start.elapsed(), result)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+    use std::sync::mpsc as std_mpsc;
+
+    struct Fixed(f64);
+    impl Collector for Fixed {
+        fn collect(&self, out: &mut MetricSet) -> Result<(), CollectError> {
+            out.gauge("node_fixed", "h", self.0);
+            Ok(())
+        }
+    }
+    struct Failing;
+    impl Collector for Failing {
+        fn collect(&self, out: &mut MetricSet) -> Result<(), CollectError> {
+            out.gauge("node_partial", "kept", 1.0);
+            Err(CollectError::parse(std::path::Path::new("/proc/x"), "bad"))
+        }
+    }
+    /// Blocks until the test releases it: a stuck statfs stand-in.
+    struct Blocking(Mutex<std_mpsc::Receiver<()>>);
+    impl Collector for Blocking {
+        fn collect(&self, _: &mut MetricSet) -> Result<(), CollectError> {
+            let _ = self.0.lock().unwrap().recv();
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn stuck_collector_fails_alone_and_is_not_run_twice() {
+        let (release, rx) = std_mpsc::channel();
+        let reg = Registry::new(
+            vec![
+                ("a_stuck", Box::new(Blocking(Mutex::new(rx)))),
+                ("b_ok", Box::new(Fixed(2.0))),
+                ("c_bad", Box::new(Failing)),
+            ],
+            2,
+        );
+        let t0 = Instant::now();
+        let set = reg.gather(None, Duration::from_millis(300)).await;
+        assert!(t0.elapsed() < Duration::from_secs(2), "scrape must return at the deadline");
+        let ok = |s: &MetricSet, c| s.get("node_scrape_collector_success", &[("collector", c)]);
+        assert_eq!(ok(&set, "a_stuck"), Some(0.0));
+        assert_eq!(ok(&set, "b_ok"), Some(1.0));
+        assert_eq!(ok(&set, "c_bad"), Some(0.0));
+        assert_eq!(set.get("node_fixed", &[]), Some(2.0));
+        assert_eq!(set.get("node_partial", &[]), Some(1.0), "samples before an error are kept");
+
+        // Second scrape: the stuck run is still in flight, so it is skipped at once.
+        let t1 = Instant::now();
+        let set = reg.gather(None, Duration::from_secs(5)).await;
+        assert!(t1.elapsed() < Duration::from_secs(1), "took {:?}", t1.elapsed());
+        assert_eq!(ok(&set, "a_stuck"), Some(0.0));
+        assert_eq!(ok(&set, "b_ok"), Some(1.0));
+
+        // Unstuck (recv fails from now on): it runs again and succeeds.
+        drop(release);
+        let mut tries = 0;
+        loop {
+            let set = reg.gather(None, Duration::from_secs(5)).await;
+            if ok(&set, "a_stuck") == Some(1.0) {
+                break;
+            }
+            tries += 1;
+            assert!(tries < 1000, "released collector never succeeded");
+            tokio::time::sleep(Duration::from_millis(1)).await; // poll interval, not a sync
+        }
+    }
+
+    #[tokio::test]
+    async fn only_runs_the_selected_collectors() {
+        let reg = Registry::new(vec![("a", Box::new(Fixed(1.0))), ("b", Box::new(Fixed(2.0)))], 1);
+        let set = reg.gather(Some(&[1]), Duration::from_secs(5)).await;
+        assert_eq!(set.get("node_fixed", &[]), Some(2.0));
+        assert_eq!(set.get("node_scrape_collector_success", &[("collector", "a")]), None);
+        assert_eq!(set.get("node_scrape_collector_success", &[("collector", "b")]), Some(1.0));
+    }
+}
