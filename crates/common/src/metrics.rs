@@ -21,6 +21,10 @@ pub enum MetricType {
     /// node_exporter's netstat/vmstat raw kernel counters are exported untyped; kept for
     /// compatibility.
     Untyped,
+    /// Samples `_bucket`, `_sum`, `_count` (passed through from textfiles).
+    Histogram,
+    /// Samples with `quantile`, `_sum`, `_count` (passed through from textfiles).
+    Summary,
 }
 
 impl MetricType {
@@ -29,14 +33,18 @@ impl MetricType {
             MetricType::Counter => "counter",
             MetricType::Gauge => "gauge",
             MetricType::Untyped => "untyped",
+            MetricType::Histogram => "histogram",
+            MetricType::Summary => "summary",
         }
     }
 }
 
 #[derive(Clone, Copy, Debug)]
 struct Sample {
-    /// Byte range of this sample's `a="x",b="y"` text in `Family::labels`.
+    /// Byte range of this sample's name suffix (`_bucket`, usually empty) followed by its
+    /// `a="x",b="y"` text in `Family::labels`; the labels start at `label_start`.
     start: u32,
+    label_start: u32,
     end: u32,
     value: f64,
 }
@@ -56,7 +64,20 @@ impl Family {
     /// Adds a sample. Labels are sorted by name on output (as client_golang does), values are
     /// escaped. An empty slice gives an unlabelled sample.
     pub fn sample(&mut self, labels: &[(&str, &str)], value: f64) -> &mut Self {
+        self.sample_with_suffix("", labels, value)
+    }
+
+    /// Adds a sample whose name is the family name plus `suffix` (`_bucket`, `_sum`,
+    /// `_count` of a histogram or summary).
+    pub fn sample_with_suffix(
+        &mut self,
+        suffix: &str,
+        labels: &[(&str, &str)],
+        value: f64,
+    ) -> &mut Self {
         let start = self.labels.len() as u32;
+        self.labels.push_str(suffix);
+        let label_start = self.labels.len() as u32;
         if labels.windows(2).all(|w| w[0].0 <= w[1].0) {
             push_labels(&mut self.labels, labels.iter().copied());
         } else {
@@ -64,7 +85,7 @@ impl Family {
             sorted.sort_unstable_by(|a, b| a.0.cmp(b.0));
             push_labels(&mut self.labels, sorted.into_iter());
         }
-        self.samples.push(Sample { start, end: self.labels.len() as u32, value });
+        self.samples.push(Sample { start, label_start, end: self.labels.len() as u32, value });
         self
     }
 
@@ -90,7 +111,15 @@ impl Family {
 
     /// Iterates `(encoded labels, value)`; labels look like `cpu="0",mode="idle"`.
     pub fn samples(&self) -> impl Iterator<Item = (&str, f64)> {
-        self.samples.iter().map(|s| (&self.labels[s.start as usize..s.end as usize], s.value))
+        self.samples.iter().map(|s| (&self.labels[s.label_start as usize..s.end as usize], s.value))
+    }
+
+    /// Iterates `(name suffix, encoded labels, value)`.
+    fn raw_samples(&self) -> impl Iterator<Item = (&str, &str, f64)> {
+        self.samples.iter().map(|s| {
+            let (a, b, c) = (s.start as usize, s.label_start as usize, s.end as usize);
+            (&self.labels[a..b], &self.labels[b..c], s.value)
+        })
     }
 }
 
@@ -218,8 +247,9 @@ impl MetricSet {
                 out.push('\n');
                 last = Some(&f.name);
             }
-            for (labels, value) in f.samples() {
+            for (suffix, labels, value) in f.raw_samples() {
                 out.push_str(&f.name);
+                out.push_str(suffix);
                 if !labels.is_empty() {
                     out.push('{');
                     out.push_str(labels);

@@ -49,6 +49,10 @@ pub struct Exporter {
     finished: AtomicU64,
     /// Size of the last scrape, to allocate the next one's buffer in one go.
     last_len: AtomicUsize,
+    /// Scrape requests answered and collections run: with concurrent scrapers the second is
+    /// lower, which is how sharing shows (and is tested).
+    requests: AtomicU64,
+    collections: AtomicU64,
     boot_time_seconds: Option<f64>,
 }
 
@@ -64,16 +68,29 @@ impl Exporter {
             collecting: Mutex::new(None),
             finished: AtomicU64::new(0),
             last_len: AtomicUsize::new(64 * 1024),
+            requests: AtomicU64::new(0),
+            collections: AtomicU64::new(0),
             boot_time_seconds: self_metrics::boot_time_seconds(),
         }
     }
 
     /// Collects and encodes one scrape (all collectors when `only` is `None`).
     pub async fn render(&self, only: Option<&[usize]>, timeout: Duration) -> Bytes {
+        let collections = self.collections.fetch_add(1, Ordering::Relaxed) + 1;
         let mut set: MetricSet = self.registry.gather(only, timeout).await;
         // Like node_exporter, a filtered scrape carries only the named collectors.
         if only.is_none() && self.exporter_metrics {
             self_metrics::collect(&mut set, self.boot_time_seconds);
+            set.counter(
+                "obwatch_exporter_scrape_requests_total",
+                "Scrape requests received on the telemetry path.",
+                self.requests.load(Ordering::Relaxed) as f64,
+            );
+            set.counter(
+                "obwatch_exporter_collections_total",
+                "Collections run; concurrent scrapes share one, so this grows slower than requests.",
+                collections as f64,
+            );
         }
         let mut out = String::with_capacity(self.last_len.load(Ordering::Relaxed) + 4096);
         set.encode(&mut out);
@@ -97,6 +114,7 @@ impl Exporter {
     }
 
     async fn metrics(&self, req: &Request<Incoming>) -> HttpResponse {
+        self.requests.fetch_add(1, Ordering::Relaxed);
         let only = match self.parse_filter(req.uri().query().unwrap_or("")) {
             Ok(o) => o,
             Err(msg) => return text(StatusCode::BAD_REQUEST, msg),

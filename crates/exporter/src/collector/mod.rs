@@ -10,7 +10,9 @@ use obwatch_common::metrics::MetricSet;
 
 use crate::options::CollectorOptions;
 
+pub mod filesystem;
 pub mod loadavg;
+pub mod textfile;
 
 /// A source of host metrics, e.g. `/proc/loadavg`.
 pub trait Collector: Send + Sync + 'static {
@@ -117,7 +119,7 @@ pub fn with_file<T>(
 
 /// Every host collector, sorted by name (a test checks). Add a collector as one file plus one
 /// line here.
-pub const ALL: &[CollectorSpec] = &[loadavg::SPEC];
+pub const ALL: &[CollectorSpec] = &[filesystem::SPEC, loadavg::SPEC, textfile::SPEC];
 
 /// The spec with this name.
 pub fn spec(name: &str) -> Option<&'static CollectorSpec> {
