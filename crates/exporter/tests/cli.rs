@@ -1,0 +1,130 @@
+//! The binary's contract: flags, exit codes (0 ok, 1 runtime failure, 2 bad usage or config)
+//! with messages naming the file and field, and graceful shutdown on SIGTERM/SIGINT.
+#![allow(clippy::disallowed_methods)]
+
+mod util;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rustix::process::{Pid, Signal, kill_process};
+use util::*;
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(ours()).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn help_and_version() {
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    for flag in [
+        "--web.listen-address",
+        "--path.procfs",
+        "--collector.loadavg",
+        "--collector.disable-defaults",
+        "--web.config.file",
+    ] {
+        assert!(out.contains(flag), "--help lacks {flag}:\n{out}");
+    }
+    let (code, out, _) = run(&["--version"]);
+    assert_eq!(code, 0);
+    assert!(out.contains(env!("CARGO_PKG_VERSION")), "{out}");
+}
+
+#[test]
+fn bad_usage_and_config_exit_2_naming_the_problem() {
+    let (code, _, err) = run(&["--web.listen-adress=:1"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--web.listen-adress"), "{err}");
+
+    let d = tempfile::tempdir().unwrap();
+    let missing = d.path().join("missing.yml");
+    let (code, _, err) = run(&["--config.file", missing.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.yml: cannot read"), "{err}");
+
+    let bad = d.path().join("exporter.yml");
+    std::fs::write(&bad, "web:\n  telemetry_path: /metrics\n  listen: x\n").unwrap();
+    let (code, _, err) = run(&["--config.file", bad.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("exporter.yml:3:3") && err.contains("listen"), "{err}");
+
+    let web = d.path().join("web.yml");
+    std::fs::write(&web, "basic_auth_users:\n  prometheus: hunter2\n").unwrap();
+    let port = free_port().to_string();
+    let listen = format!("127.0.0.1:{port}");
+    let (code, _, err) =
+        run(&["--web.listen-address", &listen, "--web.config.file", web.to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("web.yml: field `basic_auth_users.prometheus`: expected a bcrypt hash"),
+        "{err}"
+    );
+
+    let (code, _, err) =
+        run(&["--collector.netdev.device-include=(", "--web.listen-address", &listen]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("collectors.netdev_devices.include") && err.contains("regular expression"),
+        "{err}"
+    );
+}
+
+#[test]
+fn port_in_use_exits_2() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = taken.local_addr().unwrap().to_string();
+    let (code, _, err) = run(&["--web.listen-address", &addr]);
+    assert_eq!(code, 2);
+    assert!(err.contains(&format!("cannot listen on {addr}")), "{err}");
+}
+
+#[test]
+fn sigterm_and_sigint_stop_gracefully() {
+    for sig in [Signal::TERM, Signal::INT] {
+        let logs = tempfile::tempdir().unwrap();
+        let (mut p, base) = start_ours(&[], &logs.path().join("log"));
+        assert_eq!(get(&format!("{base}/metrics")).unwrap().0, 200);
+        kill_process(Pid::from_raw(p.pid() as i32).unwrap(), sig).unwrap();
+        let start = Instant::now();
+        let status = loop {
+            if let Some(s) = p.0.try_wait().unwrap() {
+                break s;
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "did not exit on {sig:?}");
+            std::thread::sleep(Duration::from_millis(10)); // poll interval
+        };
+        assert_eq!(status.code(), Some(0), "{sig:?}");
+        let log = std::fs::read_to_string(logs.path().join("log")).unwrap();
+        assert!(log.contains("Shutting down"), "{log}");
+    }
+}
+
+#[test]
+fn yaml_config_file_is_used() {
+    let d = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let cfg = d.path().join("exporter.yml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "web:\n  listen_addresses: ['127.0.0.1:{port}']\n  telemetry_path: /probe\n\
+             collectors:\n  disable_defaults: true\n  enable: [loadavg]\nlog:\n  format: json\n"
+        ),
+    )
+    .unwrap();
+    let _p = Proc::start(&ours(), &["--config.file", cfg.to_str().unwrap()], &d.path().join("log"));
+    let base = format!("http://127.0.0.1:{port}");
+    wait_ready(&format!("{base}/-/healthy"), Duration::from_secs(10));
+    let (status, body) = get(&format!("{base}/probe")).unwrap();
+    assert_eq!(status, 200);
+    assert!(body.contains("node_load1 ") && !body.contains("node_filesystem"), "{body}");
+    let log = std::fs::read_to_string(d.path().join("log")).unwrap();
+    assert!(log.lines().next().is_some_and(|l| l.starts_with('{')), "json logs expected: {log}");
+}

@@ -1,0 +1,173 @@
+//! node_exporter compatibility: Debian's `prometheus-node-exporter` and obwatch-exporter run side
+//! by side over the same fixture tree and over this host, with the same collectors. Every
+//! family node_exporter exports must be ours too, with the same type, help and label sets;
+//! values must agree (exactly on the fixture tree; counters bracketed by two of our scrapes on
+//! the live host).
+#![allow(clippy::disallowed_methods)]
+
+mod util;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use obwatch_common::exposition::Family;
+use obwatch_exporter::collector::ALL;
+use obwatch_exporter::options::{FILESYSTEM_FS_TYPES_EXCLUDE, FILESYSTEM_MOUNT_POINTS_EXCLUDE};
+use util::*;
+
+/// Collectors whose values depend on the live host even over a fixture tree (statfs of real
+/// mounts, the clock, adjtimex, uname), so only their shape is compared there.
+const HOST_BOUND: &[&str] = &["filesystem", "time", "timex", "uname"];
+
+/// Families that legitimately differ: build info and per-run durations.
+fn ignored(name: &str) -> bool {
+    name == "node_exporter_build_info"
+        || name == "node_scrape_collector_duration_seconds"
+        || !name.starts_with("node_")
+}
+
+struct Pair {
+    node_exporter: BTreeMap<String, Family>,
+    ours_before: BTreeMap<String, Family>,
+    ours_after: BTreeMap<String, Family>,
+}
+
+fn scrape_pair(tree: Option<&Path>, textfile_dir: &Path, logs: &Path) -> Pair {
+    let mut args: Vec<String> = vec!["--collector.disable-defaults".into()];
+    args.extend(ALL.iter().map(|s| format!("--collector.{}", s.name)));
+    // Debian patches node_exporter's default mount-point exclude; pin upstream's on both.
+    args.push(format!(
+        "--collector.filesystem.mount-points-exclude={FILESYSTEM_MOUNT_POINTS_EXCLUDE}"
+    ));
+    args.push(format!("--collector.filesystem.fs-types-exclude={FILESYSTEM_FS_TYPES_EXCLUDE}"));
+    args.push(format!("--collector.textfile.directory={}", textfile_dir.display()));
+    if let Some(t) = tree {
+        args.push(format!("--path.procfs={}", t.join("proc").display()));
+        args.push(format!("--path.sysfs={}", t.join("sys").display()));
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+
+    let port = free_port();
+    let listen = format!("--web.listen-address=127.0.0.1:{port}");
+    let mut ne_args = vec![listen.as_str()];
+    ne_args.extend_from_slice(&args);
+    let _ne =
+        Proc::start(&peer("prometheus-node-exporter"), &ne_args, &logs.join("node_exporter.log"));
+    let ne_url = format!("http://127.0.0.1:{port}/metrics");
+    wait_ready(&ne_url, std::time::Duration::from_secs(10));
+    let (_ours, base) = start_ours(&args, &logs.join("obwatch.log"));
+    let url = format!("{base}/metrics");
+
+    let ours_before = families(&get(&url).unwrap().1);
+    let node_exporter = families(&get(&ne_url).unwrap().1);
+    let ours_after = families(&get(&url).unwrap().1);
+    Pair { node_exporter, ours_before, ours_after }
+}
+
+fn samples_by_labels(f: &Family) -> BTreeMap<BTreeMap<String, String>, f64> {
+    f.samples.iter().map(|s| (label_map(s), s.value)).collect()
+}
+
+/// True for families of the HOST_BOUND collectors (recognised by their prefix; the text format
+/// does not say which collector produced a family).
+fn host_bound(name: &str) -> bool {
+    HOST_BOUND.iter().any(|c| name.starts_with(&format!("node_{c}_")))
+}
+
+/// Returns a list of human-readable mismatches.
+fn compare(p: &Pair, exact_values: bool) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, ne) in p.node_exporter.iter().filter(|(n, _)| !ignored(n)) {
+        let Some(ours) = p.ours_before.get(name) else {
+            problems.push(format!(
+                "missing family {name} ({} samples in node_exporter)",
+                ne.samples.len()
+            ));
+            continue;
+        };
+        if ours.kind != ne.kind {
+            problems.push(format!("{name}: type {} here, {} in node_exporter", ours.kind, ne.kind));
+        }
+        if ours.help != ne.help {
+            problems
+                .push(format!("{name}: help {:?} here, {:?} in node_exporter", ours.help, ne.help));
+        }
+        let (theirs, mine, after) = (
+            samples_by_labels(ne),
+            samples_by_labels(ours),
+            p.ours_after.get(name).map(samples_by_labels).unwrap_or_default(),
+        );
+        let (tk, mk): (BTreeSet<_>, BTreeSet<_>) = (theirs.keys().collect(), mine.keys().collect());
+        for missing in tk.difference(&mk) {
+            problems.push(format!("{name}: missing sample {missing:?}"));
+        }
+        for extra in mk.difference(&tk) {
+            problems.push(format!("{name}: extra sample {extra:?}"));
+        }
+        let host_bound = host_bound(name);
+        for (labels, v) in &theirs {
+            let Some(m) = mine.get(labels) else { continue };
+            let same = |a: f64, b: f64| {
+                a == b || (a - b).abs() <= 1e-9 * a.abs().max(b.abs()) || (a.is_nan() && b.is_nan())
+            };
+            if name == "node_scrape_collector_success" || (exact_values && !host_bound) {
+                if !same(*m, *v) {
+                    problems.push(format!("{name}{labels:?}: {m} here, {v} in node_exporter"));
+                }
+            } else if ne.kind == "counter" {
+                let a = after.get(labels).copied().unwrap_or(*m);
+                if !(*m <= *v + 1e-9 * v.abs() && *v <= a + 1e-9 * a.abs()) {
+                    problems.push(format!(
+                        "{name}{labels:?}: counter {v} in node_exporter is outside our [{m}, {a}]"
+                    ));
+                }
+            }
+        }
+    }
+    problems
+}
+
+fn report(what: &str, problems: &[String], logs: &Path) {
+    assert!(
+        problems.is_empty(),
+        "{what}: {} differences from node_exporter (logs in {}):\n{}",
+        problems.len(),
+        logs.display(),
+        problems.join("\n")
+    );
+}
+
+fn textfile_dir() -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("job.prom"),
+        "# HELP backup_last_success_seconds Last good backup.\n\
+        # TYPE backup_last_success_seconds gauge\nbackup_last_success_seconds{db=\"ob1\"} 1.7e9\n",
+    )
+    .unwrap();
+    d
+}
+
+#[test]
+fn same_families_as_node_exporter_on_fixture_tree() {
+    let tree = fixture_tree();
+    let logs = tempfile::tempdir().unwrap().keep();
+    let tf = textfile_dir();
+    let pair = scrape_pair(Some(tree.path()), tf.path(), &logs);
+    report("fixture tree", &compare(&pair, true), &logs);
+    // The comparison must have had something to compare.
+    assert!(
+        pair.node_exporter.len() > 20,
+        "node_exporter exported only {} families",
+        pair.node_exporter.len()
+    );
+}
+
+#[test]
+fn same_families_as_node_exporter_on_this_host() {
+    let logs = tempfile::tempdir().unwrap().keep();
+    let tf = textfile_dir();
+    let pair = scrape_pair(None, tf.path(), &logs);
+    report("this host", &compare(&pair, false), &logs);
+    assert!(pair.ours_before.contains_key("node_load1"));
+}

@@ -1,0 +1,86 @@
+//! A collector that hangs must not hang the scrape: a FIFO stands in for a stuck procfs/sysfs
+//! read (open(2) on a FIFO blocks until a writer appears). The real binary must answer within
+//! its deadline, report the collector failed, answer later scrapes at once without piling up
+//! threads, and recover when the read returns.
+#![allow(clippy::disallowed_methods)]
+
+mod util;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use rustix::fs::{CWD, FileType, Mode, mknodat};
+use util::*;
+
+fn threads(pid: u32) -> u32 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    status.lines().find_map(|l| l.strip_prefix("Threads:")).unwrap().trim().parse().unwrap()
+}
+
+fn success(body: &str, collector: &str) -> Option<f64> {
+    let f = families(body);
+    f.get("node_scrape_collector_success")?
+        .samples
+        .iter()
+        .find(|s| s.labels.iter().any(|(k, v)| k == "collector" && v == collector))
+        .map(|s| s.value)
+}
+
+#[test]
+fn hanging_read_does_not_hang_the_scrape() {
+    let tree = fixture_tree();
+    let fifo = tree.path().join("proc/loadavg");
+    std::fs::remove_file(&fifo).unwrap();
+    mknodat(CWD, &fifo, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
+    let logs = tempfile::tempdir().unwrap().keep();
+    let procfs = format!("--path.procfs={}", tree.path().join("proc").display());
+    let sysfs = format!("--path.sysfs={}", tree.path().join("sys").display());
+    // Our own deadline is long; Prometheus' header (0.75 s minus a margin) must cut it short.
+    let (proc, base) =
+        start_ours(&[&procfs, &sysfs, "--scrape.timeout=20s"], &logs.join("exporter.log"));
+    let url = format!("{base}/metrics");
+
+    let t = Instant::now();
+    let (status, body) =
+        get_with(&url, &[("X-Prometheus-Scrape-Timeout-Seconds", "0.75")]).unwrap();
+    let first = t.elapsed();
+    assert_eq!(status, 200);
+    assert!(first < Duration::from_millis(1500), "first scrape took {first:?}");
+    assert_eq!(success(&body, "loadavg"), Some(0.0));
+    assert_eq!(success(&body, "filesystem"), Some(1.0), "other collectors still report");
+
+    // The stuck read is still in flight: later scrapes skip it at once, and no thread piles up.
+    let baseline = threads(proc.pid());
+    for _ in 0..10 {
+        let t = Instant::now();
+        let (status, body) = get(&url).unwrap();
+        assert_eq!(status, 200);
+        assert!(
+            t.elapsed() < Duration::from_millis(500),
+            "scrape took {:?} with a stuck collector",
+            t.elapsed()
+        );
+        assert_eq!(success(&body, "loadavg"), Some(0.0));
+    }
+    let after = threads(proc.pid());
+    assert!(after <= baseline + 1, "threads grew from {baseline} to {after} over 10 scrapes");
+    assert!(after <= 16, "{after} threads");
+
+    // The read returns: the collector recovers.
+    let mut w = std::fs::OpenOptions::new().write(true).open(&fifo).unwrap();
+    w.write_all(b"0.25 0.50 0.75 1/100 42\n").unwrap();
+    drop(w);
+    // Later reads find a regular file again.
+    std::fs::remove_file(&fifo).unwrap();
+    std::fs::write(&fifo, "0.25 0.50 0.75 1/100 42\n").unwrap();
+    let start = Instant::now();
+    loop {
+        let (_, body) = get(&url).unwrap();
+        if success(&body, "loadavg") == Some(1.0) {
+            assert!(body.contains("node_load5 0.5\n"));
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "loadavg never recovered");
+        std::thread::sleep(Duration::from_millis(20)); // poll interval
+    }
+}
