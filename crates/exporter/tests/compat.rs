@@ -3,7 +3,7 @@
 //! family node_exporter exports must be ours too, with the same type, help and label sets;
 //! values must agree (exactly on the fixture tree; counters bracketed by two of our scrapes on
 //! the live host).
-#![allow(clippy::disallowed_methods)]
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
 mod util;
 

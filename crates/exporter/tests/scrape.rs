@@ -1,7 +1,7 @@
 //! `run()` on 127.0.0.1:0 over the fixture tree: the scrape equals the golden file
 //! (`UPDATE_GOLDEN=1` rewrites it), passes `promtool check metrics`, honours `collect[]` and
 //! `exclude[]`, and concurrent scrapes share one collection.
-#![allow(clippy::disallowed_methods)]
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
 mod util;
 

@@ -1,7 +1,7 @@
 //! `--web.config.file` end to end with a real HTTP client (curl) and certificates made by
 //! openssl: TLS, client-certificate auth, basic auth with bcrypt hashes (401 on a wrong
 //! password), extra headers.
-#![allow(clippy::disallowed_methods)]
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
 mod util;
 

@@ -1,6 +1,6 @@
 //! Helpers for the exporter's integration tests: real peer binaries, child processes that are
 //! killed on drop, a fixture procfs/sysfs tree, a tiny HTTP client, scrape parsing.
-#![allow(dead_code, clippy::disallowed_methods)] // tests spawn real peers on purpose
+#![allow(dead_code, clippy::disallowed_methods, clippy::unwrap_used)] // tests spawn real peers on purpose
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
