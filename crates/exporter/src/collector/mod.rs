@@ -11,6 +11,7 @@ use obwatch_common::metrics::MetricSet;
 use crate::options::CollectorOptions;
 
 pub mod cpu;
+pub mod diskstats;
 pub mod entropy;
 pub mod filefd;
 pub mod loadavg;
@@ -127,6 +128,7 @@ pub fn with_file<T>(
 /// line here.
 pub const ALL: &[CollectorSpec] = &[
     cpu::SPEC,
+    diskstats::SPEC,
     entropy::SPEC,
     filefd::SPEC,
     loadavg::SPEC,
