@@ -24,98 +24,48 @@ const MS: f64 = 1.0 / 1000.0;
 
 /// Per stat column after `major minor name`: metric, help, type, factor. 11 columns before
 /// 4.18, 15 with discards (4.18+), 17 with flushes (5.5+); a line exports what it has.
+#[rustfmt::skip]
 const STATS: [(&str, &str, MetricType, f64); 17] = {
     use MetricType::{Counter as C, Gauge as G};
     [
-        (
-            "node_disk_reads_completed_total",
-            "The total number of reads completed successfully.",
-            C,
-            1.0,
-        ),
+        ("node_disk_reads_completed_total", "The total number of reads completed successfully.", C, 1.0),
         ("node_disk_reads_merged_total", "The total number of reads merged.", C, 1.0),
         ("node_disk_read_bytes_total", "The total number of bytes read successfully.", C, SECTOR),
-        (
-            "node_disk_read_time_seconds_total",
-            "The total number of seconds spent by all reads.",
-            C,
-            MS,
-        ),
-        (
-            "node_disk_writes_completed_total",
-            "The total number of writes completed successfully.",
-            C,
-            1.0,
-        ),
+        ("node_disk_read_time_seconds_total", "The total number of seconds spent by all reads.", C, MS),
+        ("node_disk_writes_completed_total", "The total number of writes completed successfully.", C, 1.0),
         ("node_disk_writes_merged_total", "The number of writes merged.", C, 1.0),
-        (
-            "node_disk_written_bytes_total",
-            "The total number of bytes written successfully.",
-            C,
-            SECTOR,
-        ),
-        (
-            "node_disk_write_time_seconds_total",
-            "This is the total number of seconds spent by all writes.",
-            C,
-            MS,
-        ),
+        ("node_disk_written_bytes_total", "The total number of bytes written successfully.", C, SECTOR),
+        ("node_disk_write_time_seconds_total", "This is the total number of seconds spent by all writes.", C, MS),
         ("node_disk_io_now", "The number of I/Os currently in progress.", G, 1.0),
         ("node_disk_io_time_seconds_total", "Total seconds spent doing I/Os.", C, MS),
-        (
-            "node_disk_io_time_weighted_seconds_total",
-            "The weighted # of seconds spent doing I/Os.",
-            C,
-            MS,
-        ),
-        (
-            "node_disk_discards_completed_total",
-            "The total number of discards completed successfully.",
-            C,
-            1.0,
-        ),
+        ("node_disk_io_time_weighted_seconds_total", "The weighted # of seconds spent doing I/Os.", C, MS),
+        ("node_disk_discards_completed_total", "The total number of discards completed successfully.", C, 1.0),
         ("node_disk_discards_merged_total", "The total number of discards merged.", C, 1.0),
         // node_exporter exports discarded sectors as sectors, not bytes.
-        (
-            "node_disk_discarded_sectors_total",
-            "The total number of sectors discarded successfully.",
-            C,
-            1.0,
-        ),
-        (
-            "node_disk_discard_time_seconds_total",
-            "This is the total number of seconds spent by all discards.",
-            C,
-            MS,
-        ),
-        (
-            "node_disk_flush_requests_total",
-            "The total number of flush requests completed successfully",
-            C,
-            1.0,
-        ),
-        (
-            "node_disk_flush_requests_time_seconds_total",
-            "This is the total number of seconds spent by all flush requests.",
-            C,
-            MS,
-        ),
+        ("node_disk_discarded_sectors_total", "The total number of sectors discarded successfully.", C, 1.0),
+        ("node_disk_discard_time_seconds_total", "This is the total number of seconds spent by all discards.", C, MS),
+        ("node_disk_flush_requests_total", "The total number of flush requests completed successfully", C, 1.0),
+        ("node_disk_flush_requests_time_seconds_total", "This is the total number of seconds spent by all flush requests.", C, MS),
     ]
 };
 
 /// udev ATA properties exported as gauges when `ID_ATA` is set.
+#[rustfmt::skip]
 const ATA: [(&str, &str, &str); 3] = [
     ("ID_ATA_WRITE_CACHE", "node_disk_ata_write_cache", "ATA disk has a write cache."),
-    (
-        "ID_ATA_WRITE_CACHE_ENABLED",
-        "node_disk_ata_write_cache_enabled",
-        "ATA disk has its write cache enabled.",
-    ),
-    (
-        "ID_ATA_ROTATION_RATE_RPM",
-        "node_disk_ata_rotation_rate_rpm",
-        "ATA disk rotation rate in RPMs (0 for SSDs).",
-    ),
+    ("ID_ATA_WRITE_CACHE_ENABLED", "node_disk_ata_write_cache_enabled", "ATA disk has its write cache enabled."),
+    ("ID_ATA_ROTATION_RATE_RPM", "node_disk_ata_rotation_rate_rpm", "ATA disk rotation rate in RPMs (0 for SSDs)."),
+];
+
+/// Info families from udev, exported when their first property is set: metric, help, then
+/// (label, property) sorted by label. At most 5 pairs (see `emit`).
+type UdevInfo = (&'static str, &'static str, &'static str, &'static [(&'static str, &'static str)]);
+#[rustfmt::skip]
+const UDEV_INFO: [UdevInfo; 2] = [
+    ("node_disk_filesystem_info", "Info about disk filesystem.", "ID_FS_TYPE",
+     &[("type", "ID_FS_TYPE"), ("usage", "ID_FS_USAGE"), ("uuid", "ID_FS_UUID"), ("version", "ID_FS_VERSION")]),
+    ("node_disk_device_mapper_info", "Info about disk device mapper.", "DM_NAME",
+     &[("lv_layer", "DM_LV_LAYER"), ("lv_name", "DM_LV_NAME"), ("name", "DM_NAME"), ("uuid", "DM_UUID"), ("vg_name", "DM_VG_NAME")]),
 ];
 
 fn build(cx: &BuildContext) -> Result<Box<dyn Collector>, BuildError> {
@@ -251,47 +201,14 @@ impl Diskstats {
                 f.sample(&[("device", name(d))], d.stats[i] as f64 * factor);
             }
         }
-        let f = out.family(
-            "node_disk_filesystem_info",
-            "Info about disk filesystem.",
-            MetricType::Gauge,
-        );
-        for d in &st.disks {
-            let u = udev(d);
-            let fs_type = udev_property(u, "ID_FS_TYPE");
-            if !fs_type.is_empty() {
-                f.sample(
-                    &[
-                        ("device", name(d)),
-                        ("type", fs_type),
-                        ("usage", udev_property(u, "ID_FS_USAGE")),
-                        ("uuid", udev_property(u, "ID_FS_UUID")),
-                        ("version", udev_property(u, "ID_FS_VERSION")),
-                    ],
-                    1.0,
-                );
-            }
-        }
-        let f = out.family(
-            "node_disk_device_mapper_info",
-            "Info about disk device mapper.",
-            MetricType::Gauge,
-        );
-        for d in &st.disks {
-            let u = udev(d);
-            let dm_name = udev_property(u, "DM_NAME");
-            if !dm_name.is_empty() {
-                f.sample(
-                    &[
-                        ("device", name(d)),
-                        ("lv_layer", udev_property(u, "DM_LV_LAYER")),
-                        ("lv_name", udev_property(u, "DM_LV_NAME")),
-                        ("name", dm_name),
-                        ("uuid", udev_property(u, "DM_UUID")),
-                        ("vg_name", udev_property(u, "DM_VG_NAME")),
-                    ],
-                    1.0,
-                );
+        for (metric, help, required, props) in UDEV_INFO {
+            let f = out.family(metric, help, MetricType::Gauge);
+            for d in st.disks.iter().filter(|d| !udev_property(udev(d), required).is_empty()) {
+                let mut labels = [("device", name(d)); 6];
+                for (slot, (label, prop)) in labels[1..].iter_mut().zip(props) {
+                    *slot = (label, udev_property(udev(d), prop));
+                }
+                f.sample(&labels[..=props.len()], 1.0);
             }
         }
         for (key, metric, help) in ATA {
