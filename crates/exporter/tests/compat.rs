@@ -12,7 +12,9 @@ use std::path::Path;
 
 use obwatch_common::exposition::Family;
 use obwatch_exporter::collector::ALL;
-use obwatch_exporter::options::{FILESYSTEM_FS_TYPES_EXCLUDE, FILESYSTEM_MOUNT_POINTS_EXCLUDE};
+use obwatch_exporter::options::{
+    DISKSTATS_DEVICE_EXCLUDE, FILESYSTEM_FS_TYPES_EXCLUDE, FILESYSTEM_MOUNT_POINTS_EXCLUDE,
+};
 use util::*;
 
 /// Collectors whose values depend on the live host even over a fixture tree (statfs of real
@@ -27,6 +29,9 @@ fn ignored(name: &str) -> bool {
 }
 
 struct Pair {
+    /// promtool's findings on each raw scrape.
+    lint_node_exporter: BTreeSet<String>,
+    lint_ours: BTreeSet<String>,
     node_exporter: BTreeMap<String, Family>,
     ours_before: BTreeMap<String, Family>,
     ours_after: BTreeMap<String, Family>,
@@ -40,6 +45,9 @@ fn scrape_pair(tree: Option<&Path>, textfile_dir: &Path, logs: &Path) -> Pair {
         "--collector.filesystem.mount-points-exclude={FILESYSTEM_MOUNT_POINTS_EXCLUDE}"
     ));
     args.push(format!("--collector.filesystem.fs-types-exclude={FILESYSTEM_FS_TYPES_EXCLUDE}"));
+    // node_exporter 1.5's diskstats default misses zram (`^(ram|...`); newer 1.x and we use
+    // `^(z?ram|...`. Pin ours on both.
+    args.push(format!("--collector.diskstats.device-exclude={DISKSTATS_DEVICE_EXCLUDE}"));
     args.push(format!("--collector.textfile.directory={}", textfile_dir.display()));
     if let Some(t) = tree {
         args.push(format!("--path.procfs={}", t.join("proc").display()));
@@ -58,10 +66,16 @@ fn scrape_pair(tree: Option<&Path>, textfile_dir: &Path, logs: &Path) -> Pair {
     let (_ours, base) = start_ours(&args, &logs.join("obwatch.log"));
     let url = format!("{base}/metrics");
 
-    let ours_before = families(&get(&url).unwrap().1);
-    let node_exporter = families(&get(&ne_url).unwrap().1);
+    let ours_text = get(&url).unwrap().1;
+    let ne_text = get(&ne_url).unwrap().1;
     let ours_after = families(&get(&url).unwrap().1);
-    Pair { node_exporter, ours_before, ours_after }
+    Pair {
+        lint_node_exporter: promtool_lint(&ne_text),
+        lint_ours: promtool_lint(&ours_text),
+        node_exporter: families(&ne_text),
+        ours_before: families(&ours_text),
+        ours_after,
+    }
 }
 
 fn samples_by_labels(f: &Family) -> BTreeMap<BTreeMap<String, String>, f64> {
@@ -76,7 +90,11 @@ fn host_bound(name: &str) -> bool {
 
 /// Returns a list of human-readable mismatches.
 fn compare(p: &Pair, exact_values: bool) -> Vec<String> {
-    let mut problems = Vec::new();
+    let mut problems: Vec<String> = p
+        .lint_ours
+        .difference(&p.lint_node_exporter)
+        .map(|l| format!("promtool finding node_exporter does not have: {l}"))
+        .collect();
     for (name, ne) in p.node_exporter.iter().filter(|(n, _)| !ignored(n)) {
         let Some(ours) = p.ours_before.get(name) else {
             problems.push(format!(

@@ -10,9 +10,18 @@ use obwatch_common::metrics::MetricSet;
 
 use crate::options::CollectorOptions;
 
+pub mod cpu;
+pub mod diskstats;
+pub mod entropy;
+pub mod filefd;
 pub mod filesystem;
 pub mod loadavg;
+pub mod meminfo;
+mod names;
+pub mod pressure;
+pub mod stat;
 pub mod textfile;
+pub mod vmstat;
 
 /// A source of host metrics, e.g. `/proc/loadavg`.
 pub trait Collector: Send + Sync + 'static {
@@ -119,7 +128,19 @@ pub fn with_file<T>(
 
 /// Every host collector, sorted by name (a test checks). Add a collector as one file plus one
 /// line here.
-pub const ALL: &[CollectorSpec] = &[filesystem::SPEC, loadavg::SPEC, textfile::SPEC];
+pub const ALL: &[CollectorSpec] = &[
+    cpu::SPEC,
+    diskstats::SPEC,
+    entropy::SPEC,
+    filefd::SPEC,
+    filesystem::SPEC,
+    loadavg::SPEC,
+    meminfo::SPEC,
+    pressure::SPEC,
+    stat::SPEC,
+    textfile::SPEC,
+    vmstat::SPEC,
+];
 
 /// The spec with this name.
 pub fn spec(name: &str) -> Option<&'static CollectorSpec> {

@@ -2,7 +2,7 @@
 //! killed on drop, a fixture procfs/sysfs tree, a tiny HTTP client, scrape parsing.
 #![allow(dead_code, clippy::disallowed_methods, clippy::unwrap_used)] // tests spawn real peers on purpose
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -150,4 +150,22 @@ pub fn start_ours(args: &[&str], log: &Path) -> (Proc, String) {
     let base = format!("http://{listen}");
     wait_ready(&format!("{base}/-/healthy"), Duration::from_secs(10));
     (p, base)
+}
+
+/// Runs `promtool check metrics` on a scrape. Returns its lint findings (one per line); a text
+/// promtool cannot parse at all fails the test.
+pub fn promtool_lint(text: &str) -> BTreeSet<String> {
+    let mut child = Command::new(peer("promtool"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let msg =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!msg.contains("error while linting"), "promtool cannot parse the scrape:\n{msg}");
+    msg.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
 }
