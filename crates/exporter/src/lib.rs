@@ -71,6 +71,8 @@ pub async fn run(
         None => WebConfig::plain(),
     };
     let registry = build_registry(&config)?;
+    let names: Vec<&str> = registry.names().collect();
+    tracing::info!(collectors = %names.join(","), "Enabled collectors.");
     let exporter = Arc::new(Exporter::new(registry, &config));
     for l in &listeners {
         if let Ok(addr) = l.local_addr() {
