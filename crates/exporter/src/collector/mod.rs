@@ -11,6 +11,8 @@ use obwatch_common::metrics::MetricSet;
 use crate::options::CollectorOptions;
 
 pub mod loadavg;
+pub mod netclass;
+pub mod netdev;
 
 /// A source of host metrics, e.g. `/proc/loadavg`.
 pub trait Collector: Send + Sync + 'static {
@@ -114,7 +116,7 @@ pub fn with_file<T>(path: &Path, f: impl FnOnce(&str) -> Result<T, String>) -> R
 
 /// Every host collector, sorted by name (a test checks). Add a collector as one file plus one
 /// line here.
-pub const ALL: &[CollectorSpec] = &[loadavg::SPEC];
+pub const ALL: &[CollectorSpec] = &[loadavg::SPEC, netclass::SPEC, netdev::SPEC];
 
 /// The spec with this name.
 pub fn spec(name: &str) -> Option<&'static CollectorSpec> {
