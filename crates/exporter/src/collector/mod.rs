@@ -13,6 +13,7 @@ use crate::options::CollectorOptions;
 pub mod loadavg;
 pub mod netclass;
 pub mod netdev;
+pub mod netstat;
 
 /// A source of host metrics, e.g. `/proc/loadavg`.
 pub trait Collector: Send + Sync + 'static {
@@ -116,7 +117,7 @@ pub fn with_file<T>(path: &Path, f: impl FnOnce(&str) -> Result<T, String>) -> R
 
 /// Every host collector, sorted by name (a test checks). Add a collector as one file plus one
 /// line here.
-pub const ALL: &[CollectorSpec] = &[loadavg::SPEC, netclass::SPEC, netdev::SPEC];
+pub const ALL: &[CollectorSpec] = &[loadavg::SPEC, netclass::SPEC, netdev::SPEC, netstat::SPEC];
 
 /// The spec with this name.
 pub fn spec(name: &str) -> Option<&'static CollectorSpec> {
