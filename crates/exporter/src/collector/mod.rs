@@ -14,6 +14,7 @@ pub mod loadavg;
 pub mod netclass;
 pub mod netdev;
 pub mod netstat;
+pub mod sockstat;
 
 /// A source of host metrics, e.g. `/proc/loadavg`.
 pub trait Collector: Send + Sync + 'static {
@@ -117,7 +118,7 @@ pub fn with_file<T>(path: &Path, f: impl FnOnce(&str) -> Result<T, String>) -> R
 
 /// Every host collector, sorted by name (a test checks). Add a collector as one file plus one
 /// line here.
-pub const ALL: &[CollectorSpec] = &[loadavg::SPEC, netclass::SPEC, netdev::SPEC, netstat::SPEC];
+pub const ALL: &[CollectorSpec] = &[loadavg::SPEC, netclass::SPEC, netdev::SPEC, netstat::SPEC, sockstat::SPEC];
 
 /// The spec with this name.
 pub fn spec(name: &str) -> Option<&'static CollectorSpec> {
