@@ -10,6 +10,7 @@ use obwatch_common::metrics::MetricSet;
 
 use crate::options::CollectorOptions;
 
+pub mod bonding;
 pub mod conntrack;
 pub mod loadavg;
 pub mod netclass;
@@ -119,7 +120,7 @@ pub fn with_file<T>(path: &Path, f: impl FnOnce(&str) -> Result<T, String>) -> R
 
 /// Every host collector, sorted by name (a test checks). Add a collector as one file plus one
 /// line here.
-pub const ALL: &[CollectorSpec] = &[conntrack::SPEC, loadavg::SPEC, netclass::SPEC, netdev::SPEC, netstat::SPEC, sockstat::SPEC];
+pub const ALL: &[CollectorSpec] = &[bonding::SPEC, conntrack::SPEC, loadavg::SPEC, netclass::SPEC, netdev::SPEC, netstat::SPEC, sockstat::SPEC];
 
 /// The spec with this name.
 pub fn spec(name: &str) -> Option<&'static CollectorSpec> {
