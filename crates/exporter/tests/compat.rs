@@ -14,6 +14,7 @@ use obwatch_common::exposition::Family;
 use obwatch_exporter::collector::ALL;
 use obwatch_exporter::options::{
     DISKSTATS_DEVICE_EXCLUDE, FILESYSTEM_FS_TYPES_EXCLUDE, FILESYSTEM_MOUNT_POINTS_EXCLUDE,
+    NETSTAT_FIELDS,
 };
 use util::*;
 
@@ -48,6 +49,10 @@ fn scrape_pair(tree: Option<&Path>, textfile_dir: &Path, logs: &Path) -> Pair {
     // node_exporter 1.5's diskstats default misses zram (`^(ram|...`); newer 1.x and we use
     // `^(z?ram|...`. Pin ours on both.
     args.push(format!("--collector.diskstats.device-exclude={DISKSTATS_DEVICE_EXCLUDE}"));
+    // Debian's node_exporter excludes lo from netdev by default; upstream (and we) report it.
+    args.push("--collector.netdev.device-exclude=^$".into());
+    // Debian's 1.5 netstat default lacks TcpExt_TCPOFOQueue|TCPRcvQDrop, which newer 1.x has.
+    args.push(format!("--collector.netstat.fields={NETSTAT_FIELDS}"));
     args.push(format!("--collector.textfile.directory={}", textfile_dir.display()));
     if let Some(t) = tree {
         args.push(format!("--path.procfs={}", t.join("proc").display()));
@@ -57,7 +62,9 @@ fn scrape_pair(tree: Option<&Path>, textfile_dir: &Path, logs: &Path) -> Pair {
 
     let port = free_port();
     let listen = format!("--web.listen-address=127.0.0.1:{port}");
-    let mut ne_args = vec![listen.as_str()];
+    // node_exporter 1.5 reads netdev over netlink by default, which ignores --path.procfs;
+    // /proc/net/dev is what we read.
+    let mut ne_args = vec![listen.as_str(), "--no-collector.netdev.netlink"];
     ne_args.extend_from_slice(&args);
     let _ne =
         Proc::start(&peer("prometheus-node-exporter"), &ne_args, &logs.join("node_exporter.log"));

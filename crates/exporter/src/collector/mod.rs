@@ -10,6 +10,8 @@ use obwatch_common::metrics::MetricSet;
 
 use crate::options::CollectorOptions;
 
+pub mod bonding;
+pub mod conntrack;
 pub mod cpu;
 pub mod diskstats;
 pub mod entropy;
@@ -18,7 +20,11 @@ pub mod filesystem;
 pub mod loadavg;
 pub mod meminfo;
 mod names;
+pub mod netclass;
+pub mod netdev;
+pub mod netstat;
 pub mod pressure;
+pub mod sockstat;
 pub mod stat;
 pub mod textfile;
 pub mod vmstat;
@@ -129,6 +135,8 @@ pub fn with_file<T>(
 /// Every host collector, sorted by name (a test checks). Add a collector as one file plus one
 /// line here.
 pub const ALL: &[CollectorSpec] = &[
+    bonding::SPEC,
+    conntrack::SPEC,
     cpu::SPEC,
     diskstats::SPEC,
     entropy::SPEC,
@@ -136,7 +144,11 @@ pub const ALL: &[CollectorSpec] = &[
     filesystem::SPEC,
     loadavg::SPEC,
     meminfo::SPEC,
+    netclass::SPEC,
+    netdev::SPEC,
+    netstat::SPEC,
     pressure::SPEC,
+    sockstat::SPEC,
     stat::SPEC,
     textfile::SPEC,
     vmstat::SPEC,
