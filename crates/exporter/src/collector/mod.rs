@@ -10,7 +10,15 @@ use obwatch_common::metrics::MetricSet;
 
 use crate::options::CollectorOptions;
 
+pub mod edac;
 pub mod loadavg;
+pub mod mdadm;
+pub mod nvme;
+pub mod schedstat;
+pub mod thermal_zone;
+pub mod time;
+pub mod timex;
+pub mod uname;
 
 /// A source of host metrics, e.g. `/proc/loadavg`.
 pub trait Collector: Send + Sync + 'static {
@@ -99,7 +107,10 @@ thread_local! {
 
 /// Reads `path` into a reused buffer and hands the text to `f`. A parse error returned by
 /// `f` as `Err(reason)` is reported against `path`.
-pub fn with_file<T>(path: &Path, f: impl FnOnce(&str) -> Result<T, String>) -> Result<T, CollectError> {
+pub fn with_file<T>(
+    path: &Path,
+    f: impl FnOnce(&str) -> Result<T, String>,
+) -> Result<T, CollectError> {
     BUF.with(|cell| {
         // A nested call (a collector reading a second file inside the closure) gets its own
         // buffer instead of a RefCell panic.
@@ -114,7 +125,17 @@ pub fn with_file<T>(path: &Path, f: impl FnOnce(&str) -> Result<T, String>) -> R
 
 /// Every host collector, sorted by name (a test checks). Add a collector as one file plus one
 /// line here.
-pub const ALL: &[CollectorSpec] = &[loadavg::SPEC];
+pub const ALL: &[CollectorSpec] = &[
+    edac::SPEC,
+    loadavg::SPEC,
+    mdadm::SPEC,
+    nvme::SPEC,
+    schedstat::SPEC,
+    thermal_zone::SPEC,
+    time::SPEC,
+    timex::SPEC,
+    uname::SPEC,
+];
 
 /// The spec with this name.
 pub fn spec(name: &str) -> Option<&'static CollectorSpec> {
@@ -131,7 +152,9 @@ mod tests {
             assert!(w[0].name < w[1].name, "{} must sort before {}", w[0].name, w[1].name);
         }
         for s in ALL {
-            assert!(s.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()));
+            assert!(
+                s.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
+            );
         }
     }
 
