@@ -107,10 +107,7 @@ thread_local! {
 
 /// Reads `path` into a reused buffer and hands the text to `f`. A parse error returned by
 /// `f` as `Err(reason)` is reported against `path`.
-pub fn with_file<T>(
-    path: &Path,
-    f: impl FnOnce(&str) -> Result<T, String>,
-) -> Result<T, CollectError> {
+pub fn with_file<T>(path: &Path, f: impl FnOnce(&str) -> Result<T, String>) -> Result<T, CollectError> {
     BUF.with(|cell| {
         // A nested call (a collector reading a second file inside the closure) gets its own
         // buffer instead of a RefCell panic.
@@ -152,9 +149,7 @@ mod tests {
             assert!(w[0].name < w[1].name, "{} must sort before {}", w[0].name, w[1].name);
         }
         for s in ALL {
-            assert!(
-                s.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit())
-            );
+            assert!(s.name.bytes().all(|b| b.is_ascii_lowercase() || b == b'_' || b.is_ascii_digit()));
         }
     }
 
