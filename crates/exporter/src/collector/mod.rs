@@ -10,7 +10,9 @@ use obwatch_common::metrics::MetricSet;
 
 use crate::options::CollectorOptions;
 
+pub mod cpufreq;
 pub mod edac;
+pub mod hwmon;
 pub mod loadavg;
 pub mod mdadm;
 pub mod nvme;
@@ -123,7 +125,9 @@ pub fn with_file<T>(path: &Path, f: impl FnOnce(&str) -> Result<T, String>) -> R
 /// Every host collector, sorted by name (a test checks). Add a collector as one file plus one
 /// line here.
 pub const ALL: &[CollectorSpec] = &[
+    cpufreq::SPEC,
     edac::SPEC,
+    hwmon::SPEC,
     loadavg::SPEC,
     mdadm::SPEC,
     nvme::SPEC,
