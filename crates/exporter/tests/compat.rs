@@ -152,14 +152,32 @@ fn compare(p: &Pair, exact_values: bool) -> Vec<String> {
     problems
 }
 
-fn report(what: &str, problems: &[String], logs: &Path) {
+/// The timex collector cannot read adjtimex(2): no well-kept crate wraps it safely and our code
+/// forbids `unsafe`, so it reports no data (README; issue note). Listed so any other gap fails.
+const TIMEX_GAP: (&str, &str) = ("timex", "adjtimex(2) needs unsafe; see README");
+/// node_exporter 1.5 rejects the kernel's tab-indented `resync=DELAYED` mdstat lines and drops
+/// the whole file (fixed in later node_exporter); we parse them. The fixture has such lines.
+const MDADM_15_BUG: (&str, &str) =
+    ("{\"collector\": \"mdadm\"}: 1 here, 0 in node_exporter", "node_exporter 1.5 mdstat bug");
+
+/// Fails on any difference not listed in `known` (pattern, reason), and on a listed one that
+/// no longer happens, so the list stays true.
+fn report(what: &str, problems: &[String], known: &[(&str, &str)], logs: &Path) {
+    let unexpected: Vec<&String> =
+        problems.iter().filter(|p| !known.iter().any(|(pat, _)| p.contains(pat))).collect();
     assert!(
-        problems.is_empty(),
+        unexpected.is_empty(),
         "{what}: {} differences from node_exporter (logs in {}):\n{}",
-        problems.len(),
+        unexpected.len(),
         logs.display(),
-        problems.join("\n")
+        unexpected.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n")
     );
+    for (pat, why) in known {
+        assert!(
+            problems.iter().any(|p| p.contains(pat)),
+            "{what}: known difference {pat:?} ({why}) no longer occurs; remove it from the list"
+        );
+    }
 }
 
 fn textfile_dir() -> tempfile::TempDir {
@@ -179,7 +197,7 @@ fn same_families_as_node_exporter_on_fixture_tree() {
     let logs = tempfile::tempdir().unwrap().keep();
     let tf = textfile_dir();
     let pair = scrape_pair(Some(tree.path()), tf.path(), &logs);
-    report("fixture tree", &compare(&pair, true), &logs);
+    report("fixture tree", &compare(&pair, true), &[TIMEX_GAP, MDADM_15_BUG], &logs);
     // The comparison must have had something to compare.
     assert!(
         pair.node_exporter.len() > 20,
@@ -193,6 +211,6 @@ fn same_families_as_node_exporter_on_this_host() {
     let logs = tempfile::tempdir().unwrap().keep();
     let tf = textfile_dir();
     let pair = scrape_pair(None, tf.path(), &logs);
-    report("this host", &compare(&pair, false), &logs);
+    report("this host", &compare(&pair, false), &[TIMEX_GAP], &logs);
     assert!(pair.ours_before.contains_key("node_load1"));
 }

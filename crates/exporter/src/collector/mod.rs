@@ -13,20 +13,30 @@ use crate::options::CollectorOptions;
 pub mod bonding;
 pub mod conntrack;
 pub mod cpu;
+pub mod cpufreq;
 pub mod diskstats;
+pub mod edac;
 pub mod entropy;
 pub mod filefd;
 pub mod filesystem;
+pub mod hwmon;
 pub mod loadavg;
+pub mod mdadm;
 pub mod meminfo;
 mod names;
 pub mod netclass;
 pub mod netdev;
 pub mod netstat;
+pub mod nvme;
 pub mod pressure;
+pub mod schedstat;
 pub mod sockstat;
 pub mod stat;
 pub mod textfile;
+pub mod thermal_zone;
+pub mod time;
+pub mod timex;
+pub mod uname;
 pub mod vmstat;
 
 /// A source of host metrics, e.g. `/proc/loadavg`.
@@ -138,19 +148,29 @@ pub const ALL: &[CollectorSpec] = &[
     bonding::SPEC,
     conntrack::SPEC,
     cpu::SPEC,
+    cpufreq::SPEC,
     diskstats::SPEC,
+    edac::SPEC,
     entropy::SPEC,
     filefd::SPEC,
     filesystem::SPEC,
+    hwmon::SPEC,
     loadavg::SPEC,
+    mdadm::SPEC,
     meminfo::SPEC,
     netclass::SPEC,
     netdev::SPEC,
     netstat::SPEC,
+    nvme::SPEC,
     pressure::SPEC,
+    schedstat::SPEC,
     sockstat::SPEC,
     stat::SPEC,
     textfile::SPEC,
+    thermal_zone::SPEC,
+    time::SPEC,
+    timex::SPEC,
+    uname::SPEC,
     vmstat::SPEC,
 ];
 
