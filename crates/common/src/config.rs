@@ -88,6 +88,13 @@ pub fn parse_yaml<T: DeserializeOwned>(path: &Path, text: &str) -> Result<T, Con
     })
 }
 
+/// Splits `"256MiB"` into `(256.0, "MiB")`; `None` when there is no leading number.
+fn number_and_unit(s: &str) -> Option<(f64, &str)> {
+    let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
+    let (num, unit) = s.split_at(split);
+    Some((num.parse().ok()?, unit))
+}
+
 /// A duration written as `90s`, `10m`, `2h`, `8d`, `1w` or `1500ms` (Prometheus' style).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct HumanDuration(pub Duration);
@@ -96,11 +103,8 @@ impl std::str::FromStr for HumanDuration {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        let split = s.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(s.len());
-        let (num, unit) = s.split_at(split);
-        let n: f64 = num
-            .parse()
-            .map_err(|_| format!("expected a duration like 30s, 10m, 2h, 8d or 1w, got {s:?}"))?;
+        let (n, unit) = number_and_unit(s)
+            .ok_or_else(|| format!("expected a duration like 30s, 10m, 2h, 8d or 1w, got {s:?}"))?;
         let scale = match unit {
             "ms" => 0.001,
             "s" => 1.0,
@@ -138,11 +142,8 @@ pub struct ByteSize(pub u64);
 impl std::str::FromStr for ByteSize {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let t = s.trim();
-        let split = t.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(t.len());
-        let (num, unit) = t.split_at(split);
-        let n: f64 =
-            num.parse().map_err(|_| format!("expected a size like 512MiB or 20GiB, got {s:?}"))?;
+        let (n, unit) = number_and_unit(s.trim())
+            .ok_or_else(|| format!("expected a size like 512MiB or 20GiB, got {s:?}"))?;
         let scale: f64 = match unit.trim() {
             "" | "B" => 1.0,
             "KiB" => 1024.0,
