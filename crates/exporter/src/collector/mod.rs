@@ -28,6 +28,7 @@ pub mod netclass;
 pub mod netdev;
 pub mod netstat;
 pub mod nvme;
+pub mod open_files;
 pub mod pressure;
 pub mod schedstat;
 pub mod sockstat;
@@ -121,24 +122,33 @@ impl CollectError {
 thread_local! {
     /// One read buffer per collector thread, reused across scrapes: reading /proc files
     /// allocates nothing in steady state.
-    static BUF: RefCell<String> = RefCell::new(String::with_capacity(64 * 1024));
+    static BUF: RefCell<Vec<u8>> = RefCell::new(Vec::with_capacity(64 * 1024));
 }
 
-/// Reads `path` into a reused buffer and hands the text to `f`. A parse error returned by
-/// `f` as `Err(reason)` is reported against `path`.
+/// Reads `path` (through [`open_files`], so procfs/sysfs files are not re-opened every
+/// scrape) into a reused buffer and hands the text to `f`; bytes that are not UTF-8 are
+/// replaced, not an error. A parse error returned by `f` as `Err(reason)` is reported against
+/// `path`.
 pub fn with_file<T>(
     path: &Path,
     f: impl FnOnce(&str) -> Result<T, String>,
 ) -> Result<T, CollectError> {
     BUF.with(|cell| {
+        let (mut guard, mut own);
         // A nested call (a collector reading a second file inside the closure) gets its own
         // buffer instead of a RefCell panic.
-        let Ok(mut buf) = cell.try_borrow_mut() else {
-            let text = std::fs::read_to_string(path).map_err(|e| CollectError::io(path, e))?;
-            return f(&text).map_err(|r| CollectError::parse(path, r));
+        let buf: &mut Vec<u8> = match cell.try_borrow_mut() {
+            Ok(g) => {
+                guard = g;
+                &mut guard
+            }
+            Err(_) => {
+                own = Vec::new();
+                &mut own
+            }
         };
-        obwatch_common::fs::read_into(path, &mut buf).map_err(|e| CollectError::io(path, e))?;
-        f(&buf).map_err(|r| CollectError::parse(path, r))
+        open_files::read(path, buf).map_err(|e| CollectError::io(path, e))?;
+        f(&String::from_utf8_lossy(buf)).map_err(|r| CollectError::parse(path, r))
     })
 }
 

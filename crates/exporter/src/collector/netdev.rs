@@ -7,13 +7,11 @@
 //! read per device, to keep the family set of 1.5.
 
 use std::borrow::Cow;
-use std::os::fd::AsFd;
 use std::path::PathBuf;
 
 use obwatch_common::metrics::{MetricSet, MetricType};
-use rustix::fs::{CWD, Mode, OFlags, openat};
 
-use super::netclass::read_attr;
+use super::netclass::read_attr_kept;
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
 use crate::options::Filter;
 
@@ -62,26 +60,15 @@ impl Netdev {
     /// `receive_nohandler` per device, where sysfs has it (kernel 4.6+). A missing class dir
     /// or attribute just leaves the family out.
     fn nohandler(&self, devices: &[&str], out: &mut MetricSet) {
-        let Ok(root) = openat(
-            CWD,
-            &self.class_net,
-            OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) else {
-            return;
-        };
         let f = out.family(
             "node_network_receive_nohandler_total",
             "Network device statistic receive_nohandler.",
             MetricType::Counter,
         );
         let mut buf = [0u8; 32];
-        let mut path = String::with_capacity(64);
         for dev in devices {
-            path.clear();
-            path.push_str(dev);
-            path.push_str("/statistics/rx_nohandler");
-            if let Ok(Some(v)) = read_attr(root.as_fd(), &path, &mut buf)
+            let path = self.class_net.join(dev).join("statistics/rx_nohandler");
+            if let Ok(Some(v)) = read_attr_kept(&path, &mut buf)
                 && let Ok(v) = v.parse::<u64>()
             {
                 f.sample(&[("device", dev)], v as f64);
