@@ -24,9 +24,12 @@ fn main() -> ExitCode {
         tracing::warn!(warning = %w, "Configuration warning.");
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
-        // Two async workers are plenty for a scrape target; collectors run on the blocking pool.
-        .worker_threads(2)
-        .max_blocking_threads(64)
+        // One async worker: it only accepts, parses HTTP and writes bodies; collectors and
+        // bcrypt run on the blocking pool. Each thread costs a stack and a malloc arena of
+        // resident memory, and the RSS budget is 10 MB.
+        .worker_threads(1)
+        // Bounded anyway: a stuck collector holds at most one thread (registry.rs).
+        .max_blocking_threads(32)
         .enable_all()
         .build()
     {
