@@ -288,26 +288,38 @@ pub async fn run(config: Config, shutdown: impl Future<Output = ()>) {
     let config = std::sync::Arc::new(config);
     loop {
         let c = config.clone();
-        let task = tokio::task::spawn_blocking(move || {
+        let mut task = tokio::task::spawn_blocking(move || {
             run_once(&c, &RunOptions::default(), &mut io::sink())
         });
-        match task.await {
-            Ok(Ok(s)) => tracing::info!(
-                deleted = s.deleted,
-                compressed = s.compressed,
-                held = s.held,
-                freed = %human_bytes(s.freed_bytes),
-                errors = s.errors,
-                "Run finished."
-            ),
-            Ok(Err(e)) => tracing::warn!(error = %e, "Run skipped."),
-            Err(e) => tracing::error!(error = %e, "Run aborted."),
+        // Polling `shutdown` during the run installs the signal handlers from the start; a
+        // signal during a run lets it finish (the audit log stays complete), then stops.
+        tokio::select! {
+            r = &mut task => report(r),
+            _ = &mut shutdown => {
+                report(task.await);
+                return;
+            }
         }
         let wait = config.interval + jitter(config.jitter);
         tokio::select! {
             _ = tokio::time::sleep(wait) => {}
             _ = &mut shutdown => return,
         }
+    }
+}
+
+fn report(r: Result<Result<Summary, RunError>, tokio::task::JoinError>) {
+    match r {
+        Ok(Ok(s)) => tracing::info!(
+            deleted = s.deleted,
+            compressed = s.compressed,
+            held = s.held,
+            freed = %human_bytes(s.freed_bytes),
+            errors = s.errors,
+            "Run finished."
+        ),
+        Ok(Err(e)) => tracing::warn!(error = %e, "Run skipped."),
+        Err(e) => tracing::error!(error = %e, "Run aborted."),
     }
 }
 
