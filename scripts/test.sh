@@ -12,6 +12,7 @@ declare -A peers=(
   [prometheus-node-exporter]=prometheus-node-exporter
   [curl]=curl
   [openssl]=openssl
+  [flock]=util-linux
 )
 missing=()
 for cmd in "${!peers[@]}"; do

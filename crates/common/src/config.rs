@@ -1,5 +1,5 @@
-//! YAML config loading with errors that point at file, line and column, plus the duration and
-//! size value types shared by every binary's config.
+//! YAML config loading with errors that point at file, line and column, plus the duration,
+//! size and percentage value types shared by every binary's config.
 //!
 //! YAML crate: `serde_yaml` is deprecated upstream (archived in 2024). `serde-saphyr` is
 //! maintained, pure Rust (no `unsafe-libyaml`), panic-free on bad input, and its errors carry a
@@ -167,6 +167,54 @@ impl<'de> Deserialize<'de> for ByteSize {
     }
 }
 
+/// A percentage written as `80%` (or `80.5%`), between 0 and 100 inclusive; disk watermarks.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Percent(f64);
+
+impl Percent {
+    /// The percentage, e.g. `80.0` for `80%`, or `None` outside 0..=100.
+    pub fn new(value: f64) -> Option<Self> {
+        (0.0..=100.0).contains(&value).then_some(Percent(value))
+    }
+
+    /// The value in percent (`80.0` for `80%`).
+    pub fn value(self) -> f64 {
+        self.0
+    }
+
+    /// The value as a ratio (`0.8` for `80%`).
+    pub fn ratio(self) -> f64 {
+        self.0 / 100.0
+    }
+}
+
+impl std::str::FromStr for Percent {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let t = s.trim();
+        let expected = || format!("expected a percentage like 80% (0% to 100%), got {s:?}");
+        let num = t.strip_suffix('%').ok_or_else(expected)?.trim_end();
+        let n: f64 = num.parse().map_err(|_| expected())?;
+        if !n.is_finite() {
+            return Err(expected());
+        }
+        Percent::new(n).ok_or_else(expected)
+    }
+}
+
+impl fmt::Display for Percent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}%", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -218,5 +266,27 @@ mod tests {
         assert_eq!(b("20GiB"), Ok(20 << 30));
         assert_eq!(b("1.5KiB"), Ok(1536));
         assert!(b("3 parsecs").is_err());
+    }
+
+    #[test]
+    fn percentages() {
+        let p = |s: &str| s.parse::<Percent>().map(Percent::value);
+        assert_eq!(p("80%"), Ok(80.0));
+        assert_eq!(p(" 70.5 %"), Ok(70.5));
+        assert_eq!(p("0%"), Ok(0.0));
+        assert_eq!(p("100%"), Ok(100.0));
+        for bad in ["80", "101%", "-1%", "NaN%", "inf%", "x%", "%"] {
+            let err = p(bad).unwrap_err();
+            assert!(err.contains("expected a percentage like 80%"), "{bad}: {err}");
+        }
+        assert_eq!("85%".parse::<Percent>().unwrap().ratio(), 0.85);
+        assert_eq!("12.5%".parse::<Percent>().unwrap().to_string(), "12.5%");
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Disk {
+            high: Percent,
+        }
+        let err = parse_yaml::<Disk>(Path::new("d.yml"), "high: 180%\n").unwrap_err().to_string();
+        assert!(err.starts_with("d.yml:1:") && err.contains("0% to 100%"), "{err}");
     }
 }

@@ -50,7 +50,11 @@ pub fn init(level: LogLevel, format: LogFormat) {
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level.as_str()));
     let registry = tracing_subscriber::registry().with(filter);
     let _ = match format {
-        LogFormat::Logfmt => registry.with(tracing_logfmt::layer()).try_init(),
+        // tracing_logfmt::layer() writes to stdout; logs belong on stderr (stdout carries
+        // command output such as `obwatch-cleaner once --format json`).
+        LogFormat::Logfmt => {
+            registry.with(tracing_logfmt::builder().layer().with_writer(std::io::stderr)).try_init()
+        }
         LogFormat::Json => registry
             .with(tracing_subscriber::fmt::layer().json().with_writer(std::io::stderr))
             .try_init(),

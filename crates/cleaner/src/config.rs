@@ -1,0 +1,370 @@
+//! The cleaner's YAML config: `RawConfig` as written (serde, unknown keys rejected) and the
+//! validated [`Config`] the rest of the crate uses. Errors name the file, the field and what was
+//! expected; relative paths are resolved against the config file's directory.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use obwatch_common::config::{ByteSize, ConfigError, HumanDuration, Percent, load_yaml};
+use serde::Deserialize;
+
+use crate::pattern::Glob;
+
+/// Default lock file: one cleaner run at a time per host.
+pub const DEFAULT_LOCK_FILE: &str = "/run/lock/obwatch-cleaner.lock";
+/// Default `interval` of `run`.
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
+/// Default `priority` of a policy (lower goes first under disk pressure).
+pub const DEFAULT_PRIORITY: u32 = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    interval: Option<HumanDuration>,
+    jitter: Option<HumanDuration>,
+    audit_log: Option<PathBuf>,
+    textfile: Option<PathBuf>,
+    lock_file: Option<PathBuf>,
+    #[serde(default)]
+    policies: Vec<RawPolicy>,
+    disk: Option<RawDisk>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPolicy {
+    name: String,
+    paths: Vec<String>,
+    #[serde(default)]
+    active: Vec<String>,
+    max_age: Option<HumanDuration>,
+    keep_newest: Option<usize>,
+    max_files: Option<usize>,
+    max_total_size: Option<ByteSize>,
+    priority: Option<u32>,
+    rotate: Option<RawRotate>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRotate {
+    max_size: Option<ByteSize>,
+    compress: Option<Compression>,
+    #[serde(default)]
+    copytruncate: bool,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDisk {
+    high_watermark: Percent,
+    low_watermark: Percent,
+}
+
+/// How rotated files are compressed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Compression {
+    /// `name.gz` beside the file (flate2, level 6 like gzip's default).
+    Gzip,
+    /// Accepted by the config; not implemented yet (reported by `check`, nothing compressed).
+    Zstd,
+}
+
+/// The validated configuration.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The file it came from (for messages).
+    pub path: PathBuf,
+    /// Time between runs of `run`.
+    pub interval: Duration,
+    /// Up to this much is added at random to each interval, so hosts don't purge in lockstep.
+    pub jitter: Duration,
+    /// Append-only JSON lines audit log of every action; none when unset.
+    pub audit_log: Option<PathBuf>,
+    /// `.prom` file for the exporter's textfile collector; none when unset.
+    pub textfile: Option<PathBuf>,
+    /// flock(2)ed so two runs never overlap.
+    pub lock_file: PathBuf,
+    /// In config order; a file matched by two policies belongs to the first.
+    pub policies: Vec<Policy>,
+    /// Per-filesystem watermarks, applied to every filesystem holding a policy's files.
+    pub disk: Option<Watermarks>,
+    /// Configured features that are not implemented yet; `check` prints them.
+    pub not_implemented: Vec<String>,
+}
+
+/// One policy: which files, and the rules that decide what goes.
+#[derive(Clone, Debug)]
+pub struct Policy {
+    /// Label `policy` on metrics and in the audit log.
+    pub name: String,
+    /// The files this policy manages.
+    pub globs: Vec<Glob>,
+    /// Live files (being written): never touched, whatever else matches them.
+    pub active: Vec<Glob>,
+    /// Delete files older than this (by mtime).
+    pub max_age: Option<Duration>,
+    /// The newest K files are never deleted, not even under disk pressure.
+    pub keep_newest: usize,
+    /// Delete all but the newest N files (logrotate's `rotate N`).
+    pub max_files: Option<usize>,
+    /// Delete the oldest files until the policy's files total at most this.
+    pub max_total_size_bytes: Option<u64>,
+    /// Under disk pressure, policies with a lower priority lose files first.
+    pub priority: u32,
+    /// Compress files this policy keeps (implemented: gzip).
+    pub compress: Option<Compression>,
+}
+
+/// Start purging at `high` percent used, stop at `low`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Watermarks {
+    /// Purging starts when a filesystem is at least this full.
+    pub high: Percent,
+    /// ... and goes on until it is at most this full.
+    pub low: Percent,
+}
+
+impl Config {
+    /// Reads and validates `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = load_yaml(path)?;
+        validate(path, raw)
+    }
+
+    /// Validates YAML text as if read from `path` (tests).
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        let raw: RawConfig = obwatch_common::config::parse_yaml(path, text)?;
+        validate(path, raw)
+    }
+}
+
+fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
+    let bad = |field: &str, msg: String| ConfigError::invalid(path, field, msg);
+    let base = path.parent().unwrap_or(Path::new("."));
+    let resolve = |p: PathBuf| if p.is_relative() { base.join(p) } else { p };
+    let interval = raw.interval.map_or(DEFAULT_INTERVAL, |d| d.0);
+    if interval.is_zero() {
+        return Err(bad("interval", "expected a duration above 0s, e.g. 10m".into()));
+    }
+    let jitter = raw.jitter.map_or(interval / 10, |d| d.0);
+    if jitter >= interval {
+        return Err(bad("jitter", format!("expected less than interval ({interval:?})")));
+    }
+    let disk = match raw.disk {
+        Some(d) if d.low_watermark >= d.high_watermark => {
+            return Err(bad(
+                "disk.low_watermark",
+                format!("expected below high_watermark ({})", d.high_watermark),
+            ));
+        }
+        Some(d) => Some(Watermarks { high: d.high_watermark, low: d.low_watermark }),
+        None => None,
+    };
+    if raw.policies.is_empty() {
+        return Err(bad("policies", "expected at least one policy".into()));
+    }
+    let mut names = BTreeSet::new();
+    let mut policies = Vec::new();
+    let mut not_implemented = Vec::new();
+    for (i, p) in raw.policies.into_iter().enumerate() {
+        let at = |f: &str| format!("policies[{i}].{f}");
+        if p.name.is_empty()
+            || !p.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+        {
+            return Err(bad(
+                &at("name"),
+                format!("expected letters, digits, `_`, `-` or `.`, got {:?}", p.name),
+            ));
+        }
+        if !names.insert(p.name.clone()) {
+            return Err(bad(
+                &at("name"),
+                format!("expected a unique name, {:?} is used twice", p.name),
+            ));
+        }
+        if p.paths.is_empty() {
+            return Err(bad(&at("paths"), "expected at least one path glob".into()));
+        }
+        let parse_all = |field: &str, list: &[String]| -> Result<Vec<Glob>, ConfigError> {
+            list.iter()
+                .enumerate()
+                .map(|(j, g)| {
+                    Glob::parse(g).map_err(|e| bad(&at(&format!("{field}[{j}]")), e.to_string()))
+                })
+                .collect()
+        };
+        let globs = parse_all("paths", &p.paths)?;
+        let active = parse_all("active", &p.active)?;
+        let (mut compress, mut rotates) = (None, false);
+        if let Some(r) = &p.rotate {
+            compress = r.compress;
+            if r.max_size.is_some() || r.copytruncate {
+                rotates = true;
+                not_implemented.push(format!(
+                    "{}: field `{}`: rotation by size is not implemented yet; the file is not rotated",
+                    path.display(),
+                    at("rotate.max_size")
+                ));
+            }
+            if r.compress == Some(Compression::Zstd) {
+                not_implemented.push(format!(
+                    "{}: field `{}`: zstd is not implemented yet; files are not compressed (use gzip)",
+                    path.display(),
+                    at("rotate.compress")
+                ));
+            }
+        }
+        if p.max_files == Some(0) {
+            return Err(bad(&at("max_files"), "expected at least 1 (omit it for no limit)".into()));
+        }
+        let does_something = p.max_age.is_some()
+            || p.max_files.is_some()
+            || p.max_total_size.is_some()
+            || compress.is_some()
+            || rotates
+            || disk.is_some();
+        if !does_something {
+            return Err(bad(
+                &at("name"),
+                format!(
+                    "policy {:?} does nothing: expected max_age, max_files, max_total_size, \
+                     rotate.compress or a disk watermark",
+                    p.name
+                ),
+            ));
+        }
+        policies.push(Policy {
+            name: p.name,
+            globs,
+            active,
+            max_age: p.max_age.map(|d| d.0),
+            keep_newest: p.keep_newest.unwrap_or(0),
+            max_files: p.max_files,
+            max_total_size_bytes: p.max_total_size.map(|b| b.0),
+            priority: p.priority.unwrap_or(DEFAULT_PRIORITY),
+            compress,
+        });
+    }
+    Ok(Config {
+        path: path.to_path_buf(),
+        interval,
+        jitter,
+        audit_log: raw.audit_log.map(resolve),
+        textfile: raw.textfile.map(resolve),
+        lock_file: resolve(raw.lock_file.unwrap_or_else(|| DEFAULT_LOCK_FILE.into())),
+        policies,
+        disk,
+        not_implemented,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const EXAMPLE: &str = r#"
+interval: 10m
+audit_log: /var/log/obwatch/cleaner.audit.jsonl
+textfile: textfile/cleaner.prom
+policies:
+  - name: observer
+    paths: ["/home/admin/oceanbase/log/*.log.*", "/home/admin/oceanbase/log/alert/alert.log.*"]
+    active: ["/home/admin/oceanbase/log/*.log"]
+    max_age: 8d
+    keep_newest: 10
+    max_total_size: 20GiB
+    rotate: { max_size: 256MiB, compress: gzip }
+  - name: crs-trace
+    paths: ["/u01/app/grid/diag/crs/**/trace/*.tr[cm]"]
+    max_files: 500
+    priority: 10
+disk: { high_watermark: 80%, low_watermark: 70% }
+"#;
+
+    fn err(text: &str) -> String {
+        Config::parse(Path::new("/etc/obwatch/cleaner.yml"), text).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn example_parses_with_defaults_and_resolved_paths() {
+        let c = Config::parse(Path::new("/etc/obwatch/cleaner.yml"), EXAMPLE).unwrap();
+        assert_eq!(c.interval, Duration::from_secs(600));
+        assert_eq!(c.jitter, Duration::from_secs(60));
+        assert_eq!(c.textfile, Some(PathBuf::from("/etc/obwatch/textfile/cleaner.prom")));
+        assert_eq!(c.lock_file, PathBuf::from(DEFAULT_LOCK_FILE));
+        assert_eq!(c.policies.len(), 2);
+        let ob = &c.policies[0];
+        assert_eq!(ob.max_age, Some(Duration::from_secs(8 * 86400)));
+        assert_eq!((ob.keep_newest, ob.max_files, ob.priority), (10, None, DEFAULT_PRIORITY));
+        assert_eq!(ob.max_total_size_bytes, Some(20 << 30));
+        assert_eq!(ob.compress, Some(Compression::Gzip));
+        assert_eq!(c.policies[1].priority, 10);
+        assert_eq!(c.disk.map(|d| d.high.value()), Some(80.0));
+        assert_eq!(c.not_implemented.len(), 1);
+        assert!(c.not_implemented[0].contains("policies[0].rotate.max_size"));
+        assert!(c.not_implemented[0].contains("not implemented yet"));
+    }
+
+    #[test]
+    fn errors_name_file_field_and_expectation() {
+        let pol = "policies:\n  - name: a\n    paths: [/l/*.log.*]\n    max_age: 1d\n";
+        for (text, want) in [
+            ("policies: []\n", "cleaner.yml: field `policies`: expected at least one policy"),
+            (&format!("{pol}    max_agee: 1d\n"), "cleaner.yml:5:5: unknown field `max_agee`"),
+            (&format!("{pol}    keep_newest: -1\n"), "cleaner.yml:5:18"),
+            (
+                &format!("{pol}disk: {{high_watermark: 70%, low_watermark: 80%}}\n"),
+                "field `disk.low_watermark`: expected below high_watermark (70%)",
+            ),
+            (
+                &format!("{pol}disk: {{high_watermark: 80, low_watermark: 70%}}\n"),
+                "expected a percentage like 80%",
+            ),
+            (
+                "policies:\n  - name: a\n    paths: [l/*.log]\n    max_age: 1d\n",
+                "field `policies[0].paths[0]`: expected an absolute path glob",
+            ),
+            (
+                "policies:\n  - name: a\n    paths: [/l/*]\n",
+                "field `policies[0].name`: policy \"a\" does nothing",
+            ),
+            (
+                &format!("{pol}  - name: a\n    paths: [/m/*]\n    max_age: 1d\n"),
+                "field `policies[1].name`: expected a unique name",
+            ),
+            (&format!("{pol}interval: 0s\n"), "field `interval`: expected a duration above 0s"),
+            (
+                &format!("{pol}interval: 1m\njitter: 1m\n"),
+                "field `jitter`: expected less than interval",
+            ),
+            (
+                &format!("{pol}    max_files: 0\n"),
+                "field `policies[0].max_files`: expected at least 1",
+            ),
+            (&format!("{pol}    rotate: {{compress: lz4}}\n"), "unknown variant `lz4`"),
+            (
+                &format!("{pol}    active: [\"/x/[\"]\n"),
+                "field `policies[0].active[0]`: unclosed `[`",
+            ),
+        ] {
+            let e = err(text);
+            assert!(e.contains(want), "want {want:?} in:\n{e}\nfor:\n{text}");
+            assert!(e.starts_with("/etc/obwatch/cleaner.yml"), "{e}");
+        }
+    }
+
+    #[test]
+    fn zstd_and_copytruncate_are_reported_not_ignored() {
+        let c = Config::parse(
+            Path::new("c.yml"),
+            "policies:\n  - name: a\n    paths: [/l/*]\n    rotate: {compress: zstd, copytruncate: true}\n",
+        )
+        .unwrap();
+        let all = c.not_implemented.join("\n");
+        assert!(all.contains("rotation by size is not implemented yet"), "{all}");
+        assert!(all.contains("zstd is not implemented yet"), "{all}");
+    }
+}

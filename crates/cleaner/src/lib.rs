@@ -1,0 +1,334 @@
+//! obwatch-cleaner: keeps log disks in bounds by purging and compressing files by age, count,
+//! total size and disk watermark, without ever touching a file it must not.
+//!
+//! # Layout
+//! - [`config`]: YAML -> validated [`Config`].
+//! - [`pattern`]: path globs (pure).
+//! - [`scan`]: opens the roots, walks with directory handles, finds files (I/O); [`procfd`]:
+//!   held and deleted-but-open files from `/proc/*/fd`.
+//! - [`plan`]: decides what to delete, compress or report, and why (pure).
+//! - [`apply`]: performs the plan through directory handles, re-checking each file.
+//! - [`audit`]: the append-only JSON lines audit log; [`metrics`]: the textfile `.prom`.
+//! - this file: one run (`run_once`), the daemon loop (`run`), the lock.
+#![deny(missing_docs)]
+
+pub mod apply;
+pub mod audit;
+pub mod config;
+pub mod metrics;
+pub mod pattern;
+pub mod plan;
+pub mod procfd;
+pub mod scan;
+
+use std::future::Future;
+use std::io::{self, Write};
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+pub use config::Config;
+use rustix::fs::{FlockOperation, Mode, OFlags};
+use rustix::io::Errno;
+
+use crate::apply::Outcome;
+use crate::audit::{AuditLog, Record};
+use crate::metrics::RunMetrics;
+use crate::plan::{ActionKind, human_bytes};
+
+/// How `once` prints its actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// `ACTION BYTES PATH (REASON) RESULT`, one line per action.
+    Text,
+    /// One JSON object a line: `{"action","path","bytes","reason","result"}`.
+    Json,
+}
+
+/// Options of one run that are not configuration.
+#[derive(Clone, Debug)]
+pub struct RunOptions {
+    /// Plan and print, change nothing (no lock, audit log or metrics file either).
+    pub dry_run: bool,
+    /// Output format of the action lines.
+    pub format: Format,
+    /// Where procfs is (tests may point elsewhere).
+    pub procfs: PathBuf,
+}
+
+impl Default for RunOptions {
+    fn default() -> Self {
+        RunOptions { dry_run: false, format: Format::Text, procfs: "/proc".into() }
+    }
+}
+
+/// A run that could not happen at all (exit code 1).
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Another run holds the lock.
+    #[error("{0}: another obwatch-cleaner run holds the lock")]
+    Locked(PathBuf),
+    /// The lock file or audit log could not be opened.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The error.
+        source: io::Error,
+    },
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    /// Files deleted (or planned, in a dry run).
+    pub deleted: u64,
+    /// Files compressed (or planned).
+    pub compressed: u64,
+    /// Files a rule wanted that a process held open.
+    pub held: u64,
+    /// Bytes freed (planned: sizes at the scan).
+    pub freed_bytes: u64,
+    /// Failed actions plus scan errors; non-zero means exit code 1.
+    pub errors: u64,
+}
+
+/// An exclusive, non-blocking flock(2) on the lock file, released on drop.
+#[derive(Debug)]
+pub struct Lock(#[allow(dead_code)] OwnedFd);
+
+impl Lock {
+    /// Takes the lock or fails at once.
+    pub fn acquire(path: &Path) -> Result<Lock, RunError> {
+        let io_err = |e: Errno| RunError::Io { path: path.to_path_buf(), source: e.into() };
+        let fd = rustix::fs::open(
+            path,
+            OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+            Mode::from_raw_mode(0o644),
+        )
+        .map_err(io_err)?;
+        match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
+            Ok(()) => Ok(Lock(fd)),
+            Err(Errno::WOULDBLOCK) => Err(RunError::Locked(path.to_path_buf())),
+            Err(e) => Err(io_err(e)),
+        }
+    }
+}
+
+/// One pass: scan, plan, apply (unless dry run), audit, metrics. Action lines go to `out`.
+pub fn run_once(
+    config: &Config,
+    opts: &RunOptions,
+    out: &mut dyn Write,
+) -> Result<Summary, RunError> {
+    let _lock = if opts.dry_run { None } else { Some(Lock::acquire(&config.lock_file)?) };
+    let started = Instant::now();
+    let now = SystemTime::now();
+    let now_ns = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64);
+    let scan = scan::scan(&config.policies, &opts.procfs);
+    for root in &scan.missing_roots {
+        tracing::debug!(root = %root.display(), "Root does not exist; skipped.");
+    }
+    for e in &scan.errors {
+        tracing::warn!(error = %e, "Scan error.");
+    }
+    if scan.uninspected_pids > 0 {
+        tracing::warn!(
+            processes = scan.uninspected_pids,
+            "Cannot read the open files of some processes; run as their user or root to be sure no held file is touched."
+        );
+    }
+    let dirs: Vec<&Path> = scan.dirs.iter().map(|d| d.path.as_path()).collect();
+    let plan = plan::plan(&scan.files, &dirs, &config.policies, config.disk, &scan.usage, now_ns);
+    for p in &plan.pressure {
+        let level =
+            if p.planned_bytes < p.needed_bytes { "not enough eligible files" } else { "ok" };
+        tracing::info!(
+            used_percent = format!("{:.1}", p.usage.used_percent()),
+            needed = %human_bytes(p.needed_bytes),
+            planned = %human_bytes(p.planned_bytes),
+            outcome = level,
+            "Filesystem above the high watermark."
+        );
+    }
+    let mut audit = match (&config.audit_log, opts.dry_run) {
+        (Some(path), false) => Some(
+            AuditLog::open(path).map_err(|source| RunError::Io { path: path.clone(), source })?,
+        ),
+        _ => None,
+    };
+    let mut summary = Summary { errors: scan.errors.len() as u64, ..Summary::default() };
+    let mut run = RunMetrics::default();
+    if !scan.errors.is_empty() {
+        run.counts.entry(String::new()).or_default()[3] += scan.errors.len() as f64;
+    }
+    let mut emit = |n: usize, outcome: Option<&Outcome>| {
+        let action = &plan.actions[n];
+        let f = &scan.files[action.file];
+        let policy = config.policies.get(f.policy as usize).map_or("", |p| p.name.as_str());
+        let path = scan.dirs[f.dir as usize].path.join(&f.name);
+        let reason = match (action.kind, f.held_by) {
+            (ActionKind::Held, Some(pid)) => {
+                format!("held open by pid {pid}; wanted: {}", action.reason)
+            }
+            _ => action.reason.to_string(),
+        };
+        let result = outcome.map_or_else(|| "dry-run".to_string(), Outcome::describe);
+        let counts = run.counts.entry(policy.to_string()).or_default();
+        match (action.kind, outcome) {
+            (ActionKind::Held, _) => {
+                summary.held += 1;
+                *run.held.entry(policy.to_string()).or_default() += 1;
+            }
+            (kind, None | Some(Outcome::Done { .. })) => {
+                let freed = match outcome {
+                    Some(Outcome::Done { freed_bytes }) => *freed_bytes,
+                    _ => f.disk_bytes,
+                };
+                summary.freed_bytes += freed;
+                counts[0] += freed as f64;
+                if kind == ActionKind::Delete {
+                    summary.deleted += 1;
+                    counts[1] += 1.0;
+                } else {
+                    summary.compressed += 1;
+                    counts[2] += 1.0;
+                }
+            }
+            (_, Some(Outcome::Failed(e))) => {
+                summary.errors += 1;
+                counts[3] += 1.0;
+                tracing::warn!(path = %path.display(), error = %e, "Action failed.");
+            }
+            (_, Some(_)) => {}
+        }
+        let rec = Record {
+            time: None,
+            action: action.kind.as_str(),
+            path: &path,
+            bytes: f.size_bytes,
+            reason: &reason,
+            result: &result,
+            policy,
+        };
+        let _ = print_line(out, opts.format, &rec);
+        if let Some(a) = audit.as_mut()
+            && let Err(e) = a.write(rec)
+        {
+            tracing::error!(path = %a.path().display(), error = %e, "Cannot write the audit log.");
+        }
+    };
+    if opts.dry_run {
+        (0..plan.actions.len()).for_each(|n| emit(n, None));
+    } else {
+        apply::apply(&scan, &plan, |n, o| emit(n, Some(o)));
+    }
+    for d in &scan.deleted_open {
+        run.deleted_open_bytes += d.bytes;
+        let reason =
+            format!("deleted but held open by pid {}; space returns when it closes", d.pid);
+        let result = if opts.dry_run { "dry-run" } else { "reported" };
+        let rec = Record {
+            time: None,
+            action: "deleted_open",
+            path: &d.path,
+            bytes: d.bytes,
+            reason: &reason,
+            result,
+            policy: "",
+        };
+        let _ = print_line(out, opts.format, &rec);
+        if let Some(a) = audit.as_mut() {
+            let _ = a.write(rec);
+        }
+    }
+    if let Some(a) = audit
+        && let Err(e) = a.finish()
+    {
+        tracing::error!(error = %e, "Cannot sync the audit log.");
+        summary.errors += 1;
+    }
+    let _ = out.flush();
+    if !opts.dry_run
+        && let Some(path) = &config.textfile
+    {
+        run.started = now.duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64());
+        run.duration_seconds = started.elapsed().as_secs_f64();
+        let text = metrics::encode(&metrics::previous(path), &run);
+        if let Err(e) = obwatch_common::fs::atomic_write(path, text.as_bytes()) {
+            tracing::error!(path = %path.display(), error = %e, "Cannot write the metrics file.");
+            summary.errors += 1;
+        }
+    }
+    Ok(summary)
+}
+
+fn print_line(out: &mut dyn Write, format: Format, rec: &Record<'_>) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer(&mut *out, rec)?;
+            out.write_all(b"\n")
+        }
+        Format::Text => writeln!(
+            out,
+            "{:<12} {:>10} {} ({}) {}",
+            rec.action,
+            human_bytes(rec.bytes),
+            rec.path.display(),
+            rec.reason,
+            rec.result
+        ),
+    }
+}
+
+/// The daemon: a run every `interval` plus up to `jitter`, until `shutdown` resolves. A run in
+/// progress finishes first. A run whose lock is taken is skipped with a warning.
+pub async fn run(config: Config, shutdown: impl Future<Output = ()>) {
+    tokio::pin!(shutdown);
+    let config = std::sync::Arc::new(config);
+    loop {
+        let c = config.clone();
+        let mut task = tokio::task::spawn_blocking(move || {
+            run_once(&c, &RunOptions::default(), &mut io::sink())
+        });
+        // Polling `shutdown` during the run installs the signal handlers from the start; a
+        // signal during a run lets it finish (the audit log stays complete), then stops.
+        tokio::select! {
+            r = &mut task => report(r),
+            _ = &mut shutdown => {
+                report(task.await);
+                return;
+            }
+        }
+        let wait = config.interval + jitter(config.jitter);
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            _ = &mut shutdown => return,
+        }
+    }
+}
+
+fn report(r: Result<Result<Summary, RunError>, tokio::task::JoinError>) {
+    match r {
+        Ok(Ok(s)) => tracing::info!(
+            deleted = s.deleted,
+            compressed = s.compressed,
+            held = s.held,
+            freed = %human_bytes(s.freed_bytes),
+            errors = s.errors,
+            "Run finished."
+        ),
+        Ok(Err(e)) => tracing::warn!(error = %e, "Run skipped."),
+        Err(e) => tracing::error!(error = %e, "Run aborted."),
+    }
+}
+
+/// A pseudo-random duration in `[0, max)`, from the clock's nanoseconds and the pid (hosts
+/// started together still spread out).
+fn jitter(max: Duration) -> Duration {
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    let seed = u64::from(nanos) ^ (u64::from(std::process::id()) << 20);
+    let x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 11;
+    let max_ms = max.as_millis().max(1) as u64;
+    Duration::from_millis(x % max_ms)
+}

@@ -1,0 +1,125 @@
+//! `obwatch-cleaner`: parse the command line, set up logging, load the config, run. Exit codes:
+//! 0 ok, 1 runtime failure (an action or scan error, the lock taken), 2 bad usage or config.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use obwatch_cleaner::{Config, Format, RunOptions};
+use obwatch_common::logging::{LogFormat, LogLevel};
+
+/// Rotate, compress and purge logs by age, count, size and disk watermark, safely.
+#[derive(Debug, Parser)]
+#[command(name = "obwatch-cleaner", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// Log level.
+    #[arg(long = "log.level", value_enum, default_value = "info", global = true)]
+    log_level: LogLevel,
+    /// Log format (to stderr).
+    #[arg(long = "log.format", value_enum, default_value = "logfmt", global = true)]
+    log_format: LogFormat,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run as a daemon: a pass every `interval` (plus jitter) until SIGINT/SIGTERM.
+    Run {
+        /// The YAML config.
+        #[arg(long)]
+        config: PathBuf,
+    },
+    /// One pass (for cron); prints each action.
+    Once {
+        /// The YAML config.
+        #[arg(long)]
+        config: PathBuf,
+        /// Print the plan; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Output format of the action lines.
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+    },
+    /// Validate the config and exit.
+    Check {
+        /// The YAML config.
+        #[arg(long)]
+        config: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
+        }
+    };
+    obwatch_common::logging::init(cli.log_level, cli.log_format);
+    let path = match &cli.command {
+        Command::Run { config } | Command::Once { config, .. } | Command::Check { config } => {
+            config
+        }
+    };
+    let config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("obwatch-cleaner: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    for note in &config.not_implemented {
+        tracing::warn!(warning = %note, "Configured but not implemented.");
+    }
+    match cli.command {
+        Command::Check { .. } => {
+            for note in &config.not_implemented {
+                eprintln!("warning: {note}");
+            }
+            let mut out = std::io::stdout().lock();
+            let _ =
+                writeln!(out, "{}: ok, {} policies", config.path.display(), config.policies.len());
+            ExitCode::SUCCESS
+        }
+        Command::Once { dry_run, format, .. } => {
+            let opts = RunOptions { dry_run, format, ..RunOptions::default() };
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            match obwatch_cleaner::run_once(&config, &opts, &mut out) {
+                Ok(s) if s.errors == 0 => ExitCode::SUCCESS,
+                Ok(s) => {
+                    eprintln!(
+                        "obwatch-cleaner: {} errors (see the log and the audit log)",
+                        s.errors
+                    );
+                    ExitCode::from(1)
+                }
+                Err(e) => {
+                    eprintln!("obwatch-cleaner: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+        Command::Run { .. } => match daemon(config) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("obwatch-cleaner: {e:#}");
+                ExitCode::from(1)
+            }
+        },
+    }
+}
+
+fn daemon(config: Config) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(1)
+        .build()
+        .context("cannot start the runtime")?;
+    runtime.block_on(obwatch_cleaner::run(config, obwatch_common::shutdown::signal_received()));
+    Ok(())
+}

@@ -1,0 +1,126 @@
+//! The cleaner's metrics, written after each run to a `.prom` file for the exporter's textfile
+//! collector (atomically: temp file + fsync + rename). Counters must survive between cron runs,
+//! so the previous file is read back and this run's counts are added to it.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use obwatch_common::metrics::{MetricSet, MetricType};
+
+/// Per-policy counters, in the order of [`COUNTERS`].
+pub type Counts = [f64; 4];
+
+/// Counter families, labelled `{policy}`.
+pub const COUNTERS: [(&str, &str); 4] = [
+    ("obwatch_cleaner_freed_bytes_total", "Bytes freed by deleting or compressing files."),
+    ("obwatch_cleaner_files_deleted_total", "Files deleted."),
+    ("obwatch_cleaner_files_compressed_total", "Files compressed."),
+    ("obwatch_cleaner_errors_total", "Actions that failed, and scan errors."),
+];
+
+/// What one run adds and reports.
+#[derive(Clone, Debug, Default)]
+pub struct RunMetrics {
+    /// Counter deltas of this run by policy (`""` for errors not tied to a policy).
+    pub counts: BTreeMap<String, Counts>,
+    /// Files a rule wanted but a process holds open, by policy.
+    pub held: BTreeMap<String, u64>,
+    /// Bytes of deleted-but-open files under the roots.
+    pub deleted_open_bytes: u64,
+    /// Run start, seconds since the epoch.
+    pub started: f64,
+    /// Run duration in seconds.
+    pub duration_seconds: f64,
+}
+
+/// Reads the counters of a previous file, if any (unreadable or unparsable: start from zero).
+pub fn previous(path: &Path) -> BTreeMap<String, Counts> {
+    let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+    let Ok(text) = std::fs::read_to_string(path) else { return out };
+    let Ok(families) = obwatch_common::exposition::parse(&text) else {
+        tracing::warn!(path = %path.display(), "Previous metrics file unparsable; counters restart.");
+        return out;
+    };
+    for fam in families {
+        let Some(k) = COUNTERS.iter().position(|(n, _)| *n == fam.name) else { continue };
+        for s in fam.samples {
+            let policy = s.labels.iter().find(|(l, _)| l == "policy").map(|(_, v)| v.clone());
+            out.entry(policy.unwrap_or_default()).or_default()[k] += s.value;
+        }
+    }
+    out
+}
+
+/// Encodes `prev + run` in the text format.
+pub fn encode(prev: &BTreeMap<String, Counts>, run: &RunMetrics) -> String {
+    let mut total = prev.clone();
+    for (policy, c) in &run.counts {
+        let t = total.entry(policy.clone()).or_default();
+        for k in 0..c.len() {
+            t[k] += c[k];
+        }
+    }
+    let mut set = MetricSet::new();
+    for (k, (name, help)) in COUNTERS.iter().enumerate() {
+        let fam = set.family(*name, *help, MetricType::Counter);
+        for (policy, c) in &total {
+            fam.sample(&[("policy", policy)], c[k]);
+        }
+    }
+    let fam = set.family(
+        "obwatch_cleaner_files_held",
+        "Files a rule selected but a process held open, in the last run.",
+        MetricType::Gauge,
+    );
+    for (policy, n) in &run.held {
+        fam.sample(&[("policy", policy)], *n as f64);
+    }
+    set.gauge(
+        "obwatch_cleaner_deleted_open_bytes",
+        "Bytes of deleted files under the roots still held open, in the last run.",
+        run.deleted_open_bytes as f64,
+    );
+    set.gauge(
+        "obwatch_cleaner_last_run_timestamp_seconds",
+        "When the last run started.",
+        run.started,
+    );
+    set.gauge(
+        "obwatch_cleaner_last_run_duration_seconds",
+        "How long the last run took.",
+        run.duration_seconds,
+    );
+    let mut out = String::new();
+    set.encode(&mut out);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counters_accumulate_across_runs() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("cleaner.prom");
+        let mut run = RunMetrics { started: 1.7e9, duration_seconds: 0.25, ..Default::default() };
+        run.counts.insert("observer".into(), [1024.0, 2.0, 1.0, 0.0]);
+        run.held.insert("observer".into(), 3);
+        obwatch_common::fs::atomic_write(&p, encode(&previous(&p), &run).as_bytes()).unwrap();
+        run.counts.insert("crs".into(), [0.0, 0.0, 0.0, 1.0]);
+        let text = encode(&previous(&p), &run);
+        assert!(
+            text.contains("obwatch_cleaner_freed_bytes_total{policy=\"observer\"} 2048\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("obwatch_cleaner_files_deleted_total{policy=\"observer\"} 4\n"),
+            "{text}"
+        );
+        assert!(text.contains("obwatch_cleaner_errors_total{policy=\"crs\"} 1\n"), "{text}");
+        assert!(text.contains("obwatch_cleaner_files_held{policy=\"observer\"} 3\n"), "{text}");
+        assert!(text.contains("obwatch_cleaner_last_run_duration_seconds 0.25\n"), "{text}");
+        assert!(text.contains("# TYPE obwatch_cleaner_files_compressed_total counter\n"), "{text}");
+        obwatch_common::exposition::parse(&text).unwrap();
+    }
+}

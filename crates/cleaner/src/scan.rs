@@ -1,0 +1,387 @@
+//! The I/O half of a run before any decision: opens each policy root once (no symlink), walks
+//! below it with `openat` relative to directory handles, never following a link or crossing
+//! into another filesystem, and records each matching regular file with its identity, size and
+//! mtime. Then scans `/proc/*/fd` for files held open (and deleted-but-open files under the
+//! roots), and reads the usage of each filesystem involved.
+
+use std::collections::HashMap;
+use std::ffi::{OsStr, OsString};
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+
+use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags, Stat};
+use rustix::io::Errno;
+
+use crate::config::Policy;
+use crate::pattern::{Part, matches};
+use crate::plan::{FileInfo, FsUsage};
+
+/// Directories deeper than this below a root are not walked (a loop guard; bind mounts can't
+/// create loops here because the walk stays on one filesystem, but a deep tree can).
+const MAX_DEPTH: usize = 64;
+
+/// An opened policy root.
+#[derive(Debug)]
+pub struct Root {
+    /// As configured (the literal prefix of a glob).
+    pub path: PathBuf,
+    /// Opened once with `O_DIRECTORY | O_NOFOLLOW`; every later access is relative to it.
+    pub fd: OwnedFd,
+    /// Its filesystem; the walk never leaves it.
+    pub dev: u64,
+}
+
+/// A directory below a root that holds matched files.
+#[derive(Clone, Debug)]
+pub struct DirInfo {
+    /// Index into [`Scan::roots`].
+    pub root: usize,
+    /// Path relative to the root (empty for the root itself); re-walked component by component.
+    pub rel: PathBuf,
+    /// `root.path/rel`, for messages and ordering.
+    pub path: PathBuf,
+    /// Identity at scan time, re-checked before acting inside it.
+    pub dev: u64,
+    /// Identity at scan time.
+    pub ino: u64,
+}
+
+/// A file held open after its last name was removed: its space is not free until it is closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeletedOpen {
+    /// The holder.
+    pub pid: u32,
+    /// The path it had, from `/proc/<pid>/fd/<n>` without " (deleted)".
+    pub path: PathBuf,
+    /// Its size.
+    pub bytes: u64,
+}
+
+/// Everything a plan needs, plus the handles `apply` acts through.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Opened roots.
+    pub roots: Vec<Root>,
+    /// Directories holding matched files.
+    pub dirs: Vec<DirInfo>,
+    /// Matched regular files.
+    pub files: Vec<FileInfo>,
+    /// Deleted-but-open files under the roots.
+    pub deleted_open: Vec<DeletedOpen>,
+    /// Usage of each filesystem (by device) holding a root.
+    pub usage: HashMap<u64, FsUsage>,
+    /// Non-fatal problems (a root that can't be opened, a directory without permission).
+    pub errors: Vec<String>,
+    /// Roots that do not exist (not an error: the software may not be installed).
+    pub missing_roots: Vec<PathBuf>,
+    /// Processes whose open files could not be read (permission); held checks are incomplete.
+    pub uninspected_pids: usize,
+}
+
+/// Stat fields the cleaner uses, in fixed-width types on every architecture.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Meta {
+    /// Device.
+    pub dev: u64,
+    /// Inode.
+    pub ino: u64,
+    /// Apparent size.
+    pub size_bytes: u64,
+    /// Allocated size (what deleting frees).
+    pub disk_bytes: u64,
+    /// Modification time, nanoseconds since the epoch.
+    pub mtime_ns: i64,
+    /// Hard links.
+    pub nlink: u64,
+    /// Permission bits.
+    pub mode: u32,
+    /// Owner.
+    pub uid: u32,
+    /// Group.
+    pub gid: u32,
+    /// Regular file, directory, link, ...
+    pub kind: FileType,
+}
+
+impl Meta {
+    /// Converts a `stat`. The field types differ between architectures (x86_64's `nlink` is
+    /// a `c_ulong`, aarch64's a `u32`), hence conversions that are no-ops on some.
+    #[allow(clippy::useless_conversion)]
+    pub fn from_stat(st: &Stat) -> Meta {
+        let mtime_ns = i64::from(st.st_mtime)
+            .saturating_mul(1_000_000_000)
+            .saturating_add(i64::try_from(st.st_mtime_nsec).unwrap_or(0));
+        Meta {
+            dev: u64::from(st.st_dev),
+            ino: u64::from(st.st_ino),
+            size_bytes: u64::try_from(st.st_size).unwrap_or(0),
+            disk_bytes: u64::try_from(st.st_blocks).unwrap_or(0).saturating_mul(512),
+            mtime_ns,
+            nlink: u64::from(st.st_nlink),
+            mode: st.st_mode & 0o7777,
+            uid: st.st_uid,
+            gid: st.st_gid,
+            kind: FileType::from_raw_mode(st.st_mode),
+        }
+    }
+}
+
+/// `lstat` of `name` in `dir`.
+pub fn stat_at(dir: impl AsFd, name: &OsStr) -> Result<Meta, Errno> {
+    rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).map(|s| Meta::from_stat(&s))
+}
+
+/// Opens the directory `name` in `dir` without following a symlink.
+pub fn open_dir_at(dir: impl AsFd, name: impl rustix::path::Arg) -> Result<OwnedFd, Errno> {
+    rustix::fs::openat(
+        dir,
+        name,
+        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+}
+
+/// Walk state: (policy, glob, component) triples still alive in a directory.
+type States = Vec<(usize, usize, usize)>;
+
+/// Walks every policy's globs and inspects `procfs` for open files.
+pub fn scan(policies: &[Policy], procfs: &Path) -> Scan {
+    let mut scan = Scan::default();
+    // Globs sharing a root are walked together, so each directory is read once.
+    let mut by_root: Vec<(PathBuf, States)> = Vec::new();
+    for (p, policy) in policies.iter().enumerate() {
+        for (g, glob) in policy.globs.iter().enumerate() {
+            match by_root.iter_mut().find(|(r, _)| *r == glob.root) {
+                Some((_, states)) => states.push((p, g, 0)),
+                None => by_root.push((glob.root.clone(), vec![(p, g, 0)])),
+            }
+        }
+    }
+    let mut seen: HashMap<(u64, u64), usize> = HashMap::new();
+    for (root_path, states) in by_root {
+        let fd = match open_dir_at(CWD, &root_path) {
+            Ok(fd) => fd,
+            Err(Errno::NOENT) => {
+                scan.missing_roots.push(root_path);
+                continue;
+            }
+            Err(Errno::LOOP | Errno::NOTDIR) => {
+                scan.errors.push(format!(
+                    "{}: not a directory or a symlink (symlinks are never followed; configure \
+                     the real directory)",
+                    root_path.display()
+                ));
+                continue;
+            }
+            Err(e) => {
+                scan.errors.push(format!("{}: cannot open: {e}", root_path.display()));
+                continue;
+            }
+        };
+        let Ok(st) = rustix::fs::fstat(&fd).map(|s| Meta::from_stat(&s)) else { continue };
+        if let Ok(vfs) = rustix::fs::fstatvfs(&fd) {
+            let frsize = vfs.f_frsize;
+            let used = vfs.f_blocks.saturating_sub(vfs.f_bfree).saturating_mul(frsize);
+            let avail = vfs.f_bavail.saturating_mul(frsize);
+            scan.usage.insert(st.dev, FsUsage { size_bytes: used + avail, used_bytes: used });
+        }
+        let root = scan.roots.len();
+        scan.roots.push(Root { path: root_path.clone(), fd, dev: st.dev });
+        let mut walk = Walk { policies, scan: &mut scan, seen: &mut seen, root, root_dev: st.dev };
+        let fd = match rustix::io::dup(&walk.scan.roots[root].fd) {
+            Ok(fd) => fd,
+            Err(e) => {
+                walk.scan.errors.push(format!("{}: {e}", root_path.display()));
+                continue;
+            }
+        };
+        walk.dir(fd, PathBuf::new(), &states, st, 0);
+    }
+    mark_active(policies, &mut scan);
+    crate::procfd::inspect(procfs, &mut scan, &seen);
+    scan
+}
+
+struct Walk<'a> {
+    policies: &'a [Policy],
+    scan: &'a mut Scan,
+    seen: &'a mut HashMap<(u64, u64), usize>,
+    root: usize,
+    root_dev: u64,
+}
+
+impl Walk<'_> {
+    fn dir(
+        &mut self,
+        fd: OwnedFd,
+        rel: PathBuf,
+        states: &[(usize, usize, usize)],
+        me: Meta,
+        depth: usize,
+    ) {
+        let path = self.scan.roots[self.root].path.join(&rel);
+        // `**` may match zero directories: add the states after it (epsilon closure).
+        let mut here: States = Vec::with_capacity(states.len() * 2);
+        for &s in states {
+            push_closure(self.policies, &mut here, s);
+        }
+        let mut dir = match Dir::new(fd) {
+            Ok(d) => d,
+            Err(e) => {
+                self.scan.errors.push(format!("{}: cannot read: {e}", path.display()));
+                return;
+            }
+        };
+        let mut subdirs: Vec<(OsString, States)> = Vec::new();
+        let mut dir_index: Option<usize> = None;
+        while let Some(entry) = dir.read() {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    self.scan.errors.push(format!("{}: cannot read: {e}", path.display()));
+                    break;
+                }
+            };
+            let name = entry.file_name().to_bytes();
+            if name == b"." || name == b".." {
+                continue;
+            }
+            let kind = entry.file_type();
+            if kind == FileType::Symlink {
+                continue; // never followed, never acted on
+            }
+            let (mut child, mut file_policy) = (States::new(), None);
+            for &(p, g, c) in &here {
+                let parts = &self.policies[p].globs[g].components;
+                let last = c + 1 == parts.len();
+                match &parts[c] {
+                    Part::AnyDirs => {
+                        if name.first() != Some(&b'.') {
+                            child.push((p, g, c));
+                        }
+                    }
+                    Part::Name(pat) => {
+                        let compress = self.policies[p].compress.is_some();
+                        if last && file_policy.is_none() && name_matches(pat, name, compress) {
+                            file_policy = Some(p);
+                        } else if !last && matches(pat, name) {
+                            child.push((p, g, c + 1));
+                        }
+                    }
+                }
+            }
+            let is_dir_candidate =
+                !child.is_empty() && matches!(kind, FileType::Directory | FileType::Unknown);
+            let is_file_candidate =
+                file_policy.is_some() && matches!(kind, FileType::RegularFile | FileType::Unknown);
+            if !is_dir_candidate && !is_file_candidate {
+                continue;
+            }
+            let os_name = OsStr::from_bytes(name);
+            let meta = match stat_at(dir.fd().expect("Dir always has its fd"), os_name) {
+                Ok(m) => m,
+                Err(Errno::NOENT) => continue, // vanished since readdir
+                Err(e) => {
+                    self.scan.errors.push(format!("{}: {e}", path.join(os_name).display()));
+                    continue;
+                }
+            };
+            if meta.kind == FileType::Directory && is_dir_candidate {
+                if meta.dev == self.root_dev && depth < MAX_DEPTH {
+                    subdirs.push((os_name.to_os_string(), child));
+                }
+            } else if meta.kind == FileType::RegularFile
+                && let Some(policy) = file_policy
+            {
+                let d = *dir_index.get_or_insert_with(|| {
+                    self.scan.dirs.push(DirInfo {
+                        root: self.root,
+                        rel: rel.clone(),
+                        path: path.clone(),
+                        dev: me.dev,
+                        ino: me.ino,
+                    });
+                    self.scan.dirs.len() - 1
+                });
+                self.add_file(policy, d, os_name, meta);
+            }
+        }
+        for (name, child) in subdirs {
+            let Ok(fd) = dir.fd() else { continue };
+            match open_dir_at(fd, name.as_os_str()) {
+                Ok(sub) => {
+                    let Ok(st) = rustix::fs::fstat(&sub).map(|s| Meta::from_stat(&s)) else {
+                        continue;
+                    };
+                    if st.dev == self.root_dev {
+                        self.dir(sub, rel.join(&name), &child, st, depth + 1);
+                    }
+                }
+                // Swapped for a symlink or removed since readdir: not ours to follow.
+                Err(Errno::LOOP | Errno::NOTDIR | Errno::NOENT) => {}
+                Err(e) => self
+                    .scan
+                    .errors
+                    .push(format!("{}: cannot open: {e}", path.join(&name).display())),
+            }
+        }
+    }
+
+    fn add_file(&mut self, policy: usize, dir: usize, name: &OsStr, m: Meta) {
+        let info = FileInfo {
+            policy: policy as u32,
+            dir: dir as u32,
+            name: name.into(),
+            dev: m.dev,
+            ino: m.ino,
+            size_bytes: m.size_bytes,
+            disk_bytes: m.disk_bytes,
+            mtime_ns: m.mtime_ns,
+            nlink: m.nlink,
+            active: false,
+            held_by: None,
+        };
+        match self.seen.get(&(m.dev, m.ino)) {
+            // Reached twice (overlapping roots, hard links): the first policy in config order wins.
+            Some(&i) => {
+                if self.scan.files[i].policy > info.policy {
+                    self.scan.files[i] = info;
+                }
+            }
+            None => {
+                self.seen.insert((m.dev, m.ino), self.scan.files.len());
+                self.scan.files.push(info);
+            }
+        }
+    }
+}
+
+fn push_closure(policies: &[Policy], out: &mut States, s: (usize, usize, usize)) {
+    if out.contains(&s) {
+        return;
+    }
+    out.push(s);
+    let parts = &policies[s.0].globs[s.1].components;
+    if parts[s.2] == Part::AnyDirs && s.2 + 1 < parts.len() {
+        push_closure(policies, out, (s.0, s.1, s.2 + 1));
+    }
+}
+
+/// A policy that compresses also owns the `.gz` files it made.
+fn name_matches(pattern: &str, name: &[u8], compress: bool) -> bool {
+    matches(pattern, name)
+        || (compress && name.strip_suffix(b".gz").is_some_and(|n| matches(pattern, n)))
+}
+
+/// Flags files matched by any policy's `active` globs.
+fn mark_active(policies: &[Policy], scan: &mut Scan) {
+    let active: Vec<_> = policies.iter().flat_map(|p| p.active.iter()).collect();
+    if active.is_empty() {
+        return;
+    }
+    for f in &mut scan.files {
+        let path = scan.dirs[f.dir as usize].path.join(&f.name);
+        f.active = active.iter().any(|g| g.matches_path(&path));
+    }
+}

@@ -1,0 +1,192 @@
+//! The binary's contract: subcommands, `--format json`, exit codes (0 ok, 1 runtime failure,
+//! 2 bad usage or config) with messages naming the file and field, and `run` stopping on
+//! SIGTERM.
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
+
+mod util;
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use util::*;
+
+fn bin() -> &'static str {
+    env!("CARGO_BIN_EXE_obwatch-cleaner")
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin()).args(args).output().unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write_config(dir: &Path, body: &str) -> String {
+    let p = dir.join("cleaner.yml");
+    let text = format!("lock_file: {0}/lock\naudit_log: {0}/audit.jsonl\n{body}", dir.display());
+    std::fs::write(&p, text).unwrap();
+    p.display().to_string()
+}
+
+#[test]
+fn help_version_and_bad_usage() {
+    let (code, out, _) = run(&["--help"]);
+    assert_eq!(code, 0);
+    for sub in ["run", "once", "check"] {
+        assert!(out.contains(sub), "{out}");
+    }
+    let (code, out, _) = run(&["once", "--help"]);
+    assert_eq!(code, 0);
+    assert!(out.contains("--dry-run") && out.contains("--format"), "{out}");
+    let (code, out, _) = run(&["--version"]);
+    assert_eq!((code, out.contains(env!("CARGO_PKG_VERSION"))), (0, true));
+    let (code, _, err) = run(&["purge"]);
+    assert_eq!(code, 2, "{err}");
+    let (code, _, err) = run(&["once"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--config"), "{err}");
+    let (code, _, err) = run(&["once", "--config", "x.yml", "--format", "xml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("xml"), "{err}");
+}
+
+#[test]
+fn bad_config_exits_2_naming_file_and_field() {
+    let d = tempfile::tempdir().unwrap();
+    let (code, _, err) = run(&["check", "--config", "/nonexistent/cleaner.yml"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent/cleaner.yml: cannot read"), "{err}");
+    let cfg =
+        write_config(d.path(), "policies:\n  - name: a\n    paths: [/l/*]\n    max_age: 8x\n");
+    let (code, _, err) = run(&["once", "--config", &cfg]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("cleaner.yml:6:14:") && err.contains("unit of ms, s, m, h, d or w"),
+        "{err}"
+    );
+    let cfg = write_config(
+        d.path(),
+        "policies:\n  - name: a\n    paths: [/l/*]\n    max_age: 1d\ndisk: {high_watermark: 60%, low_watermark: 70%}\n",
+    );
+    let (code, _, err) = run(&["check", "--config", &cfg]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "cleaner.yml: field `disk.low_watermark`: expected below high_watermark (60%)"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn check_reports_what_is_not_implemented() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        d.path(),
+        "policies:\n  - name: ob\n    paths: [/l/*.log.*]\n    rotate: {max_size: 256MiB, compress: gzip}\n",
+    );
+    let (code, out, err) = run(&["check", "--config", &cfg]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok, 1 policies"), "{out}");
+    assert!(
+        err.contains(
+            "field `policies[0].rotate.max_size`: rotation by size is not implemented yet"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn once_json_and_exit_codes() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("log");
+    old_file(&log.join("a.log.1"), b"0123456789", 10);
+    old_file(&log.join("a.log.2"), b"new", 0);
+    let cfg = write_config(
+        d.path(),
+        &format!(
+            "policies:\n  - name: a\n    paths: [\"{}/*.log.*\"]\n    max_age: 1d\n",
+            log.display()
+        ),
+    );
+    let (code, out, err) = run(&["once", "--config", &cfg, "--dry-run", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).unwrap();
+    assert_eq!(v["action"], "delete");
+    assert_eq!(v["path"], log.join("a.log.1").display().to_string());
+    assert_eq!(v["bytes"], 10);
+    assert!(v["reason"].as_str().unwrap().contains("over max_age 1d0h"), "{v}");
+    assert_eq!(files(&log), ["a.log.1", "a.log.2"]);
+
+    // Another run holds the lock: exit 1, nothing done. The lock is taken by a child process
+    // (util-linux flock): taken in this process, a parallel test's fork could keep a copy of
+    // the descriptor, and so the lock, for a moment after it is dropped here.
+    let lock_path = d.path().join("lock");
+    let ready = d.path().join("locked");
+    // The holder lives until its stdin closes (flock's command inherits the locked fd, so both
+    // must be gone for the lock to be free).
+    let mut holder = std::process::Command::new("flock")
+        .arg(&lock_path)
+        .args(["sh", "-c", &format!("touch {} && exec cat", ready.display())])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while !ready.exists() {
+        assert!(start.elapsed() < std::time::Duration::from_secs(10), "flock never took the lock");
+        std::thread::sleep(std::time::Duration::from_millis(10)); // poll interval
+    }
+    let (code, _, err) = run(&["once", "--config", &cfg]);
+    assert_eq!(code, 1);
+    assert!(err.contains("another obwatch-cleaner run holds the lock"), "{err}");
+    assert_eq!(files(&log).len(), 2);
+    drop(holder.stdin.take());
+    assert!(holder.wait().unwrap().success());
+
+    let (code, out, err) = run(&["once", "--config", &cfg]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("delete"), "{out}");
+    assert_eq!(files(&log), ["a.log.2"]);
+
+    // A root that exists but cannot be opened as a directory is a runtime failure: exit 1.
+    let cfg = write_config(
+        d.path(),
+        &format!(
+            "policies:\n  - name: a\n    paths: [\"{}/a.log.2/*\"]\n    max_age: 1d\n",
+            log.display()
+        ),
+    );
+    let (code, _, err) = run(&["once", "--config", &cfg]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("1 errors"), "{err}");
+}
+
+#[test]
+fn run_repeats_and_stops_on_sigterm() {
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("log");
+    old_file(&log.join("a.log.1"), b"x", 10);
+    let cfg = write_config(
+        d.path(),
+        &format!(
+            "interval: 1h\npolicies:\n  - name: a\n    paths: [\"{}/*.log.*\"]\n    max_age: 1d\n",
+            log.display()
+        ),
+    );
+    let mut child =
+        Command::new(bin()).args(["run", "--config", &cfg]).stderr(Stdio::piped()).spawn().unwrap();
+    // Wait for the first run's log line rather than sleeping.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let finished = lines.by_ref().map_while(Result::ok).find(|l| l.contains("Run finished."));
+    assert!(finished.unwrap().contains("deleted=1"));
+    assert!(files(&log).is_empty());
+    let pid = rustix::process::Pid::from_raw(child.id() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+    let audit = std::fs::read_to_string(d.path().join("audit.jsonl")).unwrap();
+    assert_eq!(audit.lines().count(), 1);
+}
