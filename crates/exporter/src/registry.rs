@@ -5,11 +5,13 @@
 //! Why this shape: node_exporter waits for every collector (`wg.Wait()`), so one stuck statfs
 //! or sysfs read holds the whole response until Prometheus' scrape_timeout and the host shows
 //! `up == 0` (node_exporter #244, #868, #2065). Here a stuck collector costs one thread, once:
-//! while it is still in flight, later scrapes skip it and report it failed at once, so there is
-//! never more than one stuck thread per collector and never an unbounded pile of threads.
+//! a run still going past its own scrape's deadline is stuck, and later scrapes skip that
+//! collector and report it failed at once, so there is never more than one stuck thread per
+//! collector and never an unbounded pile of threads. A run that is merely concurrent (a
+//! `collect[]` scrape overlapping a full one) is waited for, then the collector runs again.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use obwatch_common::logging::RateLimiter;
@@ -22,8 +24,11 @@ use crate::collector::{CollectError, Collector};
 struct Entry {
     name: &'static str,
     collector: Box<dyn Collector>,
-    /// Set while a run is in progress (possibly stuck past an earlier deadline).
-    in_flight: AtomicBool,
+    /// The deadline of the scrape whose run is in progress, if one is: a run still going after
+    /// it is stuck.
+    in_flight: Mutex<Option<Instant>>,
+    /// Signalled when a run ends.
+    ended: Condvar,
 }
 
 /// The enabled collectors and how to run them.
@@ -56,7 +61,12 @@ impl Registry {
         let entries = collectors
             .into_iter()
             .map(|(name, collector)| {
-                Arc::new(Entry { name, collector, in_flight: AtomicBool::new(false) })
+                Arc::new(Entry {
+                    name,
+                    collector,
+                    in_flight: Mutex::new(None),
+                    ended: Condvar::new(),
+                })
             })
             .collect();
         Registry {
@@ -75,6 +85,7 @@ impl Registry {
     /// samples plus the per-collector duration and success families. Returns by `timeout`.
     pub async fn gather(&self, only: Option<&[usize]>, timeout: Duration) -> MetricSet {
         let deadline = tokio::time::Instant::now() + timeout;
+        let run_deadline = deadline.into_std();
         let picked: Arc<Vec<Arc<Entry>>> = Arc::new(match only {
             Some(ix) => ix.iter().filter_map(|&i| self.entries.get(i).cloned()).collect(),
             None => self.entries.clone(),
@@ -89,7 +100,9 @@ impl Registry {
         for _ in 0..self.workers.min(n) {
             let (picked, next, abandoned, tx) =
                 (picked.clone(), next.clone(), abandoned.clone(), tx.clone());
-            tokio::task::spawn_blocking(move || work(&picked, &next, &abandoned, &tx));
+            tokio::task::spawn_blocking(move || {
+                work(&picked, &next, &abandoned, run_deadline, &tx)
+            });
         }
         drop(tx);
 
@@ -174,6 +187,7 @@ fn work(
     picked: &[Arc<Entry>],
     next: &AtomicUsize,
     abandoned: &AtomicBool,
+    deadline: Instant,
     tx: &mpsc::UnboundedSender<(usize, Outcome)>,
 ) {
     loop {
@@ -182,16 +196,39 @@ fn work(
         }
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(entry) = picked.get(i) else { return };
-        if entry.in_flight.swap(true, Ordering::Acquire) {
+        if !claim(entry, deadline) {
             let _ = tx.send((i, Outcome::StillRunning));
             continue;
         }
         let start = Instant::now();
         let mut set = MetricSet::new();
         let result = entry.collector.collect(&mut set);
-        entry.in_flight.store(false, Ordering::Release);
+        *entry.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        entry.ended.notify_all();
         // The receiver is gone when the scrape already returned; nothing to do then.
         let _ = tx.send((i, Outcome::Done(set, start.elapsed(), result)));
+    }
+}
+
+/// Marks `entry` as running for a scrape ending at `deadline`. A run in progress that is past
+/// its own deadline is stuck: give up at once. One that is not is waited for, up to our
+/// deadline.
+fn claim(entry: &Entry, deadline: Instant) -> bool {
+    let mut running = entry.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+    loop {
+        let now = Instant::now();
+        match *running {
+            None => {
+                *running = Some(deadline);
+                return true;
+            }
+            Some(theirs) if now >= theirs || now >= deadline => return false,
+            Some(theirs) => {
+                let wait = theirs.min(deadline) - now;
+                running =
+                    entry.ended.wait_timeout(running, wait).unwrap_or_else(|p| p.into_inner()).0;
+            }
+        }
     }
 }
 
@@ -263,6 +300,33 @@ mod tests {
             tries += 1;
             assert!(tries < 1000, "released collector never succeeded");
             tokio::time::sleep(Duration::from_millis(1)).await; // poll interval, not a sync
+        }
+    }
+
+    /// Takes a while, like cpufreq on a big host.
+    struct Slow;
+    impl Collector for Slow {
+        fn collect(&self, out: &mut MetricSet) -> Result<(), CollectError> {
+            std::thread::sleep(Duration::from_millis(200)); // the work being measured
+            out.gauge("node_slow", "h", 1.0);
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn overlapping_scrapes_both_succeed() {
+        // A collect[] scrape overlapping a full one must not see the collector as stuck.
+        let reg = Arc::new(Registry::new(vec![("slow", Box::new(Slow))], 1));
+        let (a, b) = (reg.clone(), reg.clone());
+        let first = tokio::spawn(async move { a.gather(None, Duration::from_secs(5)).await });
+        let second =
+            tokio::spawn(async move { b.gather(Some(&[0]), Duration::from_secs(5)).await });
+        for set in [first.await.unwrap(), second.await.unwrap()] {
+            assert_eq!(
+                set.get("node_scrape_collector_success", &[("collector", "slow")]),
+                Some(1.0)
+            );
+            assert_eq!(set.get("node_slow", &[]), Some(1.0));
         }
     }
 
