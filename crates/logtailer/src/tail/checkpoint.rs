@@ -60,6 +60,19 @@ pub struct Checkpoint {
     /// Where the file was last seen (lossy for non-UTF-8 paths): where to look for it after a
     /// rotation while we were down.
     pub path: String,
+    /// The content before the last in-place truncation, if not fully committed when it was
+    /// noticed: a copytruncate copy found at restart with this head resumes at this offset.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_truncation: Option<Generation>,
+}
+
+/// Head fingerprint and committed offset of a file's content before a truncation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Generation {
+    /// The old content's head.
+    pub fingerprint: Fingerprint,
+    /// Committed offset in the old content.
+    pub offset: u64,
 }
 
 /// Everything in the state file.
@@ -123,6 +136,7 @@ mod tests {
             fingerprint: Fingerprint::of(b"x\n"),
             offset: 2,
             path: "/var/log/a.log".into(),
+            before_truncation: None,
         };
         save(dir.path(), vec![cp.clone()], 7).unwrap();
         let state = load(dir.path()).unwrap().unwrap();

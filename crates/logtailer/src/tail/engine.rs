@@ -12,7 +12,7 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::checkpoint::{self, Checkpoint, State};
+use super::checkpoint::{self, Checkpoint, Generation, State};
 use super::discover::Discovery;
 use super::events::{StartReason, TailEvents};
 use super::identity::FileKey;
@@ -139,9 +139,8 @@ impl<E: TailEvents> Tailer<E> {
         for pos in positions {
             if let Some(r) = self.readers.get_mut(&pos.key)
                 && r.generation == pos.generation
-                && pos.offset > r.committed
             {
-                r.committed = pos.offset;
+                r.commit(pos.offset);
             }
         }
         self.drop_drained();
@@ -176,8 +175,60 @@ impl<E: TailEvents> Tailer<E> {
                 }
             }
         }
+        if let Some(state) = state {
+            self.catch_up_siblings(state, now);
+        }
         self.scanned_at_unix_ms = started;
         self.next_scan = now + self.cfg.scan_interval;
+    }
+
+    /// Files beside the inputs (`app.log.1`, `app.log-20240301`) created after our last
+    /// complete scan: a rotation created them and renamed them away while we were down (or
+    /// before we recorded them), so no checkpoint names them and no input matches them. Read
+    /// from 0, except a copytruncate copy (its head is a checkpointed file's head): that
+    /// resumes where the copied content was committed.
+    fn catch_up_siblings(&mut self, state: &State, now: Instant) {
+        let mut names: BTreeSet<PathBuf> = self.readers.values().map(|r| r.path.clone()).collect();
+        names.extend(state.files.iter().map(|cp| PathBuf::from(&cp.path)));
+        let mut candidates = BTreeSet::new();
+        for base in &names {
+            let (Some(dir), Some(name)) = (base.parent(), base.file_name()) else { continue };
+            let name = name.to_string_lossy();
+            let Ok(entries) = std::fs::read_dir(dir) else { continue };
+            for entry in entries.flatten() {
+                let other = entry.file_name().to_string_lossy().into_owned();
+                if other.len() > name.len() && other.starts_with(name.as_ref()) {
+                    candidates.insert(entry.path());
+                }
+            }
+        }
+        for path in candidates {
+            if !born_after(&path, state.scanned_at_unix_ms) {
+                continue;
+            }
+            let Some((file, key)) = self.open_file(&path) else { continue };
+            if self.readers.contains_key(&key) {
+                continue;
+            }
+            let copied_from = state.files.iter().find_map(|cp| {
+                let gens =
+                    std::iter::once(Generation { fingerprint: cp.fingerprint, offset: cp.offset })
+                        .chain(cp.before_truncation);
+                gens.into_iter().find(|g| {
+                    g.fingerprint.len > 0 && g.fingerprint.matches(&file).unwrap_or(false)
+                })
+            });
+            let offset = copied_from.map_or(0, |g| g.offset);
+            let reason = if copied_from.is_some() {
+                StartReason::Checkpoint
+            } else {
+                StartReason::Beginning
+            };
+            self.add_reader(path, file, offset, reason, now);
+            if let Some(r) = self.readers.get_mut(&key) {
+                r.retired = true;
+            }
+        }
     }
 
     fn start_offset(
@@ -290,10 +341,10 @@ impl<E: TailEvents> Tailer<E> {
                 self.events.file_rotated(&r.path);
             }
         }
-        if added || self.scanned_at_unix_ms == 0 {
-            self.scanned_at_unix_ms = started;
-            self.dirty = true;
-        }
+        // Every file that existed when this scan started is tracked now; saved with the next
+        // state write (at once if files were added).
+        self.scanned_at_unix_ms = started;
+        self.dirty |= added;
     }
 
     /// Polls files round-robin from after the cursor; returns the first non-empty batch.
@@ -383,6 +434,9 @@ impl<E: TailEvents> Tailer<E> {
                 fingerprint: r.fingerprint(),
                 offset: r.committed,
                 path: r.path.to_string_lossy().into_owned(),
+                before_truncation: r
+                    .before_truncation
+                    .map(|(fingerprint, offset, _)| Generation { fingerprint, offset }),
             })
             .collect();
         match checkpoint::save(&self.cfg.state_dir, files, self.scanned_at_unix_ms) {
@@ -420,6 +474,17 @@ fn find_sibling(cp: &Checkpoint) -> Option<(PathBuf, File)> {
         }
     }
     None
+}
+
+/// Slack for file timestamps, which the kernel takes from a coarse clock (up to a tick behind
+/// `SystemTime::now()`).
+const BIRTH_SLACK_MS: u64 = 100;
+
+/// True when `path` was created after `unix_ms` (less the slack). False when the file system
+/// keeps no birth time: then a file is assumed old (started at its end), as on a first start.
+fn born_after(path: &Path, unix_ms: u64) -> bool {
+    let since = UNIX_EPOCH + Duration::from_millis(unix_ms.saturating_sub(BIRTH_SLACK_MS));
+    std::fs::metadata(path).and_then(|m| m.created()).is_ok_and(|born| born >= since)
 }
 
 fn unix_ms_now() -> u64 {

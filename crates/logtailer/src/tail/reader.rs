@@ -55,6 +55,10 @@ pub(crate) struct FileReader {
     pub(crate) generation: u64,
     /// Offset the consumer has committed in this generation.
     pub(crate) committed: u64,
+    /// The content before the last truncation while not all of it was committed: its head,
+    /// committed offset and end. Recorded so a copytruncate copy can be resumed after a
+    /// crash instead of re-read whole.
+    pub(crate) before_truncation: Option<(Fingerprint, u64, u64)>,
     /// `(size, mtime ns)` at the last truncation check: the head is re-checked only when
     /// this changes.
     last_stat: (u64, i128),
@@ -94,6 +98,7 @@ impl FileReader {
             fingerprint_bytes,
             generation: 0,
             committed: offset,
+            before_truncation: None,
             last_stat: stat_sig(&meta),
             pending_since: None,
             last_data: now,
@@ -109,6 +114,13 @@ impl FileReader {
     /// Offset after the last line handed out (what a commit of everything would store).
     pub(crate) fn emitted_offset(&self) -> u64 {
         self.splitter.line_start()
+    }
+
+    /// Commits `offset` of the current content. Commits are cumulative per file: positions
+    /// are handed out in file order, so this also covers the content before a truncation.
+    pub(crate) fn commit(&mut self, offset: u64) {
+        self.committed = self.committed.max(offset);
+        self.before_truncation = None;
     }
 
     /// Bytes read but not yet committed, plus a held partial line: nothing to lose if zero.
@@ -185,6 +197,8 @@ impl FileReader {
     /// gone from the file; no reader can get them (reference A.1, fluent-bit#375).
     fn restart_at_zero(&mut self, out: &mut LineSink) {
         self.splitter.flush(self.read_offset, out);
+        self.before_truncation = (self.committed < self.read_offset)
+            .then(|| (Fingerprint::of(&self.head), self.committed, self.read_offset));
         self.splitter.reset(0);
         self.read_offset = 0;
         self.head.clear();
