@@ -60,8 +60,8 @@ pub struct Checkpoint {
     /// Where the file was last seen (lossy for non-UTF-8 paths): where to look for it after a
     /// rotation while we were down.
     pub path: String,
-    /// The content before the last in-place truncation, if not fully committed when it was
-    /// noticed: a copytruncate copy found at restart with this head resumes at this offset.
+    /// The content before the last in-place truncation: a copytruncate copy found at a
+    /// restart with this head resumes at this offset.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before_truncation: Option<Generation>,
 }

@@ -55,9 +55,9 @@ pub(crate) struct FileReader {
     pub(crate) generation: u64,
     /// Offset the consumer has committed in this generation.
     pub(crate) committed: u64,
-    /// The content before the last truncation while not all of it was committed: its head,
-    /// committed offset and end. Recorded so a copytruncate copy can be resumed after a
-    /// crash instead of re-read whole.
+    /// The content before the last truncation: its head, committed offset and end. Recorded
+    /// so a copytruncate copy found at a restart resumes where that content was committed
+    /// instead of being re-read whole.
     pub(crate) before_truncation: Option<(Fingerprint, u64, u64)>,
     /// `(size, mtime ns)` at the last truncation check: the head is re-checked only when
     /// this changes.
@@ -120,7 +120,11 @@ impl FileReader {
     /// are handed out in file order, so this also covers the content before a truncation.
     pub(crate) fn commit(&mut self, offset: u64) {
         self.committed = self.committed.max(offset);
-        self.before_truncation = None;
+        // Kept, not cleared: a copy made before the truncate may still turn up at a restart,
+        // and must then resume at the old content's end, not at 0.
+        if let Some((_, committed, end)) = self.before_truncation.as_mut() {
+            *committed = *end;
+        }
     }
 
     /// Bytes read but not yet committed, plus a held partial line: nothing to lose if zero.
@@ -197,8 +201,8 @@ impl FileReader {
     /// gone from the file; no reader can get them (reference A.1, fluent-bit#375).
     fn restart_at_zero(&mut self, out: &mut LineSink) {
         self.splitter.flush(self.read_offset, out);
-        self.before_truncation = (self.committed < self.read_offset)
-            .then(|| (Fingerprint::of(&self.head), self.committed, self.read_offset));
+        self.before_truncation =
+            Some((Fingerprint::of(&self.head), self.committed, self.read_offset));
         self.splitter.reset(0);
         self.read_offset = 0;
         self.head.clear();
