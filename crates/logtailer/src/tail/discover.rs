@@ -1,0 +1,158 @@
+//! Which paths the inputs name (glob expansion) and when to look again (notify wake-ups).
+//!
+//! notify is a hint, never the truth (reference A.7): inotify can overflow (reported as a
+//! `Rescan` flag), NFS sends nothing, per-user watch limits run out. So the engine also
+//! rescans on a timer, and an event only makes that happen sooner. Watches are on the
+//! directories that hold the inputs (one per directory, not per file: grok_exporter's design,
+//! and what keeps us clear of `max_user_watches`), which also report writes to their files.
+
+use std::collections::{BTreeSet, HashSet};
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::time::Duration;
+
+use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
+
+use super::events::TailEvents;
+
+/// Glob patterns, their watches, and the wake-up channel fed by notify's thread.
+pub(crate) struct Discovery {
+    patterns: Vec<String>,
+    /// `None` when notify could not start (no inotify instance left): timer only.
+    watcher: Option<RecommendedWatcher>,
+    /// Directories with a watch; others are retried at each scan (a log dir may appear late).
+    watched: HashSet<PathBuf>,
+    wake_rx: Receiver<()>,
+    /// Set by an event that may change which files exist (create, remove, rename, overflow).
+    rescan: Arc<AtomicBool>,
+}
+
+impl std::fmt::Debug for Discovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Discovery")
+            .field("patterns", &self.patterns)
+            .field("watched", &self.watched)
+            .finish()
+    }
+}
+
+impl Discovery {
+    pub(crate) fn new(patterns: Vec<String>, events: &dyn TailEvents) -> Self {
+        // Bounded: a full channel means a wake-up is already pending, which is all we need.
+        let (tx, wake_rx) = sync_channel::<()>(1);
+        let rescan = Arc::new(AtomicBool::new(false));
+        let watcher = match notify::recommended_watcher(handler(tx, Arc::clone(&rescan))) {
+            Ok(w) => Some(w),
+            Err(e) => {
+                events.watch_error("(notify)", &e);
+                None
+            }
+        };
+        Discovery { patterns, watcher, watched: HashSet::new(), wake_rx, rescan }
+    }
+
+    /// Expands every pattern; adds watches for directories not watched yet. Sorted, unique.
+    pub(crate) fn scan(&mut self, events: &dyn TailEvents) -> BTreeSet<PathBuf> {
+        self.rescan.store(false, Ordering::SeqCst);
+        let mut found = BTreeSet::new();
+        let patterns = std::mem::take(&mut self.patterns);
+        for pattern in &patterns {
+            self.watch_base(pattern, events);
+            match glob::glob(pattern) {
+                Ok(paths) => {
+                    // An unreadable entry (permission) is skipped; the rest still counts.
+                    found.extend(paths.filter_map(Result::ok).filter(|p| p.is_file()));
+                }
+                Err(e) => events.watch_error(pattern, &e),
+            }
+        }
+        self.patterns = patterns;
+        found
+    }
+
+    /// True when an event since the last scan may have changed the set of files.
+    pub(crate) fn rescan_needed(&self) -> bool {
+        self.rescan.load(Ordering::SeqCst)
+    }
+
+    /// Waits up to `timeout` for an event; returns at once if one is pending.
+    pub(crate) fn wait(&self, timeout: Duration) {
+        match self.wake_rx.recv_timeout(timeout) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            // The watcher is gone: behave as a plain timer.
+            Err(RecvTimeoutError::Disconnected) => std::thread::sleep(timeout),
+        }
+    }
+
+    fn watch_base(&mut self, pattern: &str, events: &dyn TailEvents) {
+        let Some(watcher) = self.watcher.as_mut() else { return };
+        let base = base_dir(pattern);
+        if self.watched.contains(&base) || !base.is_dir() {
+            return;
+        }
+        match watcher.watch(&base, RecursiveMode::NonRecursive) {
+            Ok(()) => {
+                self.watched.insert(base);
+            }
+            Err(e) => events.watch_error(pattern, &e),
+        }
+    }
+}
+
+fn handler(tx: SyncSender<()>, rescan: Arc<AtomicBool>) -> impl notify::EventHandler {
+    move |res: notify::Result<notify::Event>| {
+        let structural = match &res {
+            Ok(ev) => {
+                ev.need_rescan()
+                    || matches!(
+                        ev.kind,
+                        EventKind::Create(_)
+                            | EventKind::Remove(_)
+                            | EventKind::Modify(notify::event::ModifyKind::Name(_))
+                            | EventKind::Any
+                            | EventKind::Other
+                    )
+            }
+            Err(_) => true,
+        };
+        if structural {
+            rescan.store(true, Ordering::SeqCst);
+        }
+        match tx.try_send(()) {
+            Ok(()) | Err(TrySendError::Full(())) | Err(TrySendError::Disconnected(())) => {}
+        }
+    }
+}
+
+/// The directory part of `pattern` before its first glob metacharacter: what to watch.
+pub(crate) fn base_dir(pattern: &str) -> PathBuf {
+    let mut base = PathBuf::new();
+    let path = Path::new(pattern);
+    let mut components = path.components().peekable();
+    while let Some(c) = components.next() {
+        let is_last = components.peek().is_none();
+        let s = c.as_os_str().to_string_lossy();
+        if is_last || s.contains(['*', '?', '[', '{']) {
+            break;
+        }
+        if !matches!(c, Component::CurDir) {
+            base.push(c);
+        }
+    }
+    if base.as_os_str().is_empty() { PathBuf::from(".") } else { base }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_dir_stops_at_the_first_glob() {
+        assert_eq!(base_dir("/var/log/observer.log"), PathBuf::from("/var/log"));
+        assert_eq!(base_dir("/home/admin/log/*.wf"), PathBuf::from("/home/admin/log"));
+        assert_eq!(base_dir("/u01/*/trace/alert*.log"), PathBuf::from("/u01"));
+        assert_eq!(base_dir("x.log"), PathBuf::from("."));
+    }
+}

@@ -1,0 +1,293 @@
+//! The tailing engine against real files in temp dirs: each rotation kind in isolation,
+//! partial and odd lines, and restarts from the checkpoint. The engine only reads inside
+//! `next_batch`, so a test arranges the files first and then waits for the lines it expects
+//! (a condition with a deadline, not a sleep).
+#![allow(clippy::unwrap_used)] // test code
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use obwatch_logtailer::tail::{LogEvents, TailConfig, Tailer};
+
+struct Fixture {
+    dir: tempfile::TempDir,
+}
+
+impl Fixture {
+    fn new() -> Self {
+        Fixture { dir: tempfile::tempdir().unwrap() }
+    }
+    fn log(&self) -> PathBuf {
+        self.dir.path().join("app.log")
+    }
+    fn config(&self) -> TailConfig {
+        let mut cfg =
+            TailConfig::new(vec![self.log().display().to_string()], self.dir.path().join("state"));
+        cfg.rotate_wait = Duration::from_secs(2);
+        cfg.scan_interval = Duration::from_millis(50);
+        cfg
+    }
+    fn open(&self, cfg: TailConfig) -> Tailer<LogEvents> {
+        Tailer::open(cfg, LogEvents).unwrap()
+    }
+}
+
+fn append(path: &Path) -> File {
+    OpenOptions::new().create(true).append(true).open(path).unwrap()
+}
+
+/// One delivered line: text (lossy, for readable asserts), cut, partial.
+type Got = (String, bool, bool);
+
+/// Reads batches until `n` lines arrived (or 10 s passed); commits when `commit`.
+fn take(t: &mut Tailer<LogEvents>, n: usize, commit: bool) -> Vec<Got> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut got = Vec::new();
+    while got.len() < n && Instant::now() < deadline {
+        if let Some(b) = t.next_batch(Duration::from_millis(200)).unwrap() {
+            got.extend(
+                b.lines()
+                    .map(|l| (String::from_utf8_lossy(l.bytes).into_owned(), l.cut, l.partial)),
+            );
+            if commit {
+                t.commit(&[b.position()]).unwrap();
+            }
+        }
+    }
+    got
+}
+
+fn texts(got: &[Got]) -> Vec<&str> {
+    got.iter().map(|g| g.0.as_str()).collect()
+}
+
+/// Asserts that nothing more arrives within `wait` (used only after the expected lines).
+fn assert_quiet(t: &mut Tailer<LogEvents>, wait: Duration) {
+    let deadline = Instant::now() + wait;
+    while Instant::now() < deadline {
+        if let Some(b) = t.next_batch(Duration::from_millis(50)).unwrap() {
+            let extra: Vec<_> =
+                b.lines().map(|l| String::from_utf8_lossy(l.bytes).into_owned()).collect();
+            panic!("unexpected lines: {extra:?}");
+        }
+    }
+}
+
+#[test]
+fn rename_rotation_keeps_what_the_writer_adds_to_the_old_fd() {
+    // The case linemux loses in every run (reference A.6): rename, the writer keeps its fd and
+    // writes three lines, then a new file appears with a line of its own.
+    let fx = Fixture::new();
+    let mut w = append(&fx.log());
+    let mut t = fx.open(fx.config());
+    writeln!(w, "a1").unwrap();
+    assert_eq!(texts(&take(&mut t, 1, true)), ["a1"]);
+    std::fs::rename(fx.log(), fx.dir.path().join("app.log.1")).unwrap();
+    writeln!(w, "x1\nx2\nx3").unwrap();
+    let mut w2 = append(&fx.log());
+    writeln!(w2, "b1").unwrap();
+    let got = take(&mut t, 4, true);
+    let mut sorted = texts(&got);
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["b1", "x1", "x2", "x3"]);
+    // Still within rotate_wait, the old writer adds one more: it is not lost either.
+    writeln!(w, "x4").unwrap();
+    assert_eq!(texts(&take(&mut t, 1, true)), ["x4"]);
+    assert_eq!(t.stats().rotations, 1);
+}
+
+#[test]
+fn copytruncate_restarts_at_zero() {
+    let fx = Fixture::new();
+    let mut w = append(&fx.log());
+    let mut t = fx.open(fx.config());
+    writeln!(w, "a1\na2\na3").unwrap();
+    assert_eq!(texts(&take(&mut t, 3, true)), ["a1", "a2", "a3"]);
+    std::fs::copy(fx.log(), fx.dir.path().join("app.log.1")).unwrap();
+    w.set_len(0).unwrap();
+    writeln!(w, "b1").unwrap();
+    assert_eq!(texts(&take(&mut t, 1, true)), ["b1"]);
+    assert_eq!(t.stats().truncations, 1);
+}
+
+#[test]
+fn truncate_then_a_line_longer_than_the_old_size_is_read_whole() {
+    // linemux resumed at the stale offset and lost the line's first 12 bytes (reference A.6).
+    let fx = Fixture::new();
+    let mut w = append(&fx.log());
+    let mut t = fx.open(fx.config());
+    writeln!(w, "short-line!").unwrap();
+    assert_eq!(texts(&take(&mut t, 1, true)), ["short-line!"]);
+    w.set_len(0).unwrap();
+    let long = "L".repeat(60);
+    writeln!(w, "{long}").unwrap();
+    assert_eq!(texts(&take(&mut t, 1, true)), [long.as_str()]);
+    assert_eq!(t.stats().truncations, 1);
+}
+
+#[test]
+fn refilled_past_the_old_offset_is_read_from_zero() {
+    // Size never drops below our offset between two polls: only the head shows the change.
+    let fx = Fixture::new();
+    let mut w = append(&fx.log());
+    let mut t = fx.open(fx.config());
+    writeln!(w, "a1").unwrap();
+    assert_eq!(texts(&take(&mut t, 1, true)), ["a1"]);
+    w.set_len(0).unwrap();
+    writeln!(w, "b1-longer-than-before\nb2").unwrap();
+    assert_eq!(texts(&take(&mut t, 2, true)), ["b1-longer-than-before", "b2"]);
+    assert_eq!(t.stats().truncations, 1);
+}
+
+#[test]
+fn delete_and_recreate_drains_the_deleted_file_then_reads_the_new_one() {
+    let fx = Fixture::new();
+    let mut w = append(&fx.log());
+    let mut t = fx.open(fx.config());
+    writeln!(w, "a1").unwrap();
+    assert_eq!(texts(&take(&mut t, 1, true)), ["a1"]);
+    std::fs::remove_file(fx.log()).unwrap();
+    writeln!(w, "a2").unwrap();
+    let mut w2 = append(&fx.log());
+    writeln!(w2, "b1").unwrap();
+    let got = take(&mut t, 2, true);
+    let mut sorted = texts(&got);
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["a2", "b1"]);
+    assert_eq!(t.stats().deletions, 1);
+    // The deleted file is dropped once quiet for rotate_wait and committed.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while t.files().len() > 1 && Instant::now() < deadline {
+        t.next_batch(Duration::from_millis(100)).unwrap();
+    }
+    assert_eq!(t.files().len(), 1);
+}
+
+#[test]
+fn partial_line_is_held_until_its_newline() {
+    let fx = Fixture::new();
+    let mut w = append(&fx.log());
+    let mut t = fx.open(fx.config());
+    write!(w, "part-").unwrap();
+    assert_quiet(&mut t, Duration::from_millis(300));
+    writeln!(w, "two").unwrap();
+    assert_eq!(take(&mut t, 1, true), [("part-two".to_string(), false, false)]);
+}
+
+#[test]
+fn partial_line_is_emitted_after_the_timeout() {
+    let fx = Fixture::new();
+    let mut cfg = fx.config();
+    cfg.partial_line_timeout = Duration::from_millis(200);
+    let mut w = append(&fx.log());
+    let mut t = fx.open(cfg);
+    write!(w, "no-newline").unwrap();
+    assert_eq!(take(&mut t, 1, true), [("no-newline".to_string(), false, true)]);
+    assert_eq!(t.stats().partial_lines, 1);
+}
+
+#[test]
+fn invalid_utf8_is_kept_as_bytes() {
+    let fx = Fixture::new();
+    let mut w = append(&fx.log());
+    let mut t = fx.open(fx.config());
+    w.write_all(b"\xff\xfe latin-1 \xe9\nok\n").unwrap();
+    let b = loop {
+        if let Some(b) = t.next_batch(Duration::from_secs(5)).unwrap() {
+            break b;
+        }
+    };
+    let lines: Vec<&[u8]> = b.lines().map(|l| l.bytes).collect();
+    assert_eq!(lines, [&b"\xff\xfe latin-1 \xe9"[..], b"ok"]);
+}
+
+#[test]
+fn over_long_line_is_cut_and_counted() {
+    let fx = Fixture::new();
+    let mut cfg = fx.config();
+    cfg.max_line_bytes = 16;
+    let mut w = append(&fx.log());
+    let mut t = fx.open(cfg);
+    writeln!(w, "{}\nnext", "y".repeat(100)).unwrap();
+    let got = take(&mut t, 2, true);
+    assert_eq!(got, [("y".repeat(16), true, false), ("next".to_string(), false, false)]);
+    assert_eq!(t.stats().lines_cut, 1);
+}
+
+#[test]
+fn restart_redelivers_only_what_was_not_committed() {
+    let fx = Fixture::new();
+    let mut w = append(&fx.log());
+    {
+        let mut t = fx.open(fx.config());
+        writeln!(w, "1\n2\n3").unwrap();
+        assert_eq!(texts(&take(&mut t, 3, true)), ["1", "2", "3"]);
+        writeln!(w, "4\n5").unwrap();
+        assert_eq!(texts(&take(&mut t, 2, false)), ["4", "5"]);
+    } // dropped without committing 4 and 5, as after a crash
+    writeln!(w, "6").unwrap();
+    let mut t = fx.open(fx.config());
+    assert_eq!(texts(&take(&mut t, 3, true)), ["4", "5", "6"]);
+    assert_quiet(&mut t, Duration::from_millis(200));
+}
+
+#[test]
+fn restart_finds_a_file_rotated_while_down_and_reads_the_new_one_from_zero() {
+    let fx = Fixture::new();
+    let mut w = append(&fx.log());
+    {
+        let mut t = fx.open(fx.config());
+        writeln!(w, "1").unwrap();
+        assert_eq!(texts(&take(&mut t, 1, true)), ["1"]);
+    }
+    // While down: the old file gets a line, is renamed, and a new file gets one.
+    writeln!(w, "2").unwrap();
+    std::fs::rename(fx.log(), fx.dir.path().join("app.log.20240301")).unwrap();
+    writeln!(append(&fx.log()), "3").unwrap();
+    let mut t = fx.open(fx.config());
+    let got = take(&mut t, 2, true);
+    let mut sorted = texts(&got);
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["2", "3"]);
+    assert_quiet(&mut t, Duration::from_millis(200));
+}
+
+#[test]
+fn never_seen_files_start_at_end_unless_from_beginning() {
+    let fx = Fixture::new();
+    std::fs::write(fx.log(), "old\n").unwrap();
+    let mut t = fx.open(fx.config());
+    writeln!(append(&fx.log()), "new").unwrap();
+    assert_eq!(texts(&take(&mut t, 1, true)), ["new"]);
+
+    let fx = Fixture::new();
+    std::fs::write(fx.log(), "old\n").unwrap();
+    let mut cfg = fx.config();
+    cfg.from_beginning = true;
+    let mut t = fx.open(cfg);
+    assert_eq!(texts(&take(&mut t, 1, true)), ["old"]);
+}
+
+#[test]
+fn corrupt_state_starts_at_end_without_crashing() {
+    let fx = Fixture::new();
+    std::fs::write(fx.log(), "old\n").unwrap();
+    std::fs::create_dir_all(fx.dir.path().join("state")).unwrap();
+    std::fs::write(fx.dir.path().join("state/checkpoints.json"), b"\0\0{not json").unwrap();
+    let mut t = fx.open(fx.config());
+    writeln!(append(&fx.log()), "new").unwrap();
+    assert_eq!(texts(&take(&mut t, 1, true)), ["new"]);
+}
+
+#[test]
+fn glob_picks_up_new_files_from_zero() {
+    let fx = Fixture::new();
+    let mut cfg = fx.config();
+    cfg.paths = vec![fx.dir.path().join("*.log").display().to_string()];
+    cfg.scan_interval = Duration::from_secs(60); // the notify wake-up must do it
+    let mut t = fx.open(cfg);
+    std::fs::write(fx.dir.path().join("late.log"), "first\nsecond\n").unwrap();
+    assert_eq!(texts(&take(&mut t, 2, true)), ["first", "second"]);
+}
