@@ -312,23 +312,10 @@ pub(crate) fn read_attr<'b>(
         Ok(fd) => fd,
         Err(e) => return absent(e),
     };
-    let mut len = 0;
-    // sysfs hands the whole attribute to the first read, and a regular file (fixtures) gives
-    // all of a small file at once too: a short read is the end, so no extra read for EOF.
-    while len < buf.len() {
-        match rustix::io::read(&fd, &mut buf[len..]) {
-            Ok(0) => break,
-            Ok(n) => {
-                len += n;
-                if len < buf.len() {
-                    break;
-                }
-            }
-            Err(Errno::INTR) => {}
-            Err(e) => return absent(e),
-        }
+    match open_files::pread_all(&fd, buf) {
+        Ok(len) => Ok(std::str::from_utf8(&buf[..len]).ok().map(str::trim)),
+        Err(e) => absent(e),
     }
-    Ok(std::str::from_utf8(&buf[..len]).ok().map(str::trim))
 }
 
 /// Like [`read_attr`] for an attribute read every scrape: the descriptor is kept open and

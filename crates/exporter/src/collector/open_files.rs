@@ -107,7 +107,8 @@ pub fn read_small<'b>(path: &Path, buf: &'b mut [u8]) -> Result<&'b [u8], Errno>
     }
 }
 
-fn pread_all(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
+/// Reads a small file from offset 0 into `buf`; returns the length read.
+pub(crate) fn pread_all(fd: &OwnedFd, buf: &mut [u8]) -> Result<usize, Errno> {
     let mut len = 0;
     while len < buf.len() {
         match pread(fd, &mut buf[len..], len as u64) {
