@@ -3,7 +3,14 @@
 //!
 //! # Layout
 //! - [`tail`]: the lossless tailing engine (globs, rotation, truncation, checkpoints).
+//! - [`rule`]: rule files, checks, the matcher, alert state, inline tests.
+//! - [`scan`]: replay of log files through the rules.
+//! - [`commands`]: the `check`, `test` and `scan` sub-commands.
 //!
-//! Rules, delivery and the `run` daemon come in later increments (issue 5, items 2-5).
+//! The `run` daemon (delivery to Alertmanager, outbox, metrics, reload) comes in the next
+//! increment (issue 5, items 4-5).
 
+pub mod commands;
+pub mod rule;
+pub mod scan;
 pub mod tail;

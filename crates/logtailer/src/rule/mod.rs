@@ -1,0 +1,241 @@
+//! Alert rules: the YAML rule files of ARCHITECTURE.md compiled into a [`RuleSet`], records
+//! (single lines or multiline groups) matched against them, and the alerts a match raises.
+//!
+//! # Layout
+//! - `raw`: the file format as serde structs, with source locations.
+//! - `compile`: checks (every error at once, located) and regex compilation.
+//! - [`matcher`]: finds matching records in a buffer of lines, fast.
+//! - [`template`]: annotation templates.
+//! - [`state`]: `for_count`/`within` counting, firing and resolving, with an injected clock.
+//! - [`testing`]: runs the inline `tests:` blocks.
+
+mod compile;
+pub mod matcher;
+mod raw;
+pub mod state;
+pub mod template;
+pub mod testing;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use obwatch_common::config::ConfigError;
+use regex::bytes::{Regex, RegexSet};
+
+pub use matcher::{Hit, Matcher};
+use template::Template;
+
+/// Why rule files cannot be used. `check` prints all of them; `run` refuses to start on any.
+#[derive(Debug, thiserror::Error)]
+pub enum RuleError {
+    /// Unreadable file, YAML syntax error, unknown key or wrong type (one per file: the
+    /// parser stops there).
+    #[error(transparent)]
+    Config(ConfigError),
+    /// A value the rules cannot use: bad regex, unknown severity, bad template, ...
+    #[error("{path}:{line}:{column}: {context}: {message}")]
+    Invalid {
+        /// The rule file.
+        path: PathBuf,
+        /// 1-based line of the offending value.
+        line: u64,
+        /// 1-based column of the offending value.
+        column: u64,
+        /// Group, rule and field, e.g. `group "crs" rule "CrsNodeEvicted" field match`.
+        context: String,
+        /// What is wrong and what was expected.
+        message: String,
+    },
+}
+
+/// Every group of every rule file, compiled.
+#[derive(Debug, Default)]
+pub struct RuleSet {
+    groups: Vec<Group>,
+    tests: Vec<TestCase>,
+    files: Vec<PathBuf>,
+}
+
+impl RuleSet {
+    /// The groups, in file order.
+    pub fn groups(&self) -> &[Group] {
+        &self.groups
+    }
+
+    /// Number of rules in all groups.
+    pub fn rule_count(&self) -> usize {
+        self.groups.iter().map(|g| g.rules.len()).sum()
+    }
+
+    /// Number of inline tests.
+    pub fn test_count(&self) -> usize {
+        self.tests.len()
+    }
+
+    /// The rule files it was loaded from.
+    pub fn files(&self) -> &[PathBuf] {
+        &self.files
+    }
+
+    /// Indexes of the groups whose `files` selectors take `path`.
+    pub fn groups_for(&self, path: &Path) -> Vec<usize> {
+        (0..self.groups.len()).filter(|&i| self.groups[i].reads(path)).collect()
+    }
+}
+
+/// A group of rules that read the same files and share a record format.
+#[derive(Debug)]
+pub struct Group {
+    /// `name`.
+    pub name: String,
+    selectors: Vec<Selector>,
+    multiline: Option<Multiline>,
+    /// The rules, in file order.
+    pub rules: Vec<Rule>,
+    /// Pattern i is rule i's `match`: confirms which rules a record matches.
+    set: RegexSet,
+    /// All `match` patterns in one automaton, searched over whole buffers to find the few
+    /// records worth confirming (what makes `scan` run at ripgrep-like speed).
+    prefilter: regex_automata::meta::Regex,
+}
+
+impl Group {
+    /// True when the group's `files` selectors take `path` (no selectors: every file).
+    pub fn reads(&self, path: &Path) -> bool {
+        self.selectors.is_empty() || self.selectors.iter().any(|s| s.matches(path))
+    }
+}
+
+/// How records of a multiline group begin.
+#[derive(Debug)]
+struct Multiline {
+    start: Regex,
+    max_lines: u32,
+}
+
+/// One compiled rule.
+#[derive(Debug)]
+pub struct Rule {
+    /// `alert`: the alertname.
+    pub alert: String,
+    /// `severity`.
+    pub severity: Severity,
+    regex: Regex,
+    has_captures: bool,
+    exclude: Option<Regex>,
+    /// Matches needed within `within` before the alert fires (1: every match fires).
+    pub for_count: u32,
+    /// Window for `for_count` (zero when `for_count` is 1).
+    pub within: Duration,
+    /// Quiet period after the last match before the alert resolves.
+    pub resolve_after: Duration,
+    /// Static labels.
+    pub labels: BTreeMap<String, String>,
+    /// Annotation templates.
+    pub annotations: BTreeMap<String, Template>,
+    /// Line of `alert:` in its file, for messages.
+    pub line: u64,
+}
+
+/// `severity`: the label value Alertmanager routes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Page someone.
+    Critical,
+    /// Look soon.
+    Warning,
+    /// For the record.
+    Info,
+}
+
+impl Severity {
+    /// The label value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+        }
+    }
+}
+
+/// A `files` pattern. Without `/` it matches the file name (`alert*.log`), with `/` the whole
+/// path, where `**` crosses directories (`/u01/**/crsd.log`, `**/crsd/*.log`).
+#[derive(Debug)]
+struct Selector {
+    pattern: glob::Pattern,
+    /// For `**/x`: `/**/x`, since the glob crate anchors at the start of an absolute path.
+    absolute: Option<glob::Pattern>,
+    name_only: bool,
+}
+
+impl Selector {
+    fn new(text: &str) -> Result<Selector, String> {
+        let compile = |t: &str| {
+            glob::Pattern::new(t).map_err(|e| {
+                format!("bad glob {t:?}: {e} (expected e.g. \"**/crsd.log\" or \"alert*.log\")")
+            })
+        };
+        let name_only = !text.contains('/');
+        let absolute = match text.strip_prefix("**/") {
+            Some(rest) => Some(compile(&format!("/**/{rest}"))?),
+            None => None,
+        };
+        Ok(Selector { pattern: compile(text)?, absolute, name_only })
+    }
+
+    fn matches(&self, path: &Path) -> bool {
+        let opts = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
+        if self.name_only {
+            return path
+                .file_name()
+                .is_some_and(|n| self.pattern.matches_with(&n.to_string_lossy(), opts));
+        }
+        match &self.absolute {
+            Some(abs) if path.is_absolute() => abs.matches_path_with(path, opts),
+            _ => self.pattern.matches_path_with(path, opts),
+        }
+    }
+}
+
+/// An inline test of a rule file.
+#[derive(Debug)]
+pub struct TestCase {
+    /// The rule file.
+    pub path: PathBuf,
+    /// Line of its `input:`.
+    pub line: u64,
+    /// 1-based position in the file's `tests:`.
+    pub index: usize,
+    groups: Vec<usize>,
+    input: Vec<String>,
+    file: Option<String>,
+    expect: Vec<Expect>,
+}
+
+/// An alert a test expects.
+#[derive(Debug)]
+struct Expect {
+    alert: String,
+    labels: BTreeMap<String, String>,
+    annotations: BTreeMap<String, String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_match_names_and_paths() {
+        let s = |p: &str, path: &str| Selector::new(p).unwrap().matches(Path::new(path));
+        assert!(s("**/crsd.log", "/u01/app/grid/log/rac1/crsd/crsd.log"));
+        assert!(s("**/crsd.log", "crsd.log"));
+        assert!(!s("**/crsd.log", "/u01/crsd.log.1"));
+        assert!(s("alert*.log", "/u01/app/oracle/diag/alert_orcl1.log"));
+        assert!(!s("alert*.log", "/u01/alert/x.log"));
+        assert!(s("/home/admin/oceanbase/log/*.log", "/home/admin/oceanbase/log/observer.log"));
+        assert!(!s("/home/admin/*.log", "/home/admin/oceanbase/log/observer.log"));
+        assert!(Selector::new("[a").is_err());
+    }
+}

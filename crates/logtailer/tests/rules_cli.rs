@@ -1,0 +1,156 @@
+//! `check`, `test` and `scan` as users run them: the real binary on the rule files and logs
+//! in `tests/data`, asserting exit codes and exact output.
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn data(name: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/data").join(name);
+    p.to_string_lossy().into_owned()
+}
+
+fn run(args: &[&str]) -> (i32, String, String) {
+    let Output { status, stdout, stderr } =
+        Command::new(env!("CARGO_BIN_EXE_obwatch-logtailer")).args(args).output().unwrap();
+    (status.code().unwrap(), String::from_utf8(stdout).unwrap(), String::from_utf8(stderr).unwrap())
+}
+
+#[test]
+fn check_accepts_good_rules() {
+    let (code, out, err) = run(&["check", &data("good.yaml")]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "SUCCESS: 1 file(s), 2 group(s), 3 rule(s), 4 test(s)\n");
+}
+
+#[test]
+fn check_reports_every_error_with_its_place() {
+    let path = data("bad.yaml");
+    let (code, out, err) = run(&["check", &path, &data("good.yaml")]);
+    assert_eq!(code, 2);
+    assert_eq!(out, "");
+    let expected = [
+        ("3:13", r#"group "broken" field `files`: bad glob "[oops""#),
+        ("4:25", r#"group "broken" field `multiline.start`: bad regex"#),
+        ("4:41", r#"group "broken" field `multiline.max_lines`: expected 1 or more"#),
+        ("7:16", r#"rule "BadRegex" field `match`: bad regex"#),
+        (
+            "11:19",
+            r#"rule "BadSeverity" field `severity`: expected critical, warning or info, got "fatal""#,
+        ),
+        ("15:20", r#"rule "BadWindow" field `for_count`: needs `within`"#),
+        (
+            "19:17",
+            r#"rule "BadTemplate" field `within`: expected a unit of ms, s, m, h, d or w in "5x""#,
+        ),
+        (
+            "17:16",
+            r#"rule "BadTemplate" field `match`: capture group "code" is also a key of `labels`"#,
+        ),
+        (
+            "20:38",
+            r#"rule "BadTemplate" field `labels.__meta`: names starting with __ are reserved"#,
+        ),
+        (
+            "21:33",
+            r#"rule "BadTemplate" field `annotations.summary`: `{{ $labels.nodes }}`: no label "nodes""#,
+        ),
+        ("22:16", r#"rule "Bad-Name": field `alert`: expected a name of letters, digits and _"#),
+        ("25:16", r#"rule "BadRegex": duplicate alert name in this group"#),
+        ("28:11", r#"group "broken": duplicate group name"#),
+        ("28:11", r#"group "broken": expected at least one rule"#),
+    ];
+    for (at, message) in expected {
+        let want = format!("{path}:{at}: ");
+        assert!(
+            err.lines().any(|l| l.starts_with(&want) && l.contains(message)),
+            "missing {want}{message} in:\n{err}"
+        );
+    }
+    assert!(err.ends_with("15 error(s) in the rule files\n"), "{err}");
+}
+
+#[test]
+fn check_names_unknown_keys_and_unreadable_files() {
+    let path = data("unknown_key.yaml");
+    let (code, _, err) = run(&["check", &path]);
+    assert_eq!(code, 2);
+    assert!(
+        err.starts_with(&format!("{path}:7:9: unknown field `sevrity`, expected one of")),
+        "{err}"
+    );
+    let (code, _, err) = run(&["check", "/nonexistent/rules.yaml"]);
+    assert_eq!(code, 2);
+    assert!(err.starts_with("/nonexistent/rules.yaml: cannot read: "), "{err}");
+}
+
+#[test]
+fn test_passes_good_cases_and_explains_failing_ones() {
+    let (code, out, err) = run(&["test", &data("good.yaml")]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out.matches("PASS ").count(), 4, "{out}");
+    assert!(out.ends_with("4 test(s), 0 failed\n"));
+
+    let path = data("failing_tests.yaml");
+    let (code, out, _) = run(&["test", &path]);
+    assert_eq!(code, 1);
+    let want = format!(
+        "FAIL {path}:8: test 1\n  \
+         expected OraInternal{{arg=\"kcbgtcr_99\"}} to fire; fired: OraInternal{{arg=\"kcbgtcr_13\", severity=\"critical\"}}\n  \
+         unexpected alert OraInternal{{arg=\"kcbgtcr_13\", severity=\"critical\"}}\n\
+         FAIL {path}:10: test 2\n  \
+         unexpected alert OraInternal{{arg=\"4194\", severity=\"critical\"}}\n\
+         2 test(s), 2 failed\n"
+    );
+    assert_eq!(out, want);
+    // Bad rules are a configuration error even for `test`.
+    assert_eq!(run(&["test", &data("bad.yaml")]).0, 2);
+}
+
+#[test]
+fn scan_prints_each_match_as_json_with_its_first_line() {
+    let (ob, crs) = (data("observer.log"), data("alertrac1.log"));
+    let (code, out, err) =
+        run(&["scan", "--rules", &data("good.yaml"), "--format", "json", &ob, &crs]);
+    assert_eq!(code, 0, "{err}");
+    let clog = |line, pct: &str| {
+        format!(
+            r#"{{"alertname":"ObClogDiskAlmostFull","severity":"critical","file":"{ob}","line":{line},"labels":{{"alertname":"ObClogDiskAlmostFull","service":"oceanbase","severity":"critical","used_percent":"{pct}"}}}}"#
+        )
+    };
+    let burst = |line, module: &str| {
+        format!(
+            r#"{{"alertname":"ObErrorBurst","severity":"warning","file":"{ob}","line":{line},"labels":{{"alertname":"ObErrorBurst","module":"{module}","severity":"warning"}}}}"#
+        )
+    };
+    let evicted = format!(
+        r#"{{"alertname":"CrsNodeEvicted","severity":"critical","file":"{crs}","line":3,"labels":{{"alertname":"CrsNodeEvicted","node":"rac2","severity":"critical"}}}}"#
+    );
+    let want = [
+        clog(2, "95"),
+        burst(2, "CLOG"),
+        burst(6, "STORAGE"),
+        clog(7, "97"),
+        burst(7, "CLOG"),
+        evicted,
+    ];
+    assert_eq!(out.lines().collect::<Vec<_>>(), want);
+}
+
+#[test]
+fn scan_text_shows_multiline_records_and_fails_on_unreadable_logs() {
+    let crs = data("alertrac1.log");
+    let (code, out, err) = run(&["scan", "--rules", &data("good.yaml"), &crs, "/nonexistent.log"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        out,
+        format!(
+            "{crs}:3: CrsNodeEvicted critical {{node=\"rac2\"}} | 2011-03-04 10:06:37.123 ⏎ \
+             [cssd(9822)]CRS-1607:Node rac2 is being evicted in cluster incarnation 472333840; details in ocssd.log.\n"
+        )
+    );
+    assert!(err.contains("/nonexistent.log: cannot read: "), "{err}");
+    let (code, _, err) = run(&["scan", &crs]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--rules"), "{err}");
+}
