@@ -33,3 +33,7 @@ pkill -f '^/usr/bin/prometheus-node-exporter( |$)' 2>/dev/null || true
 # --all-targets also builds the criterion benches and runs each once in test mode, so they keep
 # working; timing them is scripts/bench-exporter.sh's job, never a test's.
 cargo test --workspace --all-targets --no-fail-fast
+
+# The shipped rule files must pass `check` and their own inline tests.
+cargo run -q -p obwatch-logtailer -- check rules/
+cargo run -q -p obwatch-logtailer -- test rules/
