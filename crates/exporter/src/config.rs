@@ -14,7 +14,8 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::collector::ALL;
-use crate::options::{CollectorOptions, Filter};
+use crate::collector::namedprocess::{NameConfig, NameMatcher};
+use crate::options::{CollectorOptions, Filter, builtin_process_names};
 
 /// The default listen address: this project's port (ARCHITECTURE.md), not node_exporter's 9100.
 pub const DEFAULT_LISTEN: &str = ":62889";
@@ -254,6 +255,9 @@ struct CollectorsSection {
     netclass_ignored_devices: Option<String>,
     netstat_fields: Option<String>,
     vmstat_fields: Option<String>,
+    #[serde(default)]
+    process_names: Vec<NameConfig>,
+    process_names_builtin: Option<bool>,
 }
 
 /// The validated configuration `run` works from.
@@ -528,12 +532,34 @@ fn merge(
             *slot = regex(if from_flag { cl } else { &path }, field, &re)?;
         }
     }
+    o.process_names =
+        process_names(&path, &fc.process_names, fc.process_names_builtin.unwrap_or(true))?;
     o.textfile_directories = if cli.textfile_directories.is_empty() {
         fc.textfile_directories.into_iter().map(|d| base.join(d)).collect()
     } else {
         cli.textfile_directories
     };
     Ok(c)
+}
+
+/// The user's entries (tried first, in order), then the built-in set unless `builtin` is
+/// false.
+fn process_names(
+    path: &Path,
+    entries: &[NameConfig],
+    builtin: bool,
+) -> Result<Vec<NameMatcher>, ConfigError> {
+    let mut names = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        names.push(NameMatcher::compile(entry).map_err(|e| {
+            let field = format!("collectors.process_names[{i}].{}", e.field);
+            ConfigError::invalid(path, field, e.message)
+        })?);
+    }
+    if builtin {
+        names.extend(builtin_process_names());
+    }
+    Ok(names)
 }
 
 fn regex(path: &Path, field: &str, re: &str) -> Result<Regex, ConfigError> {
@@ -593,6 +619,20 @@ mod tests {
     }
 
     #[test]
+    fn process_names_extend_or_replace_the_builtin_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("exporter.yml");
+        let yaml = "collectors:\n  process_names:\n    - { name: pg, exe: [postgres] }\n";
+        std::fs::write(&p, yaml).unwrap();
+        let builtin = CollectorOptions::default().process_names.len();
+        let c = load(&["--config.file", p.to_str().unwrap()]).unwrap();
+        assert_eq!(c.options.process_names.len(), builtin + 1);
+        std::fs::write(&p, format!("{yaml}  process_names_builtin: false\n")).unwrap();
+        let c = load(&["--config.file", p.to_str().unwrap()]).unwrap();
+        assert_eq!(c.options.process_names.len(), 1);
+    }
+
+    #[test]
     fn bad_values_name_file_and_field() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("e.yml");
@@ -615,6 +655,20 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("mutually exclusive"), "{e}");
+        std::fs::write(
+            &p,
+            "collectors:\n  process_names:\n    - name: x\n      cmdline: ['ok', '(']\n",
+        )
+        .unwrap();
+        let e = load(&["--config.file", p.to_str().unwrap()]).unwrap_err().to_string();
+        assert!(
+            e.contains("e.yml: field `collectors.process_names[0].cmdline[1]`: expected a regular"),
+            "{e}"
+        );
+        std::fs::write(&p, "collectors:\n  process_names:\n    - name: x\n      exee: [a]\n")
+            .unwrap();
+        let e = load(&["--config.file", p.to_str().unwrap()]).unwrap_err().to_string();
+        assert!(e.contains("e.yml:4:7") && e.contains("exee"), "{e}");
         std::fs::write(&p, "web:\n  listen_adresses: []\n").unwrap();
         let e = load(&["--config.file", p.to_str().unwrap()]).unwrap_err().to_string();
         assert!(e.contains("e.yml:2:3") && e.contains("listen_adresses"), "{e}");

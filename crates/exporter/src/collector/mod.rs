@@ -23,6 +23,7 @@ pub mod hwmon;
 pub mod loadavg;
 pub mod mdadm;
 pub mod meminfo;
+pub mod namedprocess;
 mod names;
 pub mod netclass;
 pub mod netdev;
@@ -168,6 +169,7 @@ pub const ALL: &[CollectorSpec] = &[
     loadavg::SPEC,
     mdadm::SPEC,
     meminfo::SPEC,
+    namedprocess::SPEC,
     netclass::SPEC,
     netdev::SPEC,
     netstat::SPEC,
