@@ -68,6 +68,10 @@ pub struct CollectorOptions {
     /// namedprocess: the user's `process_names` entries, then (unless turned off) the
     /// built-in set; the first that matches a process names its group.
     pub process_names: Vec<NameMatcher>,
+    /// timer: how long the probe thread sleeps each time.
+    pub timer_tick: Duration,
+    /// timer: a wake-up later than this counts in `obwatch_timer_wakeups_late_total`.
+    pub timer_margin: Duration,
 }
 
 impl Default for CollectorOptions {
@@ -83,6 +87,9 @@ impl Default for CollectorOptions {
             vmstat_fields: Regex::new(VMSTAT_FIELDS).expect("built-in pattern"),
             textfile_directories: Vec::new(),
             process_names: builtin_process_names(),
+            // oprocd's defaults (`oprocd run -t 1000 -m 500`).
+            timer_tick: Duration::from_secs(1),
+            timer_margin: Duration::from_millis(500),
         }
     }
 }

@@ -37,6 +37,7 @@ pub mod stat;
 pub mod textfile;
 pub mod thermal_zone;
 pub mod time;
+pub mod timer;
 pub mod timex;
 pub mod uname;
 pub mod vmstat;
@@ -181,6 +182,7 @@ pub const ALL: &[CollectorSpec] = &[
     textfile::SPEC,
     thermal_zone::SPEC,
     time::SPEC,
+    timer::SPEC,
     timex::SPEC,
     uname::SPEC,
     vmstat::SPEC,
