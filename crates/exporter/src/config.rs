@@ -14,7 +14,8 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::collector::ALL;
-use crate::options::{CollectorOptions, Filter};
+use crate::collector::namedprocess::{NameConfig, NameMatcher};
+use crate::options::{CollectorOptions, Filter, builtin_process_names};
 
 /// The default listen address: this project's port (ARCHITECTURE.md), not node_exporter's 9100.
 pub const DEFAULT_LISTEN: &str = ":62889";
@@ -170,6 +171,12 @@ struct Cli {
     /// Regexp of /proc/vmstat fields to report.
     #[arg(long = "collector.vmstat.fields", value_name = "RE")]
     vmstat_fields: Option<String>,
+    /// How long the timer probe thread sleeps each time. [default: 1s]
+    #[arg(long = "collector.timer.tick", value_name = "DURATION")]
+    timer_tick: Option<HumanDuration>,
+    /// A timer probe wake-up later than this counts as late. [default: 500ms]
+    #[arg(long = "collector.timer.margin", value_name = "DURATION")]
+    timer_margin: Option<HumanDuration>,
     /// Longest a scrape waits for collectors; capped by Prometheus' scrape timeout header.
     /// [default: 5s]
     #[arg(long = "scrape.timeout", value_name = "DURATION")]
@@ -254,6 +261,11 @@ struct CollectorsSection {
     netclass_ignored_devices: Option<String>,
     netstat_fields: Option<String>,
     vmstat_fields: Option<String>,
+    #[serde(default)]
+    process_names: Vec<NameConfig>,
+    process_names_builtin: Option<bool>,
+    timer_tick: Option<HumanDuration>,
+    timer_margin: Option<HumanDuration>,
 }
 
 /// The validated configuration `run` works from.
@@ -528,12 +540,50 @@ fn merge(
             *slot = regex(if from_flag { cl } else { &path }, field, &re)?;
         }
     }
+    o.process_names =
+        process_names(&path, &fc.process_names, fc.process_names_builtin.unwrap_or(true))?;
+    for (flag, yaml, field, slot, min) in [
+        (cli.timer_tick, fc.timer_tick, "collectors.timer_tick", &mut o.timer_tick, 10),
+        (cli.timer_margin, fc.timer_margin, "collectors.timer_margin", &mut o.timer_margin, 1),
+    ] {
+        if let Some((d, from_flag)) = flag.map(|d| (d, true)).or(yaml.map(|d| (d, false))) {
+            if d.0 < Duration::from_millis(min) {
+                let src = if from_flag { cl } else { path.as_path() };
+                return Err(ConfigError::invalid(
+                    src,
+                    field,
+                    format!("expected a duration of at least {min}ms, got {d}"),
+                ));
+            }
+            *slot = d.0;
+        }
+    }
     o.textfile_directories = if cli.textfile_directories.is_empty() {
         fc.textfile_directories.into_iter().map(|d| base.join(d)).collect()
     } else {
         cli.textfile_directories
     };
     Ok(c)
+}
+
+/// The user's entries (tried first, in order), then the built-in set unless `builtin` is
+/// false.
+fn process_names(
+    path: &Path,
+    entries: &[NameConfig],
+    builtin: bool,
+) -> Result<Vec<NameMatcher>, ConfigError> {
+    let mut names = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        names.push(NameMatcher::compile(entry).map_err(|e| {
+            let field = format!("collectors.process_names[{i}].{}", e.field);
+            ConfigError::invalid(path, field, e.message)
+        })?);
+    }
+    if builtin {
+        names.extend(builtin_process_names());
+    }
+    Ok(names)
 }
 
 fn regex(path: &Path, field: &str, re: &str) -> Result<Regex, ConfigError> {
@@ -590,6 +640,24 @@ mod tests {
                 && !c.options.netstat_fields.is_match("Udp_X")
         );
         assert_eq!(c.scrape_timeout, Duration::from_secs(2));
+        std::fs::write(&p, "collectors:\n  timer_tick: 2s\n  timer_margin: 750ms\n").unwrap();
+        let c = load(&["--config.file", ps, "--collector.timer.margin=1s"]).unwrap();
+        assert_eq!(c.options.timer_tick, Duration::from_secs(2));
+        assert_eq!(c.options.timer_margin, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn process_names_extend_or_replace_the_builtin_set() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("exporter.yml");
+        let yaml = "collectors:\n  process_names:\n    - { name: pg, exe: [postgres] }\n";
+        std::fs::write(&p, yaml).unwrap();
+        let builtin = CollectorOptions::default().process_names.len();
+        let c = load(&["--config.file", p.to_str().unwrap()]).unwrap();
+        assert_eq!(c.options.process_names.len(), builtin + 1);
+        std::fs::write(&p, format!("{yaml}  process_names_builtin: false\n")).unwrap();
+        let c = load(&["--config.file", p.to_str().unwrap()]).unwrap();
+        assert_eq!(c.options.process_names.len(), 1);
     }
 
     #[test]
@@ -615,6 +683,25 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("mutually exclusive"), "{e}");
+        std::fs::write(
+            &p,
+            "collectors:\n  process_names:\n    - name: x\n      cmdline: ['ok', '(']\n",
+        )
+        .unwrap();
+        let e = load(&["--config.file", p.to_str().unwrap()]).unwrap_err().to_string();
+        assert!(
+            e.contains("e.yml: field `collectors.process_names[0].cmdline[1]`: expected a regular"),
+            "{e}"
+        );
+        std::fs::write(&p, "collectors:\n  process_names:\n    - name: x\n      exee: [a]\n")
+            .unwrap();
+        let e = load(&["--config.file", p.to_str().unwrap()]).unwrap_err().to_string();
+        assert!(e.contains("e.yml:4:7") && e.contains("exee"), "{e}");
+        let e = load(&["--collector.timer.tick", "5ms"]).unwrap_err().to_string();
+        assert!(
+            e.contains("command line: field `collectors.timer_tick`: expected a duration of at least 10ms, got 5ms"),
+            "{e}"
+        );
         std::fs::write(&p, "web:\n  listen_adresses: []\n").unwrap();
         let e = load(&["--config.file", p.to_str().unwrap()]).unwrap_err().to_string();
         assert!(e.contains("e.yml:2:3") && e.contains("listen_adresses"), "{e}");

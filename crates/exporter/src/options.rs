@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use crate::collector::namedprocess::{NameMatcher, builtin};
+
 /// An include/exclude pair of anchored regexes, as node_exporter's `*-include`/`*-exclude`
 /// flags (mutually exclusive per collector; checked at config time).
 #[derive(Clone, Debug, Default)]
@@ -63,6 +65,13 @@ pub struct CollectorOptions {
     pub vmstat_fields: Regex,
     /// textfile: directories (globs allowed) holding `*.prom` files.
     pub textfile_directories: Vec<PathBuf>,
+    /// namedprocess: the user's `process_names` entries, then (unless turned off) the
+    /// built-in set; the first that matches a process names its group.
+    pub process_names: Vec<NameMatcher>,
+    /// timer: how long the probe thread sleeps each time.
+    pub timer_tick: Duration,
+    /// timer: a wake-up later than this counts in `obwatch_timer_wakeups_late_total`.
+    pub timer_margin: Duration,
 }
 
 impl Default for CollectorOptions {
@@ -77,8 +86,17 @@ impl Default for CollectorOptions {
             netstat_fields: Regex::new(NETSTAT_FIELDS).expect("built-in pattern"),
             vmstat_fields: Regex::new(VMSTAT_FIELDS).expect("built-in pattern"),
             textfile_directories: Vec::new(),
+            process_names: builtin_process_names(),
+            // oprocd's defaults (`oprocd run -t 1000 -m 500`).
+            timer_tick: Duration::from_secs(1),
+            timer_margin: Duration::from_millis(500),
         }
     }
+}
+
+/// The built-in `process_names` set, compiled.
+pub fn builtin_process_names() -> Vec<NameMatcher> {
+    builtin().iter().map(|c| NameMatcher::compile(c).expect("built-in pattern")).collect()
 }
 
 #[cfg(test)]

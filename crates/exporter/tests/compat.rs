@@ -22,6 +22,9 @@ use util::*;
 /// mounts, the clock, adjtimex, uname), so only their shape is compared there.
 const HOST_BOUND: &[&str] = &["filesystem", "time", "timex", "uname"];
 
+/// Our own collectors, which node_exporter does not have (its flags would reject them).
+const OURS_ONLY: &[&str] = &["namedprocess", "timer"];
+
 /// Families that legitimately differ: build info and per-run durations.
 fn ignored(name: &str) -> bool {
     name == "node_exporter_build_info"
@@ -40,7 +43,11 @@ struct Pair {
 
 fn scrape_pair(tree: Option<&Path>, textfile_dir: &Path, logs: &Path) -> Pair {
     let mut args: Vec<String> = vec!["--collector.disable-defaults".into()];
-    args.extend(ALL.iter().map(|s| format!("--collector.{}", s.name)));
+    args.extend(
+        ALL.iter()
+            .filter(|s| !OURS_ONLY.contains(&s.name))
+            .map(|s| format!("--collector.{}", s.name)),
+    );
     // Debian patches node_exporter's default mount-point exclude; pin upstream's on both.
     args.push(format!(
         "--collector.filesystem.mount-points-exclude={FILESYSTEM_MOUNT_POINTS_EXCLUDE}"

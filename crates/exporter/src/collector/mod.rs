@@ -23,6 +23,7 @@ pub mod hwmon;
 pub mod loadavg;
 pub mod mdadm;
 pub mod meminfo;
+pub mod namedprocess;
 mod names;
 pub mod netclass;
 pub mod netdev;
@@ -36,6 +37,7 @@ pub mod stat;
 pub mod textfile;
 pub mod thermal_zone;
 pub mod time;
+pub mod timer;
 pub mod timex;
 pub mod uname;
 pub mod vmstat;
@@ -168,6 +170,7 @@ pub const ALL: &[CollectorSpec] = &[
     loadavg::SPEC,
     mdadm::SPEC,
     meminfo::SPEC,
+    namedprocess::SPEC,
     netclass::SPEC,
     netdev::SPEC,
     netstat::SPEC,
@@ -179,6 +182,7 @@ pub const ALL: &[CollectorSpec] = &[
     textfile::SPEC,
     thermal_zone::SPEC,
     time::SPEC,
+    timer::SPEC,
     timex::SPEC,
     uname::SPEC,
     vmstat::SPEC,

@@ -1,0 +1,169 @@
+//! The namedprocess and timer collectors on this host's real /proc: fake Clusterware daemons
+//! (copies of `sleep` named `ocssd.bin`, `crsd.bin`) are counted, killed and respawned; a shell
+//! holding a deleted file reports its exact size; the timer histogram fills; a bad
+//! `process_names` regex exits 2 naming the file and field.
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
+
+mod util;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use util::*;
+
+/// A copy of `/bin/sleep` named `name` in `dir`, so argv[0] and comm are `name`.
+fn fake_daemon(dir: &Path, name: &str) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::copy("/bin/sleep", &p).unwrap();
+    p
+}
+
+/// The value of `name{labels}` in a scrape, if present.
+fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let fams = families(text);
+    let base = ["_bucket", "_count", "_sum"]
+        .iter()
+        .find_map(|s| name.strip_suffix(s).filter(|b| fams.contains_key(*b)))
+        .unwrap_or(name);
+    fams.get(base)?.samples.iter().find_map(|s| {
+        let m = label_map(s);
+        let want = labels.iter().all(|(k, v)| m.get(*k).map(String::as_str) == Some(*v));
+        (s.name == name && want && m.len() == labels.len()).then_some(s.value)
+    })
+}
+
+/// Scrapes until `cond` holds on the body; fails with the last body after 15 s.
+fn scrape_until(url: &str, what: &str, cond: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = get(url).unwrap();
+        assert_eq!(status, 200);
+        if cond(&body) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{body}");
+        std::thread::sleep(Duration::from_millis(50)); // poll interval
+    }
+}
+
+#[test]
+fn fake_daemons_restarts_deleted_files_and_timer() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let ocssd = fake_daemon(d, "ocssd.bin");
+    let crsd = fake_daemon(d, "crsd.bin");
+    let log = |n: &str| d.join(format!("{n}.log"));
+    let ocssd_a = Proc::start(&ocssd, &["1000"], &log("a"));
+    let _ocssd_b = Proc::start(&ocssd, &["1000"], &log("b"));
+    let crsd_a = Proc::start(&crsd, &["1000"], &log("c"));
+    // A shell (group from the YAML below) opens a file twice, fills it, deletes it, then blocks
+    // in its own `read` on a FIFO nobody writes, so no child holds the file too.
+    let held = d.join("held.dat");
+    let script = "exec 3>\"$1\" 4<\"$1\"; head -c 12345 /dev/zero >&3; rm \"$1\"; \
+                  mkfifo \"$1.fifo\"; read x < \"$1.fifo\"";
+    let holder = Proc::start(
+        Path::new("/bin/sh"),
+        &["-c", script, "holder-dbwriter", held.to_str().unwrap()],
+        &log("holder"),
+    );
+    let config = d.join("exporter.yml");
+    std::fs::write(
+        &config,
+        "collectors:\n  process_names:\n    - name: 'holder_{{.Matches.tag}}'\n      \
+         cmdline: ['holder-(?P<tag>\\w+)']\n",
+    )
+    .unwrap();
+    let (_ours, base) = start_ours(
+        &[
+            "--config.file",
+            config.to_str().unwrap(),
+            "--collector.disable-defaults",
+            "--collector.namedprocess",
+            "--collector.timer",
+            "--collector.timer.tick=20ms",
+        ],
+        &log("exporter"),
+    );
+    let url = format!("{base}/metrics");
+    let procs =
+        |b: &str, g: &str| value(b, "namedprocess_namegroup_num_procs", &[("groupname", g)]);
+    let restarts =
+        |b: &str| value(b, "obwatch_process_restarts_total", &[("groupname", "ocssd.bin")]);
+
+    let body = scrape_until(&url, "2 ocssd.bin, 1 crsd.bin", |b| {
+        procs(b, "ocssd.bin") == Some(2.0) && procs(b, "crsd.bin") == Some(1.0)
+    });
+    assert_eq!(restarts(&body), Some(0.0));
+    let start = value(
+        &body,
+        "namedprocess_namegroup_oldest_start_time_seconds",
+        &[("groupname", "ocssd.bin")],
+    )
+    .unwrap();
+    let now =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+    assert!((now - 120.0..=now + 2.0).contains(&start), "start time {start}, now {now}");
+    let rss = value(
+        &body,
+        "namedprocess_namegroup_memory_bytes",
+        &[("groupname", "crsd.bin"), ("memtype", "resident")],
+    );
+    assert!(rss.unwrap() > 0.0);
+    assert!(!body.contains("groupname=\"sleep\""));
+
+    // Deleted but open: the exact size, once although two descriptors hold it.
+    let body = scrape_until(&url, "the holder's deleted file", |b| {
+        value(b, "obwatch_process_deleted_open_file_bytes", &[("groupname", "holder_dbwriter")])
+            == Some(12345.0)
+    });
+    let fds =
+        value(&body, "namedprocess_namegroup_open_filedesc", &[("groupname", "holder_dbwriter")]);
+    assert!(fds.unwrap() >= 5.0, "stdin/out/err, 3 and 4: {fds:?}");
+    assert_eq!(
+        value(&body, "obwatch_process_deleted_open_file_bytes", &[("groupname", "ocssd.bin")]),
+        Some(0.0)
+    );
+
+    // One ocssd.bin killed and respawned: one restart. crsd.bin killed for good: still
+    // reported, with 0 processes.
+    drop(ocssd_a);
+    drop(crsd_a);
+    let _ocssd_c = Proc::start(&ocssd, &["1000"], &log("c2"));
+    scrape_until(&url, "a restart and crsd.bin at 0", |b| {
+        restarts(b) == Some(1.0)
+            && procs(b, "ocssd.bin") == Some(2.0)
+            && procs(b, "crsd.bin") == Some(0.0)
+    });
+    drop(holder);
+    scrape_until(&url, "the holder gone", |b| {
+        value(b, "obwatch_process_deleted_open_file_bytes", &[("groupname", "holder_dbwriter")])
+            == Some(0.0)
+    });
+
+    // The timer probe wakes every 20 ms.
+    let count = |b: &str| value(b, "obwatch_timer_wakeup_delay_seconds_count", &[]);
+    let body = scrape_until(&url, "3 timer wake-ups", |b| count(b) >= Some(3.0));
+    let count = count(&body).unwrap();
+    let inf = value(&body, "obwatch_timer_wakeup_delay_seconds_bucket", &[("le", "+Inf")]);
+    assert_eq!(inf, Some(count));
+    assert!(value(&body, "obwatch_timer_wakeups_late_total", &[]).is_some());
+}
+
+#[test]
+fn bad_process_names_regex_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("bad.yml");
+    std::fs::write(&config, "collectors:\n  process_names:\n    - { name: x, cmdline: ['('] }\n")
+        .unwrap();
+    let out =
+        Command::new(ours()).args(["--config.file", config.to_str().unwrap()]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains(
+            "bad.yml: field `collectors.process_names[0].cmdline[0]`: expected a regular expression"
+        ),
+        "{stderr}"
+    );
+}
