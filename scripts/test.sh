@@ -10,6 +10,7 @@ declare -A peers=(
   [prometheus]=prometheus
   [promtool]=prometheus
   [prometheus-node-exporter]=prometheus-node-exporter
+  [prometheus-alertmanager]=prometheus-alertmanager
   [curl]=curl
   [openssl]=openssl
   [flock]=util-linux
@@ -29,6 +30,7 @@ fi
 # Debian starts packaged daemons on install where it can; our tests use their own ports, so
 # these would only cost CPU during benchmarks.
 pkill -f '^/usr/bin/prometheus-node-exporter( |$)' 2>/dev/null || true
+pkill -f '^/usr/bin/prometheus-alertmanager( |$)' 2>/dev/null || true
 
 # --all-targets also builds the criterion benches and runs each once in test mode, so they keep
 # working; timing them is scripts/bench-exporter.sh's job, never a test's.

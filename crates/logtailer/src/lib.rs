@@ -13,4 +13,5 @@
 pub mod commands;
 pub mod rule;
 pub mod scan;
+pub mod sink;
 pub mod tail;

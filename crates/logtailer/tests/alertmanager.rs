@@ -1,0 +1,146 @@
+//! Delivery to a real Alertmanager (Debian's `prometheus-alertmanager`, started here on a
+//! loopback port in a temp dir): a matching line becomes an alert with the right labels,
+//! annotations and expiry, it resolves, and a dead second Alertmanager does not stop the
+//! first from getting it.
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)]
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use obwatch_logtailer::rule::state::AlertState;
+use obwatch_logtailer::rule::{Matcher, RuleSet};
+use obwatch_logtailer::sink::alertmanager::{Alertmanager, SinkError};
+use serde_json::Value;
+
+struct Am {
+    child: Child,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Am {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn get(url: &str) -> Option<String> {
+    let out = Command::new("curl").args(["-sf", "--max-time", "2", url]).output().ok()?;
+    out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
+}
+
+fn start_alertmanager() -> Am {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("am.yml");
+    std::fs::write(&cfg, "route: { receiver: blackhole }\nreceivers: [{ name: blackhole }]\n")
+        .unwrap();
+    let port = free_port();
+    let child = Command::new("prometheus-alertmanager")
+        .arg(format!("--config.file={}", cfg.display()))
+        .arg(format!("--storage.path={}", dir.path().join("data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.path().join("am.log")).unwrap())
+        .spawn()
+        .expect("prometheus-alertmanager (scripts/test.sh installs it)");
+    let am = Am { child, port, _dir: dir };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while get(&format!("http://127.0.0.1:{port}/-/ready")).is_none() {
+        assert!(Instant::now() < deadline, "alertmanager not ready on :{port}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    am
+}
+
+/// Alerts Alertmanager reports as active, as JSON values.
+fn active_alerts(port: u16) -> Vec<Value> {
+    let text = get(&format!("http://127.0.0.1:{port}/api/v2/alerts?active=true")).unwrap();
+    serde_json::from_str::<Vec<Value>>(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_matching_line_fires_and_resolves_in_alertmanager() {
+    let am = start_alertmanager();
+    let rules_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/good.yaml");
+    let rules = RuleSet::load(&[rules_path]).unwrap();
+    let log = "/u01/crs/log/rac1/alertrac1.log";
+    let text = b"2011-03-04 10:06:37.123\n[cssd(9822)]CRS-1607:Node rac2 is being evicted in cluster incarnation 1\n";
+    let hits = Matcher::new(&rules, rules.groups_for(Path::new(log))).eval(text, 1);
+    assert_eq!(hits.len(), 1);
+
+    let mut state = AlertState::new(100);
+    let now = SystemTime::now();
+    let alert = state.observe(&rules, &hits[0], log, now).unwrap().clone();
+    let rule = &rules.groups()[hits[0].group].rules[hits[0].rule];
+    let expiry = alert.last_match + rule.resolve_after;
+
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let urls = [format!("http://127.0.0.1:{}", am.port), dead];
+    let sink = Alertmanager::new(&urls, Duration::from_secs(2)).unwrap();
+    let results = sink.post(Alertmanager::body(&[(&alert, expiry)], "db1")).await;
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    assert!(matches!(results[1], Err(SinkError::Request { .. })), "{:?}", results[1]);
+
+    let got = active_alerts(am.port);
+    assert_eq!(got.len(), 1, "{got:?}");
+    let a = &got[0];
+    let labels: serde_json::Map<String, Value> = a["labels"].as_object().unwrap().clone();
+    let want: serde_json::Map<String, Value> = serde_json::from_str(
+        r#"{"alertname":"CrsNodeEvicted","severity":"critical","node":"rac2","instance":"db1"}"#,
+    )
+    .unwrap();
+    assert_eq!(labels, want);
+    assert_eq!(a["annotations"]["summary"], format!("Node rac2 evicted (seen in {log})"));
+    assert_eq!(a["status"]["state"], "active");
+    // endsAt is the rule's resolve_after (10m) after the match, not Alertmanager's default.
+    let ends: jiff::Timestamp = a["endsAt"].as_str().unwrap().parse().unwrap();
+    let want_ends = jiff::Timestamp::try_from(expiry).unwrap();
+    assert!(
+        (ends.as_millisecond() - want_ends.as_millisecond()).abs() <= 1,
+        "{ends} vs {want_ends}"
+    );
+
+    // Quiet for resolve_after: resolved, posted with its endsAt, gone from the active list.
+    let resolved = state.expire(&rules, expiry);
+    assert_eq!(resolved.len(), 1);
+    assert_eq!(resolved[0].ends_at, Some(expiry));
+    // The test cannot wait 10 minutes: Alertmanager gets the resolution as ending now.
+    let mut done = resolved[0].clone();
+    done.ends_at = Some(SystemTime::now());
+    let results = sink.post(Alertmanager::body(&[(&done, expiry)], "db1")).await;
+    assert!(results[0].is_ok(), "{:?}", results[0]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !active_alerts(am.port).is_empty() {
+        assert!(Instant::now() < deadline, "alert not resolved: {:?}", active_alerts(am.port));
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn a_refused_post_names_the_status_and_a_silent_peer_times_out() {
+    let am = start_alertmanager();
+    let sink =
+        Alertmanager::new(&[format!("http://127.0.0.1:{}", am.port)], Duration::from_secs(2))
+            .unwrap();
+    let results = sink.post(bytes::Bytes::from_static(b"[{\"labels\":{}}]")).await;
+    match &results[0] {
+        Err(SinkError::Status { status: 400, body, .. }) => assert!(!body.is_empty()),
+        other => panic!("expected HTTP 400, got {other:?}"),
+    }
+    // A listener that accepts and never answers: the post gives up at its timeout.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let sink = Alertmanager::new(&[url], Duration::from_millis(300)).unwrap();
+    let started = Instant::now();
+    let results = sink.post(bytes::Bytes::from_static(b"[]")).await;
+    assert!(matches!(results[0], Err(SinkError::Timeout { .. })), "{:?}", results[0]);
+    assert!(started.elapsed() < Duration::from_secs(2));
+}
