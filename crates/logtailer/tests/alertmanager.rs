@@ -7,12 +7,16 @@
 use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use obwatch_logtailer::rule::state::AlertState;
 use obwatch_logtailer::rule::{Matcher, RuleSet};
 use obwatch_logtailer::sink::alertmanager::{Alertmanager, SinkError};
+use obwatch_logtailer::sink::outbox::Outbox;
+use obwatch_logtailer::sink::sender::{self, Backoff, SenderStats};
 use serde_json::Value;
+use tokio::sync::{Notify, watch};
 
 struct Am {
     child: Child,
@@ -38,26 +42,31 @@ fn get(url: &str) -> Option<String> {
 
 fn start_alertmanager() -> Am {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = dir.path().join("am.yml");
+    let port = free_port();
+    let child = spawn_alertmanager(dir.path(), port);
+    Am { child, port, _dir: dir }
+}
+
+/// Starts Alertmanager with its config and storage in `dir` on `port` and waits until ready.
+fn spawn_alertmanager(dir: &Path, port: u16) -> Child {
+    let cfg = dir.join("am.yml");
     std::fs::write(&cfg, "route: { receiver: blackhole }\nreceivers: [{ name: blackhole }]\n")
         .unwrap();
-    let port = free_port();
     let child = Command::new("prometheus-alertmanager")
         .arg(format!("--config.file={}", cfg.display()))
-        .arg(format!("--storage.path={}", dir.path().join("data").display()))
+        .arg(format!("--storage.path={}", dir.join("data").display()))
         .arg(format!("--web.listen-address=127.0.0.1:{port}"))
         .arg("--cluster.listen-address=")
         .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.path().join("am.log")).unwrap())
+        .stderr(std::fs::File::create(dir.join("am.log")).unwrap())
         .spawn()
         .expect("prometheus-alertmanager (scripts/test.sh installs it)");
-    let am = Am { child, port, _dir: dir };
     let deadline = Instant::now() + Duration::from_secs(30);
     while get(&format!("http://127.0.0.1:{port}/-/ready")).is_none() {
         assert!(Instant::now() < deadline, "alertmanager not ready on :{port}");
         std::thread::sleep(Duration::from_millis(50));
     }
-    am
+    child
 }
 
 /// Alerts Alertmanager reports as active, as JSON values.
@@ -143,4 +152,77 @@ async fn a_refused_post_names_the_status_and_a_silent_peer_times_out() {
     let results = sink.post(bytes::Bytes::from_static(b"[]")).await;
     assert!(matches!(results[0], Err(SinkError::Timeout { .. })), "{:?}", results[0]);
     assert!(started.elapsed() < Duration::from_secs(2));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn an_alert_survives_an_alertmanager_outage_in_the_outbox() {
+    let mut am = start_alertmanager();
+    let port = am.port;
+    am.child.kill().unwrap();
+    am.child.wait().unwrap();
+
+    // The alert is queued while Alertmanager is down.
+    let state = tempfile::tempdir().unwrap();
+    let outbox =
+        Arc::new(Mutex::new(Outbox::open(&state.path().join("outbox"), 100, 1 << 20).unwrap()));
+    let now = SystemTime::now();
+    let alert = obwatch_logtailer::rule::state::Alert {
+        labels: [("alertname", "ObServerCrashed"), ("severity", "critical"), ("signal", "11")]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        annotations: Default::default(),
+        starts_at: now,
+        last_match: now,
+        ends_at: None,
+        count: 1,
+    };
+    let body = Alertmanager::body(&[(&alert, now + Duration::from_secs(600))], "db1");
+    outbox.lock().unwrap().push(&body).unwrap();
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let wake = Arc::new(Notify::new());
+    let stats = Arc::new(Mutex::new(SenderStats::default()));
+    let sink =
+        Alertmanager::new(&[format!("http://127.0.0.1:{port}")], Duration::from_secs(1)).unwrap();
+    let backoff = Backoff::new(Duration::from_millis(50), Duration::from_millis(400));
+    let task = tokio::spawn(sender::run(
+        sink,
+        outbox.clone(),
+        wake.clone(),
+        stop_rx,
+        backoff,
+        100,
+        stats.clone(),
+    ));
+
+    // It retries while Alertmanager is down ...
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while stats.lock().unwrap().failed < 2 {
+        assert!(Instant::now() < deadline, "no retries");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(outbox.lock().unwrap().len(), 1);
+    // ... and delivers once it is back on the same port.
+    am.child = spawn_alertmanager(am._dir.path(), port);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = active_alerts(port);
+        if got
+            .iter()
+            .any(|a| a["labels"]["alertname"] == "ObServerCrashed" && a["labels"]["signal"] == "11")
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "alert not delivered after the restart: {got:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !outbox.lock().unwrap().is_empty() {
+        assert!(Instant::now() < deadline, "outbox not emptied");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(stats.lock().unwrap().sent, 1);
+    stop_tx.send(true).unwrap();
+    task.await.unwrap();
 }
