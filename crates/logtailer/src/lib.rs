@@ -11,6 +11,8 @@
 //! increment (issue 5, items 4-5).
 
 pub mod commands;
+pub mod config;
+pub mod daemon;
 pub mod rule;
 pub mod scan;
 pub mod sink;

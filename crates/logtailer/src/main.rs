@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use obwatch_common::logging::{LogFormat, LogLevel};
 use obwatch_logtailer::commands;
+use obwatch_logtailer::config::Config;
 use obwatch_logtailer::scan::Format;
 
 /// Follows database host logs, matches them against YAML alert rules, alerts Alertmanager.
@@ -25,6 +26,18 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the daemon: tail the inputs, match the rules, send alerts to Alertmanager.
+    Run {
+        /// The YAML config.
+        #[arg(long)]
+        config: PathBuf,
+        /// Listen address of the logtailer's own metrics (overrides `web.listen_address`).
+        #[arg(long = "web.listen-address")]
+        listen_address: Option<String>,
+        /// Read files never seen before from their start, not their end.
+        #[arg(long)]
+        from_beginning: bool,
+    },
     /// Validate rule files: every error with file, line, column and rule.
     Check {
         /// Rule files (a directory: its *.yaml files).
@@ -61,9 +74,56 @@ fn main() -> ExitCode {
     };
     obwatch_common::logging::init(cli.log_level, cli.log_format);
     let code = match cli.command {
+        Command::Run { config, listen_address, from_beginning } => {
+            run(&config, listen_address, from_beginning)
+        }
         Command::Check { rule_files } => commands::check(&rule_files),
         Command::Test { rule_files } => commands::test(&rule_files),
         Command::Scan { rules, format, logs } => commands::scan(&rules, format, &logs),
     };
     ExitCode::from(code)
+}
+
+fn run(path: &std::path::Path, listen: Option<String>, from_beginning: bool) -> u8 {
+    let mut config = match Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("obwatch-logtailer: {e}");
+            return 2;
+        }
+    };
+    config.from_beginning = from_beginning;
+    if let Some(l) = listen {
+        config.listen_address = l;
+    }
+    let runtime =
+        match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("obwatch-logtailer: cannot start the runtime: {e}");
+                return 1;
+            }
+        };
+    runtime.block_on(async {
+        let listener = match obwatch_common::http::bind(&config.listen_address).await {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("obwatch-logtailer: {e}");
+                return 2;
+            }
+        };
+        match obwatch_logtailer::daemon::run(
+            config,
+            listener,
+            obwatch_common::shutdown::signal_received(),
+        )
+        .await
+        {
+            Ok(()) => 0,
+            Err(e) => {
+                eprintln!("obwatch-logtailer: {e}");
+                e.exit_code()
+            }
+        }
+    })
 }

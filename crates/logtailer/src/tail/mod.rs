@@ -126,6 +126,13 @@ impl Position {
     pub fn offset(&self) -> u64 {
         self.offset
     }
+
+    /// The same file position moved back to `offset` (never forward): what a consumer
+    /// commits when it still holds the lines from `offset` on (an unfinished multiline
+    /// record), so a restart reads them again.
+    pub fn back_to(self, offset: u64) -> Position {
+        Position { offset: offset.min(self.offset), ..self }
+    }
 }
 
 /// Lines read from one file in one go, packed in one buffer.

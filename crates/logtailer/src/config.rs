@@ -1,0 +1,214 @@
+//! The `run` daemon's YAML config (ARCHITECTURE.md): raw serde structs with
+//! `deny_unknown_fields`, validated into [`Config`] once at start-up. Every error names the
+//! file and the field.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use obwatch_common::config::{ByteSize, ConfigError, HumanDuration, load_yaml};
+use serde::Deserialize;
+
+/// Default listen address of the logtailer's own metrics.
+pub const DEFAULT_LISTEN: &str = ":62890";
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    web: RawWeb,
+    state_dir: PathBuf,
+    inputs: Vec<RawInput>,
+    rule_files: Vec<String>,
+    alertmanager: RawAlertmanager,
+    #[serde(default)]
+    outbox: RawOutbox,
+    #[serde(default)]
+    max_line_bytes: Option<ByteSize>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWeb {
+    listen_address: Option<String>,
+    config_file: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawInput {
+    name: String,
+    paths: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAlertmanager {
+    urls: Vec<String>,
+    timeout: Option<HumanDuration>,
+    resend_interval: Option<HumanDuration>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawOutbox {
+    max_entries: Option<usize>,
+    max_size: Option<ByteSize>,
+}
+
+/// One named set of log paths (label `input` on metrics).
+#[derive(Clone, Debug)]
+pub struct Input {
+    /// `inputs[].name`.
+    pub name: String,
+    /// Glob patterns.
+    pub paths: Vec<String>,
+    /// The same, compiled, to tell which input a file belongs to.
+    pub patterns: Vec<glob::Pattern>,
+}
+
+/// The validated config.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// The config file, for messages and reloads.
+    pub path: PathBuf,
+    /// `web.listen_address` (default `:62890`).
+    pub listen_address: String,
+    /// `web.config_file`.
+    pub web_config_file: Option<PathBuf>,
+    /// `state_dir`: checkpoints and outboxes.
+    pub state_dir: PathBuf,
+    /// `inputs`.
+    pub inputs: Vec<Input>,
+    /// `rule_files`: globs (a directory: its `*.yaml`), expanded at each (re)load.
+    pub rule_files: Vec<String>,
+    /// `alertmanager.urls`.
+    pub alertmanager_urls: Vec<String>,
+    /// `alertmanager.timeout` (default 10s).
+    pub alertmanager_timeout: Duration,
+    /// `alertmanager.resend_interval` (default 1m): firing alerts are posted again this often.
+    pub resend_interval: Duration,
+    /// `outbox.max_entries` (default 10000) per Alertmanager.
+    pub outbox_max_entries: usize,
+    /// `outbox.max_size` (default 64MiB) per Alertmanager.
+    pub outbox_max_bytes: u64,
+    /// `max_line_bytes` (default 64KiB).
+    pub max_line_bytes: usize,
+    /// `--from-beginning`: read files never seen before from their start.
+    pub from_beginning: bool,
+}
+
+impl Config {
+    /// Loads and validates `path`.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = load_yaml(path)?;
+        let invalid = |field: &str, msg: String| ConfigError::invalid(path, field, msg);
+        if raw.inputs.is_empty() {
+            return Err(invalid("inputs", "expected at least one input".into()));
+        }
+        let mut inputs = Vec::new();
+        for (i, input) in raw.inputs.into_iter().enumerate() {
+            if input.name.trim().is_empty() {
+                return Err(invalid(
+                    &format!("inputs[{i}].name"),
+                    "expected a non-empty name".into(),
+                ));
+            }
+            if inputs.iter().any(|x: &Input| x.name == input.name) {
+                return Err(invalid(
+                    &format!("inputs[{i}].name"),
+                    format!("duplicate input {:?}", input.name),
+                ));
+            }
+            if input.paths.is_empty() {
+                return Err(invalid(
+                    &format!("inputs[{i}].paths"),
+                    "expected at least one path or glob".into(),
+                ));
+            }
+            let mut patterns = Vec::new();
+            for (j, p) in input.paths.iter().enumerate() {
+                let field = format!("inputs[{i}].paths[{j}]");
+                if !p.starts_with('/') {
+                    return Err(invalid(&field, format!("expected an absolute path, got {p:?}")));
+                }
+                patterns.push(
+                    glob::Pattern::new(p)
+                        .map_err(|e| invalid(&field, format!("bad glob {p:?}: {e}")))?,
+                );
+            }
+            inputs.push(Input { name: input.name, paths: input.paths, patterns });
+        }
+        if raw.rule_files.is_empty() {
+            return Err(invalid("rule_files", "expected at least one rule file or glob".into()));
+        }
+        if raw.alertmanager.urls.is_empty() {
+            return Err(invalid(
+                "alertmanager.urls",
+                "expected at least one URL like http://127.0.0.1:9093".into(),
+            ));
+        }
+        for (i, u) in raw.alertmanager.urls.iter().enumerate() {
+            if let Err(e) = crate::sink::alertmanager::Alertmanager::new(
+                std::slice::from_ref(u),
+                Duration::from_secs(1),
+            ) {
+                return Err(invalid(&format!("alertmanager.urls[{i}]"), e.to_string()));
+            }
+        }
+        let base = path.parent().unwrap_or(Path::new("."));
+        let rule_files = raw
+            .rule_files
+            .iter()
+            .map(
+                |r| if r.starts_with('/') { r.clone() } else { base.join(r).display().to_string() },
+            )
+            .collect();
+        Ok(Config {
+            path: path.to_path_buf(),
+            listen_address: raw.web.listen_address.unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            web_config_file: raw.web.config_file.map(|f| base.join(f)),
+            state_dir: base.join(raw.state_dir),
+            inputs,
+            rule_files,
+            alertmanager_urls: raw.alertmanager.urls,
+            alertmanager_timeout: raw.alertmanager.timeout.map_or(Duration::from_secs(10), |d| d.0),
+            resend_interval: raw
+                .alertmanager
+                .resend_interval
+                .map_or(Duration::from_secs(60), |d| d.0),
+            outbox_max_entries: raw.outbox.max_entries.unwrap_or(10_000),
+            outbox_max_bytes: raw.outbox.max_size.map_or(64 << 20, |s| s.0),
+            max_line_bytes: raw.max_line_bytes.map_or(64 * 1024, |s| s.0 as usize).max(256),
+            from_beginning: false,
+        })
+    }
+
+    /// The input a file belongs to (the first whose globs match it).
+    pub fn input_of(&self, path: &Path) -> Option<&str> {
+        self.inputs
+            .iter()
+            .find(|i| i.patterns.iter().any(|p| p.matches_path(path)))
+            .map(|i| i.name.as_str())
+    }
+
+    /// Expands `rule_files` into files: globs, and directories to their `*.yaml`.
+    pub fn rule_paths(&self) -> Result<Vec<PathBuf>, String> {
+        let mut out = Vec::new();
+        for pattern in &self.rule_files {
+            let matches: Vec<PathBuf> = glob::glob(pattern)
+                .map_err(|e| {
+                    format!("{}: rule_files: bad glob {pattern:?}: {e}", self.path.display())
+                })?
+                .filter_map(Result::ok)
+                .collect();
+            if matches.is_empty() {
+                return Err(format!(
+                    "{}: rule_files: {pattern:?} matches no file",
+                    self.path.display()
+                ));
+            }
+            out.extend(crate::commands::expand_rule_paths(&matches)?);
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,329 @@
+//! `obwatch-logtailer run`: the daemon. Loads the rules, opens one outbox and sender per
+//! Alertmanager, runs the tail -> rules -> outbox pipeline on a blocking thread and serves
+//! its own metrics (`/metrics`, `/-/healthy`, `/-/ready`) until shutdown.
+
+mod pipeline;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::{Request, StatusCode};
+use obwatch_common::config::ConfigError;
+use obwatch_common::http::{HttpResponse, text};
+use obwatch_common::metrics::{MetricSet, MetricType};
+use obwatch_common::web::WebConfig;
+use tokio::net::TcpListener;
+use tokio::sync::{Notify, watch};
+
+use crate::config::Config;
+use crate::rule::{RuleError, RuleSet};
+use crate::sink::alertmanager::{Alertmanager, SinkError};
+use crate::sink::outbox::{Outbox, OutboxError};
+use crate::sink::sender::{self, Backoff, SenderStats};
+use crate::tail::{LogEvents, TailConfig, TailError, TailStats, Tailer};
+
+/// Why the daemon could not start (exit code 2 for configuration, 1 otherwise).
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The rule files named in the config are missing or bad.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Rules(Vec<RuleError>),
+    /// `rule_files` matches nothing.
+    #[error("{0}")]
+    RuleFiles(String),
+    /// The web config is bad.
+    #[error(transparent)]
+    Web(#[from] ConfigError),
+    /// An Alertmanager URL is bad.
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    /// The state dir or an outbox cannot be used.
+    #[error(transparent)]
+    Outbox(#[from] OutboxError),
+    /// The tailing engine cannot start (state dir).
+    #[error(transparent)]
+    Tail(#[from] TailError),
+}
+
+impl StartError {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            StartError::Outbox(_) | StartError::Tail(_) => 1,
+            _ => 2,
+        }
+    }
+}
+
+/// Counters the pipeline and the senders update and `/metrics` reads.
+#[derive(Debug, Default)]
+pub struct Shared {
+    inner: Mutex<Counters>,
+}
+
+#[derive(Debug, Default)]
+struct Counters {
+    lines: BTreeMap<String, (u64, u64)>,
+    matches: BTreeMap<(String, String), u64>,
+    firing: u64,
+    dropped_alerts: u64,
+    tail: TailStats,
+    files: Vec<(PathBuf, u64)>,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Counters> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn count_lines(&self, input: &str, lines: u64, bytes: u64) {
+        let mut c = self.lock();
+        let e = c.lines.entry(input.to_string()).or_default();
+        e.0 += lines;
+        e.1 += bytes;
+    }
+
+    fn count_match(&self, rules: &RuleSet, group: usize, rule: usize) {
+        let g = &rules.groups()[group];
+        *self.lock().matches.entry((g.name.clone(), g.rules[rule].alert.clone())).or_default() += 1;
+    }
+
+    fn set_firing(&self, firing: u64, dropped: u64) {
+        let mut c = self.lock();
+        c.firing = firing;
+        c.dropped_alerts = dropped;
+    }
+
+    fn set_tail(&self, stats: TailStats, files: Vec<(PathBuf, u64, bool)>) {
+        let mut c = self.lock();
+        c.tail = stats;
+        c.files = files.into_iter().map(|(p, committed, _)| (p, committed)).collect();
+    }
+}
+
+/// One Alertmanager: its outbox and its sender's counters.
+struct Target {
+    url: String,
+    outbox: Arc<Mutex<Outbox>>,
+    stats: Arc<Mutex<SenderStats>>,
+}
+
+/// Runs the daemon on `listener` until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), StartError> {
+    let rule_paths = config.rule_paths().map_err(StartError::RuleFiles)?;
+    let rules = Arc::new(RuleSet::load(&rule_paths).map_err(StartError::Rules)?);
+    let web = match &config.web_config_file {
+        Some(p) => WebConfig::load(p)?,
+        None => WebConfig::plain(),
+    };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut targets = Vec::new();
+    let mut queues = Vec::new();
+    let mut senders = Vec::new();
+    for (i, url) in config.alertmanager_urls.iter().enumerate() {
+        let am = Alertmanager::new(std::slice::from_ref(url), config.alertmanager_timeout)?;
+        let dir = config.state_dir.join("outbox").join(i.to_string());
+        let outbox = Arc::new(Mutex::new(Outbox::open(
+            &dir,
+            config.outbox_max_entries,
+            config.outbox_max_bytes,
+        )?));
+        let wake = Arc::new(Notify::new());
+        wake.notify_one(); // deliver what a previous run left
+        let stats = Arc::new(Mutex::new(SenderStats::default()));
+        let backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(60));
+        senders.push(tokio::spawn(sender::run(
+            am,
+            outbox.clone(),
+            wake.clone(),
+            stop_rx.clone(),
+            backoff,
+            500,
+            stats.clone(),
+        )));
+        queues.push(pipeline::Queue { outbox: outbox.clone(), wake });
+        targets.push(Target { url: url.clone(), outbox, stats });
+    }
+    let mut tail_cfg = TailConfig::new(
+        config.inputs.iter().flat_map(|i| i.paths.clone()).collect(),
+        &config.state_dir,
+    );
+    tail_cfg.from_beginning = config.from_beginning;
+    tail_cfg.max_line_bytes = config.max_line_bytes;
+    let tailer = Tailer::open(tail_cfg, LogEvents)?;
+
+    let shared = Arc::new(Shared::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let pipe = {
+        let (config, rules, shared, stop) =
+            (config.clone(), rules.clone(), shared.clone(), stop.clone());
+        tokio::task::spawn_blocking(move || {
+            pipeline::run(&config, &rules, &queues, &shared, &stop, tailer)
+        })
+    };
+    tracing::info!(
+        rules = rules.rule_count(),
+        files = rule_paths.len(),
+        alertmanagers = targets.len(),
+        "Started."
+    );
+    let handler = Arc::new(Handler { shared, targets });
+    obwatch_common::http::serve(vec![listener], Arc::new(web), handler, shutdown).await;
+    stop.store(true, Ordering::Relaxed);
+    let _ = stop_tx.send(true);
+    let _ = pipe.await;
+    for s in senders {
+        let _ = s.await;
+    }
+    Ok(())
+}
+
+struct Handler {
+    shared: Arc<Shared>,
+    targets: Vec<Target>,
+}
+
+impl obwatch_common::http::Handler for Handler {
+    async fn handle(&self, req: Request<Incoming>) -> HttpResponse {
+        match req.uri().path() {
+            "/metrics" => {
+                let mut set = self.metrics();
+                let mut out = String::new();
+                set.encode(&mut out);
+                let mut r = text(StatusCode::OK, out);
+                r.headers_mut().insert(
+                    hyper::header::CONTENT_TYPE,
+                    hyper::header::HeaderValue::from_static(
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    ),
+                );
+                r
+            }
+            "/-/healthy" => text(StatusCode::OK, "Healthy.\n"),
+            "/-/ready" => text(StatusCode::OK, "Ready.\n"),
+            "/" => text(StatusCode::OK, "obwatch-logtailer: see /metrics\n"),
+            _ => text(StatusCode::NOT_FOUND, "Not found.\n"),
+        }
+    }
+}
+
+impl Handler {
+    fn metrics(&self) -> MetricSet {
+        let mut set = MetricSet::new();
+        let c = self.shared.lock();
+        let f = set.family(
+            "obwatch_logtailer_lines_total",
+            "Lines read, by input.",
+            MetricType::Counter,
+        );
+        for (input, (lines, _)) in &c.lines {
+            f.sample(&[("input", input)], *lines as f64);
+        }
+        let f = set.family(
+            "obwatch_logtailer_bytes_total",
+            "Bytes read, by input.",
+            MetricType::Counter,
+        );
+        for (input, (_, bytes)) in &c.lines {
+            f.sample(&[("input", input)], *bytes as f64);
+        }
+        let f = set.family(
+            "obwatch_logtailer_rule_matches_total",
+            "Records that matched a rule.",
+            MetricType::Counter,
+        );
+        for ((group, alert), n) in &c.matches {
+            f.sample(&[("group", group), ("alertname", alert)], *n as f64);
+        }
+        let f = set.family(
+            "obwatch_logtailer_lag_bytes",
+            "Bytes of a tracked file after its committed offset.",
+            MetricType::Gauge,
+        );
+        for (path, committed) in &c.files {
+            let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(*committed);
+            f.sample(
+                &[("path", &path.display().to_string())],
+                size.saturating_sub(*committed) as f64,
+            );
+        }
+        set.gauge("obwatch_logtailer_files", "Files tracked.", c.files.len() as f64);
+        set.gauge("obwatch_logtailer_alerts_firing", "Alerts firing now.", c.firing as f64);
+        set.counter(
+            "obwatch_logtailer_alerts_untracked_total",
+            "Matches not tracked because too many label sets were pending or firing.",
+            c.dropped_alerts as f64,
+        );
+        set.counter(
+            "obwatch_logtailer_rotations_total",
+            "Paths that came to name another file.",
+            c.tail.rotations as f64,
+        );
+        set.counter(
+            "obwatch_logtailer_truncations_total",
+            "In-place truncations (copytruncate) seen.",
+            c.tail.truncations as f64,
+        );
+        set.counter(
+            "obwatch_logtailer_lines_cut_total",
+            "Lines cut at max_line_bytes.",
+            c.tail.lines_cut as f64,
+        );
+        drop(c);
+        let (mut sent, mut failed, mut dropped, mut queued) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        for t in &self.targets {
+            let s = t.stats.lock().unwrap_or_else(|p| p.into_inner());
+            let o = t.outbox.lock().unwrap_or_else(|p| p.into_inner());
+            sent.push((t.url.as_str(), s.sent));
+            failed.push((t.url.as_str(), s.failed));
+            dropped.push((t.url.as_str(), o.dropped));
+            queued.push((t.url.as_str(), o.len() as u64));
+        }
+        for (name, help, kind, values) in [
+            (
+                "obwatch_logtailer_alert_posts_sent_total",
+                "Posts Alertmanager accepted.",
+                MetricType::Counter,
+                sent,
+            ),
+            (
+                "obwatch_logtailer_alert_posts_failed_total",
+                "Posts that failed (each retry counts).",
+                MetricType::Counter,
+                failed,
+            ),
+            (
+                "obwatch_logtailer_outbox_dropped_total",
+                "Outbox entries dropped because the outbox was full.",
+                MetricType::Counter,
+                dropped,
+            ),
+            (
+                "obwatch_logtailer_outbox_entries",
+                "Posts waiting in the outbox.",
+                MetricType::Gauge,
+                queued,
+            ),
+        ] {
+            let f = set.family(name, help, kind);
+            for (url, v) in values {
+                f.sample(&[("url", url)], v as f64);
+            }
+        }
+        set.gauge(
+            "obwatch_logtailer_config_last_reload_successful",
+            "1 when the rules in use loaded without error.",
+            1.0,
+        );
+        set
+    }
+}

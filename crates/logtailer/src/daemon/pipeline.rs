@@ -1,0 +1,224 @@
+//! The daemon's blocking loop: tail -> records -> rules -> alert state -> outboxes ->
+//! checkpoint. A batch's position is committed only after every alert it raised is in every
+//! outbox, and never past the start of a multiline record still waiting for its end; so a
+//! crash at any point re-reads what was not yet safe, and loses nothing.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use tokio::sync::Notify;
+use tracing::warn;
+
+use crate::config::Config;
+use crate::rule::state::{Alert, AlertState};
+use crate::rule::{Matcher, RuleSet};
+use crate::sink::alertmanager::Alertmanager;
+use crate::sink::outbox::Outbox;
+use crate::tail::{FileKey, LogEvents, Position, Tailer};
+
+use super::Shared;
+
+/// A record not ended after this long is evaluated as it is.
+const RECORD_FLUSH: Duration = Duration::from_secs(5);
+/// Most alerts tracked at once (pending or firing).
+const MAX_ALERTS: usize = 10_000;
+
+/// One Alertmanager's queue, as the pipeline sees it.
+#[derive(Debug)]
+pub(super) struct Queue {
+    pub(super) outbox: Arc<Mutex<Outbox>>,
+    pub(super) wake: Arc<Notify>,
+}
+
+/// Per tracked file: the input it belongs to, its groups, and an unfinished record.
+struct FileState {
+    input: String,
+    path: String,
+    groups: Vec<usize>,
+    /// Bytes of the lines after the last safe cut (newline-terminated).
+    carry: Vec<u8>,
+    /// File offset of `carry[0]`.
+    carry_offset: u64,
+    /// Position after the last batch, committed in full once the carry is evaluated.
+    last: Position,
+    last_data: Instant,
+}
+
+/// Runs until `stop` is set. Errors of the checkpoint or the outbox are logged and retried:
+/// the lines stay uncommitted, so nothing is lost while the disk is full.
+pub(super) fn run(
+    config: &Config,
+    rules: &RuleSet,
+    queues: &[Queue],
+    shared: &Shared,
+    stop: &AtomicBool,
+    mut tailer: Tailer<LogEvents>,
+) {
+    let mut files: HashMap<FileKey, FileState> = HashMap::new();
+    let mut state = AlertState::new(MAX_ALERTS);
+    let mut text = Vec::new();
+    let mut next_resend = Instant::now() + config.resend_interval;
+    let instance = hostname();
+    // Posts and positions not yet safe because an outbox could not take the posts: retried
+    // before anything else, and nothing is committed until they are in.
+    let mut posts: Vec<(Alert, SystemTime)> = Vec::new();
+    let mut commit: Vec<Position> = Vec::new();
+    while !stop.load(Ordering::Relaxed) {
+        if !posts.is_empty() {
+            if !enqueue(&posts, &instance, queues) {
+                std::thread::sleep(Duration::from_secs(1)); // back-pressure: read nothing new
+                continue;
+            }
+            posts.clear();
+            commit_now(&mut tailer, &mut commit);
+        }
+        let batch = match tailer.next_batch(Duration::from_millis(200)) {
+            Ok(b) => b,
+            Err(e) => {
+                warn!(error = %e, "Tailing failed; retrying.");
+                std::thread::sleep(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let now = SystemTime::now();
+        let mut fired: Vec<Alert> = Vec::new();
+        if let Some(batch) = batch {
+            let key = batch.position().key();
+            let fs = files.entry(key).or_insert_with(|| FileState {
+                input: config.input_of(batch.path()).unwrap_or("unknown").to_string(),
+                path: String::new(),
+                groups: rules.groups_for(batch.path()),
+                carry: Vec::new(),
+                carry_offset: batch.lines().next().map_or(0, |l| l.offset),
+                last: batch.position(),
+                last_data: Instant::now(),
+            });
+            text.clear();
+            text.extend_from_slice(&fs.carry);
+            let mut starts = Vec::with_capacity(batch.len());
+            let mut bytes = 0u64;
+            for line in batch.lines() {
+                starts.push((text.len(), line.offset));
+                text.extend_from_slice(line.bytes);
+                text.push(b'\n');
+                bytes += line.bytes.len() as u64 + 1;
+            }
+            shared.count_lines(&fs.input, batch.len() as u64, bytes);
+            let matcher = Matcher::new(rules, fs.groups.clone());
+            let cut = matcher.safe_end(&text);
+            fs.path = batch.path().display().to_string();
+            for hit in matcher.eval(&text[..cut], 1) {
+                shared.count_match(rules, hit.group, hit.rule);
+                if let Some(a) = state.observe(rules, &hit, &fs.path, now)
+                    && a.starts_at == now
+                {
+                    fired.push(a.clone());
+                }
+            }
+            // Where the carried record starts in the file.
+            let cut_offset = if cut >= fs.carry.len() {
+                starts
+                    .iter()
+                    .find(|(t, _)| *t >= cut)
+                    .map_or(batch.position().offset(), |(_, o)| *o)
+            } else {
+                fs.carry_offset
+            };
+            fs.carry = text[cut..].to_vec();
+            fs.carry_offset = cut_offset;
+            fs.last = batch.position();
+            fs.last_data = Instant::now();
+            let pos = if fs.carry.is_empty() {
+                batch.position()
+            } else {
+                batch.position().back_to(cut_offset)
+            };
+            commit.push(pos);
+        }
+        // Records whose end never came (the file went quiet): evaluate them as they are.
+        for fs in files.values_mut() {
+            if !fs.carry.is_empty() && fs.last_data.elapsed() >= RECORD_FLUSH {
+                let matcher = Matcher::new(rules, fs.groups.clone());
+                for hit in matcher.eval(&fs.carry, 1) {
+                    shared.count_match(rules, hit.group, hit.rule);
+                    if let Some(a) = state.observe(rules, &hit, &fs.path, now)
+                        && a.starts_at == now
+                    {
+                        fired.push(a.clone());
+                    }
+                }
+                fs.carry.clear();
+                commit.push(fs.last);
+            }
+        }
+        posts.extend(fired.into_iter().map(|a| {
+            let ends = expiry(rules, &a);
+            (a, ends)
+        }));
+        for done in state.expire(rules, now) {
+            let ends = done.ends_at.unwrap_or(now);
+            posts.push((done, ends));
+        }
+        if Instant::now() >= next_resend {
+            next_resend = Instant::now() + config.resend_interval;
+            posts.extend(state.firing().map(|a| (a.clone(), expiry(rules, a))));
+        }
+        shared.set_firing(state.firing().count() as u64, state.dropped);
+        if !posts.is_empty() {
+            if !enqueue(&posts, &instance, queues) {
+                // A full disk: keep the lines uncommitted and the posts for the next try.
+                continue;
+            }
+            posts.clear();
+        }
+        commit_now(&mut tailer, &mut commit);
+        shared.set_tail(tailer.stats(), tailer.files());
+    }
+}
+
+/// Commits and forgets `commit`; a failed checkpoint write is retried with the next commit.
+fn commit_now(tailer: &mut Tailer<LogEvents>, commit: &mut Vec<Position>) {
+    if commit.is_empty() {
+        return;
+    }
+    if let Err(e) = tailer.commit(commit) {
+        warn!(error = %e, "Checkpoint write failed; retrying with the next batch.");
+    }
+    commit.clear();
+}
+
+/// When a firing alert lapses unless matched again: last match + its rule's `resolve_after`.
+fn expiry(rules: &RuleSet, alert: &Alert) -> SystemTime {
+    let after = rules
+        .groups()
+        .iter()
+        .flat_map(|g| g.rules.iter())
+        .find(|r| alert.labels.get("alertname") == Some(&r.alert))
+        .map_or(Duration::from_secs(300), |r| r.resolve_after);
+    alert.last_match + after
+}
+
+/// Writes the posts to every outbox; false when one could not take them.
+fn enqueue(posts: &[(Alert, SystemTime)], instance: &str, queues: &[Queue]) -> bool {
+    let refs: Vec<(&Alert, SystemTime)> = posts.iter().map(|(a, t)| (a, *t)).collect();
+    let body = Alertmanager::body(&refs, instance);
+    let mut ok = true;
+    for q in queues {
+        let pushed = q.outbox.lock().unwrap_or_else(|p| p.into_inner()).push(&body);
+        match pushed {
+            Ok(()) => q.wake.notify_one(),
+            Err(e) => {
+                warn!(error = %e, "Cannot queue alerts in the outbox.");
+                ok = false;
+            }
+        }
+    }
+    ok
+}
+
+/// The `instance` label: this host's name.
+fn hostname() -> String {
+    rustix::system::uname().nodename().to_string_lossy().into_owned()
+}

@@ -1,0 +1,188 @@
+//! `obwatch-logtailer run` end to end: the real binary with a ten-line config, a log
+//! directory and a real Alertmanager. A line appended to the log becomes an alert in
+//! Alertmanager; the daemon's metrics count it; SIGTERM stops it with exit code 0; bad
+//! configs and bad rules exit 2 naming what is wrong.
+#![allow(clippy::disallowed_methods, clippy::unwrap_used, clippy::print_stderr)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn get(url: &str) -> Option<String> {
+    let out = Command::new("curl").args(["-sf", "--max-time", "2", url]).output().ok()?;
+    out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
+}
+
+fn wait_ready(port: u16, child: &mut Child, what: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while get(&format!("http://127.0.0.1:{port}/-/ready")).is_none() {
+        assert!(child.try_wait().unwrap().is_none(), "{what} exited");
+        assert!(Instant::now() < deadline, "{what} not ready on :{port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+struct Killed(Child);
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn alertmanager(dir: &Path) -> (Killed, u16) {
+    let port = free_port();
+    std::fs::write(dir.join("am.yml"), "route: { receiver: b }\nreceivers: [{ name: b }]\n")
+        .unwrap();
+    let child = Command::new("prometheus-alertmanager")
+        .arg(format!("--config.file={}", dir.join("am.yml").display()))
+        .arg(format!("--storage.path={}", dir.join("am-data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut am = Killed(child);
+    wait_ready(port, &mut am.0, "alertmanager");
+    (am, port)
+}
+
+fn logtailer(config: &Path, port: u16) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_obwatch-logtailer"));
+    c.args(["run", "--config"]).arg(config).arg(format!("--web.listen-address=127.0.0.1:{port}"));
+    c
+}
+
+#[test]
+fn an_appended_line_reaches_alertmanager() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_am, am_port) = alertmanager(dir.path());
+    let logs = dir.path().join("log");
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(
+        logs.join("observer.log"),
+        "[2024-01-01 00:00:00.1] INFO  [CLOG] before start\n",
+    )
+    .unwrap();
+    let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/good.yaml");
+    let config = dir.path().join("logtailer.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir: state\ninputs:\n  - name: observer\n    paths: [\"{}/*.log\"]\nrule_files: [\"{}\"]\nalertmanager: {{ urls: [\"http://127.0.0.1:{am_port}\"] }}\n",
+            logs.display(),
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
+    wait_ready(port, &mut lt.0, "logtailer");
+
+    let line = "[2023-02-14 12:25:19.268085] ERROR [CLOG] update_free_quota (ob_log_file_pool.cpp:413) [89143][3714][Y0-0] [lt=539] [dc=0] clog disk is almost full(type_=1, used_percent(%)=96) BACKTRACE:0x1\n";
+    let mut f = std::fs::OpenOptions::new().append(true).open(logs.join("observer.log")).unwrap();
+    let appended = Instant::now();
+    f.write_all(line.as_bytes()).unwrap();
+    let alert = loop {
+        let text = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts")).unwrap();
+        let alerts: Vec<Value> = serde_json::from_str(&text).unwrap();
+        if let Some(a) =
+            alerts.into_iter().find(|a| a["labels"]["alertname"] == "ObClogDiskAlmostFull")
+        {
+            break a;
+        }
+        assert!(appended.elapsed() < Duration::from_secs(15), "no alert in Alertmanager");
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    eprintln!("append-to-Alertmanager latency: {:?}", appended.elapsed());
+    assert_eq!(alert["labels"]["used_percent"], "96");
+    assert_eq!(alert["labels"]["service"], "oceanbase");
+    assert_eq!(alert["labels"]["severity"], "critical");
+    assert!(!alert["labels"]["instance"].as_str().unwrap().is_empty());
+    assert_eq!(alert["annotations"]["summary"], "clog disk 96% used");
+
+    let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
+    for want in [
+        "obwatch_logtailer_lines_total{input=\"observer\"} 1\n",
+        "obwatch_logtailer_rule_matches_total{alertname=\"ObClogDiskAlmostFull\",group=\"observer\"} 1\n",
+        "obwatch_logtailer_alerts_firing 1\n",
+    ] {
+        assert!(metrics.contains(want), "{want} not in:\n{metrics}");
+    }
+    let sent = format!(
+        "obwatch_logtailer_alert_posts_sent_total{{url=\"http://127.0.0.1:{am_port}\"}} 1\n"
+    );
+    assert!(metrics.contains(&sent), "{sent} not in:\n{metrics}");
+
+    // Valid exposition format.
+    let mut promtool = Command::new("promtool")
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    promtool.stdin.take().unwrap().write_all(metrics.as_bytes()).unwrap();
+    let checked = promtool.wait_with_output().unwrap();
+    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stderr));
+
+    // SIGTERM: a clean exit with code 0.
+    Command::new("kill").arg("-TERM").arg(lt.0.id().to_string()).status().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let status = loop {
+        if let Some(s) = lt.0.try_wait().unwrap() {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "no exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(0));
+}
+
+#[test]
+fn bad_configs_and_bad_rules_exit_2_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("c.yml");
+    let run = |text: &str| {
+        std::fs::write(&config, text).unwrap();
+        let out = logtailer(&config, free_port()).output().unwrap();
+        (out.status.code(), String::from_utf8(out.stderr).unwrap())
+    };
+    let (code, err) = run(
+        "state_dir: s\ninputs: [{ name: a, paths: [\"/x/*.log\"] }]\nrule_files: [r.yaml]\nalertmanager: { urls: [\"http://127.0.0.1:9\"] }\nbogus: 1\n",
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("c.yml:5:1: unknown field `bogus`"), "{err}");
+    let (code, err) = run(
+        "state_dir: s\ninputs: [{ name: a, paths: [\"x/*.log\"] }]\nrule_files: [r.yaml]\nalertmanager: { urls: [\"http://127.0.0.1:9\"] }\n",
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("field `inputs[0].paths[0]`: expected an absolute path"), "{err}");
+    let (code, err) = run(
+        "state_dir: s\ninputs: [{ name: a, paths: [\"/x/*.log\"] }]\nrule_files: [r.yaml]\nalertmanager: { urls: [\"127.0.0.1:9093\"] }\n",
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("field `alertmanager.urls[0]`"), "{err}");
+    // Rules that do not check: the daemon does not start.
+    let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bad.yaml");
+    let (code, err) = run(&format!(
+        "state_dir: s\ninputs: [{{ name: a, paths: [\"/x/*.log\"] }}]\nrule_files: [\"{}\"]\nalertmanager: {{ urls: [\"http://127.0.0.1:9\"] }}\n",
+        bad.display()
+    ));
+    assert_eq!(code, Some(2));
+    assert!(err.contains("bad.yaml:11:19: group \"broken\" rule \"BadSeverity\""), "{err}");
+    let (code, err) = run(
+        "state_dir: s\ninputs: [{ name: a, paths: [\"/x/*.log\"] }]\nrule_files: [nothing-*.yaml]\nalertmanager: { urls: [\"http://127.0.0.1:9\"] }\n",
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("matches no file"), "{err}");
+}
