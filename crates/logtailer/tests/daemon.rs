@@ -186,3 +186,80 @@ fn bad_configs_and_bad_rules_exit_2_naming_the_problem() {
     assert_eq!(code, Some(2));
     assert!(err.contains("matches no file"), "{err}");
 }
+
+/// Waits until Alertmanager has an alert for which `pred` holds.
+fn wait_alert(am_port: u16, what: &str, pred: impl Fn(&Value) -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts")).unwrap();
+        let alerts: Vec<Value> = serde_json::from_str(&text).unwrap();
+        if alerts.iter().any(&pred) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what}: not in Alertmanager: {alerts:?}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Waits until the logtailer's /metrics has `line`.
+fn wait_metric(port: u16, line: &str) {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap_or_default();
+        if metrics.lines().any(|l| l == line) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{line} not in:\n{metrics}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn append(path: &Path, line: &str) {
+    let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+    writeln!(f, "{line}").unwrap();
+}
+
+const RULES_A: &str = "groups:\n  - name: g\n    rules:\n      - alert: RuleA\n        match: 'AAA (?P<n>\\d+)'\n        severity: warning\n";
+
+#[test]
+fn rules_reload_on_change_and_sighup_and_bad_rules_keep_the_old_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_am, am_port) = alertmanager(dir.path());
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "").unwrap();
+    let rules = dir.path().join("rules.yaml");
+    std::fs::write(&rules, RULES_A).unwrap();
+    let config = dir.path().join("logtailer.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:{am_port}\"] }}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
+    wait_ready(port, &mut lt.0, "logtailer");
+    append(&log, "AAA 1");
+    wait_alert(am_port, "RuleA n=1", |a| {
+        a["labels"]["alertname"] == "RuleA" && a["labels"]["n"] == "1"
+    });
+
+    // A broken edit is refused; the running rules keep working.
+    std::fs::write(&rules, RULES_A.replace("AAA (?P<n>\\d+)", "AAA (?P<n>\\d+")).unwrap();
+    wait_metric(port, "obwatch_logtailer_config_last_reload_successful 0");
+    append(&log, "AAA 2");
+    wait_alert(am_port, "RuleA n=2 after a bad edit", |a| a["labels"]["n"] == "2");
+
+    // A good rule set, loaded on SIGHUP (and by the change poll, whichever comes first).
+    let rules_b = format!(
+        "{RULES_A}      - alert: RuleB\n        match: 'BBB'\n        severity: critical\n"
+    );
+    std::fs::write(&rules, rules_b).unwrap();
+    Command::new("kill").arg("-HUP").arg(lt.0.id().to_string()).status().unwrap();
+    wait_metric(port, "obwatch_logtailer_config_last_reload_successful 1");
+    append(&log, "BBB");
+    wait_alert(am_port, "RuleB after the reload", |a| a["labels"]["alertname"] == "RuleB");
+    assert!(lt.0.try_wait().unwrap().is_none(), "SIGHUP must not stop the daemon");
+}

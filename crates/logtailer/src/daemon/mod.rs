@@ -3,6 +3,7 @@
 //! its own metrics (`/metrics`, `/-/healthy`, `/-/ready`) until shutdown.
 
 mod pipeline;
+mod reload;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -73,6 +74,8 @@ struct Counters {
     dropped_alerts: u64,
     tail: TailStats,
     files: Vec<(PathBuf, u64)>,
+    reload_ok: bool,
+    reload_time: f64,
 }
 
 impl Shared {
@@ -96,6 +99,16 @@ impl Shared {
         let mut c = self.lock();
         c.firing = firing;
         c.dropped_alerts = dropped;
+    }
+
+    fn set_reload(&self, ok: bool) {
+        let mut c = self.lock();
+        c.reload_ok = ok;
+        if ok {
+            c.reload_time = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64());
+        }
     }
 
     fn set_tail(&self, stats: TailStats, files: Vec<(PathBuf, u64, bool)>) {
@@ -161,14 +174,17 @@ pub async fn run(
     let tailer = Tailer::open(tail_cfg, LogEvents)?;
 
     let shared = Arc::new(Shared::default());
+    shared.set_reload(true);
     let stop = Arc::new(AtomicBool::new(false));
+    let (reload_tx, reload_rx) = std::sync::mpsc::channel();
     let pipe = {
         let (config, rules, shared, stop) =
             (config.clone(), rules.clone(), shared.clone(), stop.clone());
         tokio::task::spawn_blocking(move || {
-            pipeline::run(&config, &rules, &queues, &shared, &stop, tailer)
+            pipeline::run(&config, rules, &reload_rx, &queues, &shared, &stop, tailer)
         })
     };
+    let reloader = tokio::spawn(reload::watch(config.clone(), reload_tx, shared.clone(), stop_rx));
     tracing::info!(
         rules = rules.rule_count(),
         files = rule_paths.len(),
@@ -180,6 +196,7 @@ pub async fn run(
     stop.store(true, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     let _ = pipe.await;
+    let _ = reloader.await;
     for s in senders {
         let _ = s.await;
     }
@@ -319,11 +336,18 @@ impl Handler {
                 f.sample(&[("url", url)], v as f64);
             }
         }
+        let c = self.shared.lock();
         set.gauge(
             "obwatch_logtailer_config_last_reload_successful",
-            "1 when the rules in use loaded without error.",
-            1.0,
+            "1 when the last (re)load of the rule files succeeded; 0: the previous rules stay in use.",
+            if c.reload_ok { 1.0 } else { 0.0 },
         );
+        set.gauge(
+            "obwatch_logtailer_config_last_reload_success_timestamp_seconds",
+            "When the rules in use were loaded.",
+            c.reload_time,
+        );
+        drop(c);
         set
     }
 }

@@ -4,7 +4,9 @@
 //! crash at any point re-reads what was not yet safe, and loses nothing.
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::Receiver;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -50,7 +52,8 @@ struct FileState {
 /// the lines stay uncommitted, so nothing is lost while the disk is full.
 pub(super) fn run(
     config: &Config,
-    rules: &RuleSet,
+    mut rules: Arc<RuleSet>,
+    reloads: &Receiver<Arc<RuleSet>>,
     queues: &[Queue],
     shared: &Shared,
     stop: &AtomicBool,
@@ -82,13 +85,27 @@ pub(super) fn run(
                 continue;
             }
         };
+        // A reloaded rule set (checked after the wait, so a batch read after the reload was
+        // announced is matched with it): alerts follow their rules by name; files get their groups anew.
+        while let Ok(new) = reloads.try_recv() {
+            let now = SystemTime::now();
+            for gone in state.remap(&rules, &new, now) {
+                posts.push((gone, now));
+            }
+            rules = new;
+            for fs in files.values_mut() {
+                fs.groups = rules.groups_for(Path::new(&fs.path));
+            }
+        }
+        let current = rules.clone();
+        let rules: &RuleSet = &current;
         let now = SystemTime::now();
         let mut fired: Vec<Alert> = Vec::new();
         if let Some(batch) = batch {
             let key = batch.position().key();
             let fs = files.entry(key).or_insert_with(|| FileState {
                 input: config.input_of(batch.path()).unwrap_or("unknown").to_string(),
-                path: String::new(),
+                path: batch.path().display().to_string(),
                 groups: rules.groups_for(batch.path()),
                 carry: Vec::new(),
                 carry_offset: batch.lines().next().map_or(0, |l| l.offset),

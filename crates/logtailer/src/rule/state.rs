@@ -130,6 +130,39 @@ impl AlertState {
         resolved
     }
 
+    /// Moves the state to a reloaded rule set: each alert follows its rule by group and
+    /// alert name; alerts whose rule is gone are returned, resolved at `now`, and pending
+    /// windows of rules that are gone are forgotten.
+    pub fn remap(&mut self, old: &RuleSet, new: &RuleSet, now: SystemTime) -> Vec<Alert> {
+        let index = |g: usize, r: usize| -> Option<(usize, usize)> {
+            let group = old.groups.get(g)?;
+            let alert = &group.rules.get(r)?.alert;
+            let ng = new.groups.iter().position(|x| x.name == group.name)?;
+            let nr = new.groups[ng].rules.iter().position(|x| &x.alert == alert)?;
+            Some((ng, nr))
+        };
+        let mut gone = Vec::new();
+        let firing = std::mem::take(&mut self.firing);
+        for ((g, r, labels), mut alert) in firing {
+            match index(g, r) {
+                Some((ng, nr)) => {
+                    self.firing.insert((ng, nr, labels), alert);
+                }
+                None => {
+                    alert.ends_at = Some(now);
+                    gone.push(alert);
+                }
+            }
+        }
+        let pending = std::mem::take(&mut self.pending);
+        for ((g, r, labels), window) in pending {
+            if let Some((ng, nr)) = index(g, r) {
+                self.pending.insert((ng, nr, labels), window);
+            }
+        }
+        gone
+    }
+
     /// Alerts firing now.
     pub fn firing(&self) -> impl Iterator<Item = &Alert> {
         self.firing.values()
