@@ -62,7 +62,7 @@ pub(super) fn run(
     let mut files: HashMap<FileKey, FileState> = HashMap::new();
     let mut state = AlertState::new(MAX_ALERTS);
     let mut text = Vec::new();
-    let mut next_resend = Instant::now() + config.resend_interval;
+    let mut next_resend = Instant::now() + resend_interval(config, &rules);
     let instance = hostname();
     // Posts and positions not yet safe because an outbox could not take the posts: retried
     // before anything else, and nothing is committed until they are in.
@@ -179,7 +179,7 @@ pub(super) fn run(
             posts.push((done, ends));
         }
         if Instant::now() >= next_resend {
-            next_resend = Instant::now() + config.resend_interval;
+            next_resend = Instant::now() + resend_interval(config, rules);
             posts.extend(state.firing().map(|a| (a.clone(), expiry(rules, a))));
         }
         shared.set_firing(state.firing().count() as u64, state.dropped);
@@ -204,6 +204,16 @@ fn commit_now(tailer: &mut Tailer<LogEvents>, commit: &mut Vec<Position>) {
         warn!(error = %e, "Checkpoint write failed; retrying with the next batch.");
     }
     commit.clear();
+}
+
+/// How often firing alerts are posted again: `resend_interval`, but at most half the shortest
+/// `resolve_after`, so Alertmanager never lets an alert lapse that is still matching.
+fn resend_interval(config: &Config, rules: &RuleSet) -> Duration {
+    let shortest =
+        rules.groups().iter().flat_map(|g| g.rules.iter()).map(|r| r.resolve_after).min();
+    shortest
+        .map_or(config.resend_interval, |s| config.resend_interval.min(s / 2))
+        .max(Duration::from_secs(1))
 }
 
 /// When a firing alert lapses unless matched again: last match + its rule's `resolve_after`.
