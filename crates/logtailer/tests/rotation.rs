@@ -291,3 +291,63 @@ fn glob_picks_up_new_files_from_zero() {
     std::fs::write(fx.dir.path().join("late.log"), "first\nsecond\n").unwrap();
     assert_eq!(texts(&take(&mut t, 2, true)), ["first", "second"]);
 }
+
+#[test]
+fn restart_reads_a_file_truncated_then_renamed_while_down_from_zero() {
+    // Torture-test stall: everything was delivered and committed, then the engine died before
+    // it noticed a copytruncate; the file was renamed before the restart. Its checkpoint's
+    // fingerprint is the old content's, and the file is older than the last scan, so neither
+    // the identity match nor the birth-time catch-up took it: its new lines were lost.
+    let fx = Fixture::new();
+    let mut w = append(&fx.log());
+    writeln!(w, "a1\na2").unwrap();
+    {
+        let mut cfg = fx.config();
+        cfg.from_beginning = true;
+        let mut t = fx.open(cfg);
+        assert_eq!(texts(&take(&mut t, 2, true)), ["a1", "a2"]);
+        // Let the saved scan time move well past the file's birth time.
+        std::thread::sleep(Duration::from_millis(300));
+        writeln!(w, "a3").unwrap();
+        assert_eq!(texts(&take(&mut t, 1, true)), ["a3"]);
+    }
+    std::fs::copy(fx.log(), fx.dir.path().join("app.log.1")).unwrap();
+    w.set_len(0).unwrap();
+    writeln!(w, "b1").unwrap();
+    std::fs::rename(fx.log(), fx.dir.path().join("app.log.2")).unwrap();
+    writeln!(w, "b2").unwrap();
+    writeln!(append(&fx.log()), "c1").unwrap();
+    let mut t = fx.open(fx.config());
+    let got = take(&mut t, 3, true);
+    let mut sorted = texts(&got);
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["b1", "b2", "c1"]);
+    assert_quiet(&mut t, Duration::from_millis(200));
+}
+
+#[test]
+fn a_file_found_rotated_at_a_restart_is_found_again_after_another_crash() {
+    // Its checkpoint now records the rotated name itself (app.log.1), not the input's.
+    let fx = Fixture::new();
+    let mut w = append(&fx.log());
+    {
+        let mut t = fx.open(fx.config());
+        writeln!(w, "1").unwrap();
+        assert_eq!(texts(&take(&mut t, 1, true)), ["1"]);
+    }
+    writeln!(w, "2").unwrap();
+    std::fs::rename(fx.log(), fx.dir.path().join("app.log.1")).unwrap();
+    writeln!(append(&fx.log()), "3").unwrap();
+    // Older than any scan the next runs save, so the birth-time catch-up does not apply.
+    std::thread::sleep(Duration::from_millis(300));
+    {
+        let mut t = fx.open(fx.config());
+        assert_eq!(take(&mut t, 2, false).len(), 2);
+    } // dies before committing
+    let mut t = fx.open(fx.config());
+    let got = take(&mut t, 2, true);
+    let mut sorted = texts(&got);
+    sorted.sort_unstable();
+    assert_eq!(sorted, ["2", "3"]);
+    assert_quiet(&mut t, Duration::from_millis(200));
+}

@@ -7,7 +7,9 @@
 //! The child is this test binary re-executed with `TORTURE_CHILD=<dir>:<run>`: it runs
 //! [`torture_child`], which tails `<dir>/app.log`, appends each batch's lines to
 //! `<dir>/out.<run>`, commits, then appends a `#c` marker. The writer is a thread of the
-//! harness, so it can see what was delivered.
+//! harness, so it can see what was delivered. For a post-mortem, each child logs its start
+//! state, events and batches to `<dir>/child.<run>.log` and the writer its rotations to
+//! `<dir>/writer.log`; `TORTURE_KEEP=1` keeps the dir.
 //!
 //! What is guaranteed, and so what the writer does:
 //! - rename: lossless by the engine alone, also across a kill (the rotated `app.log.<k>` is
@@ -33,7 +35,43 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use obwatch_logtailer::tail::{LogEvents, TailConfig, Tailer};
+use obwatch_logtailer::tail::{StartReason, TailConfig, TailEvents, Tailer};
+
+fn ts() -> u128 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
+}
+
+/// The child's events, with wall-clock ms to line them up with `writer.log`; the child's
+/// stderr goes to `child.<run>.log` in the test dir (it installs no tracing subscriber).
+struct DiagEvents;
+impl TailEvents for DiagEvents {
+    fn file_added(&self, path: &Path, offset: u64, reason: StartReason) {
+        let ino =
+            std::fs::metadata(path).map(|m| std::os::unix::fs::MetadataExt::ino(&m)).unwrap_or(0);
+        eprintln!("{} added {} ino={ino} offset={offset} {reason:?}", ts(), path.display());
+    }
+    fn file_rotated(&self, path: &Path) {
+        eprintln!("{} rotated {}", ts(), path.display());
+    }
+    fn file_deleted(&self, path: &Path) {
+        eprintln!("{} deleted {}", ts(), path.display());
+    }
+    fn file_truncated(&self, path: &Path, old_offset: u64) {
+        eprintln!("{} truncated {} old_offset={old_offset}", ts(), path.display());
+    }
+    fn file_dropped(&self, path: &Path) {
+        eprintln!("{} dropped {}", ts(), path.display());
+    }
+    fn file_error(&self, path: &Path, error: &std::io::Error) {
+        eprintln!("{} file_error {} {error}", ts(), path.display());
+    }
+    fn state_unusable(&self, error: &dyn std::error::Error) {
+        eprintln!("{} state_unusable {error}", ts());
+    }
+    fn watch_error(&self, pattern: &str, error: &dyn std::error::Error) {
+        eprintln!("{} watch_error {pattern} {error}", ts());
+    }
+}
 
 const CHILD_ENV: &str = "TORTURE_CHILD";
 const KILLS: usize = 6;
@@ -52,10 +90,31 @@ fn torture_child() {
     cfg.partial_line_timeout = Duration::from_secs(60); // a torn line would fail the parse
     let mut out =
         OpenOptions::new().create(true).append(true).open(dir.join(format!("out.{run}"))).unwrap();
-    let mut tailer = Tailer::open(cfg, LogEvents).unwrap();
+    eprintln!(
+        "{} start state={}",
+        ts(),
+        std::fs::read_to_string(dir.join("state/checkpoints.json")).unwrap_or_default()
+    );
+    let mut tailer = Tailer::open(cfg, DiagEvents).unwrap();
+    eprintln!("{} files {:?}", ts(), tailer.files());
     let mut buf = Vec::new();
     loop {
         let Some(batch) = tailer.next_batch(Duration::from_millis(500)).unwrap() else { continue };
+        {
+            let number = |l: obwatch_logtailer::tail::Line<'_>| {
+                String::from_utf8_lossy(l.bytes.get(..9).unwrap_or(l.bytes)).into_owned()
+            };
+            let (first, last) =
+                (batch.lines().next().map(number), batch.lines().last().map(number));
+            eprintln!(
+                "{} batch {} {:?} {first:?}..{last:?} n={} end={}",
+                ts(),
+                batch.path().display(),
+                batch.position().key(),
+                batch.len(),
+                batch.position().offset()
+            );
+        }
         buf.clear();
         for line in batch.lines() {
             buf.extend_from_slice(line.bytes);
@@ -157,6 +216,7 @@ fn spawn_child(dir: &Path, run: usize) -> ChildGuard {
         .env(CHILD_ENV, format!("{}:{run}", dir.display()))
         .env("RUST_LOG", "off")
         .stdout(std::process::Stdio::null())
+        .stderr(File::create(dir.join(format!("child.{run}.log"))).unwrap())
         .spawn()
         .unwrap();
     ChildGuard(child)
@@ -192,6 +252,10 @@ fn writer(dir: PathBuf, shared: Arc<Shared>) -> Rotations {
     let mut next_rotation = Instant::now() + Duration::from_millis(100 + rng.next(200));
     let mut k = 0;
     let mut handled_epoch = 0;
+    let mut wlog = File::create(dir.join("writer.log")).unwrap();
+    let ino = |p: &Path| {
+        std::fs::metadata(p).map(|m| std::os::unix::fs::MetadataExt::ino(&m)).unwrap_or(0)
+    };
     let mut burst = String::new();
     let mut write_burst = |fd: &mut File, n: &mut u64| {
         burst.clear();
@@ -215,6 +279,13 @@ fn writer(dir: PathBuf, shared: Arc<Shared>) -> Rotations {
         let rotated = dir.join(format!("app.log.{k}"));
         let kind = if forced { 0 } else { rng.next(3) };
         rotations.rename_while_down += u64::from(forced);
+        writeln!(
+            wlog,
+            "{} rotate kind={kind} k={k} forced={forced} n={n} ino={} epoch={epoch}",
+            ts(),
+            ino(&log)
+        )
+        .unwrap();
         match kind {
             0 => {
                 std::fs::rename(&log, &rotated).unwrap();
@@ -238,16 +309,13 @@ fn writer(dir: PathBuf, shared: Arc<Shared>) -> Rotations {
                 rotations.delete += 1;
             }
         }
+        writeln!(wlog, "{} rotated k={k} n={n} new ino={}", ts(), ino(&log)).unwrap();
         next_rotation = Instant::now() + Duration::from_millis(100 + rng.next(200));
     }
     rotations
 }
 
 #[test]
-// Failed 1 run in 10 on 2026-11-23 ("lines 191075..196950 not delivered within 20 s": the
-// tailer stopped delivering a range, a possible loss). Kept out of CI until that is found and
-// fixed; run with `cargo test -p obwatch-logtailer --test torture -- --ignored`.
-#[ignore = "flaky 1 in 10 (delivery stall under investigation); run with --ignored"]
 fn rotation_torture() {
     if std::env::var(CHILD_ENV).is_ok() {
         return;
@@ -255,6 +323,14 @@ fn rotation_torture() {
     let started = Instant::now();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
+    // TORTURE_KEEP=1 keeps the dir (files, child.<run>.log, writer.log) for a post-mortem.
+    eprintln!("torture dir {}", dir.display());
+    let _tmp = if std::env::var_os("TORTURE_KEEP").is_some() {
+        let _kept = tmp.keep();
+        None
+    } else {
+        Some(tmp)
+    };
     File::create(dir.join("app.log")).unwrap();
     let shared = Arc::new(Shared {
         delivered: Mutex::new(Delivered {
@@ -282,11 +358,13 @@ fn rotation_torture() {
     for run in 1..=KILLS {
         std::thread::sleep(Duration::from_millis(800 + rng.next(1200))); // chaos timing
         child.sigkill();
+        eprintln!("{} kill {}", ts(), run - 1);
         shared.down_epoch.fetch_add(1, Ordering::SeqCst);
         // Down long enough for rotations to happen meanwhile (the writer rotates every
         // 100-300 ms): the restart must find renamed files by identity.
         std::thread::sleep(Duration::from_millis(200 + rng.next(300)));
         child = spawn_child(&dir, run);
+        eprintln!("{} spawn {run}", ts());
         shared.down_epoch.fetch_add(1, Ordering::SeqCst);
     }
     std::thread::sleep(Duration::from_millis(500));

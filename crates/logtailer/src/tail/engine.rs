@@ -165,11 +165,17 @@ impl<E: TailEvents> Tailer<E> {
         }
         // Rotated while we were down: look for each remaining checkpointed file beside its
         // old path (app.log -> app.log.1, app.log-20240301) and drain it from its offset.
+        // A sibling with the checkpoint's inode but another head was rewritten in place
+        // (copytruncate before we saved the truncation, then renamed) or is a new file that got
+        // the inode after ours was deleted: either way nothing in it was committed, so it is read
+        // from 0. It must be taken here: it is older than the last scan, so the birth-time
+        // catch-up below skips it.
         for cp in unmatched {
             if let Some((path, file)) = find_sibling(cp)
                 && !self.readers.contains_key(&cp.key)
             {
-                self.add_reader(path, file, cp.offset, StartReason::Checkpoint, now);
+                let (offset, reason) = self.start_offset(&path, &file, Some(cp), state);
+                self.add_reader(path, file, offset, reason, now);
                 if let Some(r) = self.readers.get_mut(&cp.key) {
                     r.retired = true;
                 }
@@ -452,24 +458,24 @@ impl<E: TailEvents> Tailer<E> {
     }
 }
 
-/// A file in the checkpoint's directory whose name extends the checkpoint's file name and
-/// whose identity (dev + inode + fingerprint) is the checkpoint's.
+/// A file in the checkpoint's directory whose name is or extends the checkpoint's file name and
+/// whose dev + inode are the checkpoint's. The fingerprint is not required here: the caller
+/// decides from it where to start (a mismatch means new content, read from 0).
 fn find_sibling(cp: &Checkpoint) -> Option<(PathBuf, File)> {
     let old = Path::new(&cp.path);
     let dir = old.parent()?;
     let name = old.file_name()?.to_string_lossy().into_owned();
     for entry in std::fs::read_dir(dir).ok()?.flatten() {
         let candidate = entry.file_name().to_string_lossy().into_owned();
-        if candidate == name || !candidate.starts_with(&name) {
+        // The checkpoint's own name counts too: a file found rotated at a restart is
+        // checkpointed under its rotated name, and may still be there after another crash.
+        if !candidate.starts_with(&name) {
             continue;
         }
         let path = entry.path();
         let Ok(file) = File::open(&path) else { continue };
         let Ok(meta) = file.metadata() else { continue };
-        if FileKey::of(&meta) == cp.key
-            && cp.fingerprint.matches(&file).unwrap_or(false)
-            && cp.offset <= meta.len()
-        {
+        if FileKey::of(&meta) == cp.key {
             return Some((path, file));
         }
     }
