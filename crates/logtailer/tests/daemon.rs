@@ -263,3 +263,48 @@ fn rules_reload_on_change_and_sighup_and_bad_rules_keep_the_old_ones() {
     wait_alert(am_port, "RuleB after the reload", |a| a["labels"]["alertname"] == "RuleB");
     assert!(lt.0.try_wait().unwrap().is_none(), "SIGHUP must not stop the daemon");
 }
+
+#[test]
+fn corrupt_state_garbage_huge_lines_and_a_vanished_log_dir_lose_no_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_am, am_port) = alertmanager(dir.path());
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    let log = logs.join("app.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), RULES_A).unwrap();
+    // A state file that is not JSON: warn, start as on a first start.
+    std::fs::create_dir(dir.path().join("state")).unwrap();
+    std::fs::write(dir.path().join("state/checkpoints.json"), b"\x00{not json").unwrap();
+    let config = dir.path().join("logtailer.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}/*.log\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:{am_port}\"] }}\nmax_line_bytes: 1MiB\n",
+            logs.display()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
+    wait_ready(port, &mut lt.0, "logtailer");
+
+    // Binary garbage and a 10 MB line, then a matching line: the line is cut and counted,
+    // the alert still comes.
+    let mut garbage: Vec<u8> =
+        (0..10u32 << 20).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    garbage.retain(|&b| b != b'\n');
+    garbage.push(b'\n');
+    std::fs::OpenOptions::new().append(true).open(&log).unwrap().write_all(&garbage).unwrap();
+    append(&log, "AAA 1");
+    wait_alert(am_port, "after garbage", |a| a["labels"]["n"] == "1");
+    wait_metric(port, "obwatch_logtailer_lines_cut_total 1");
+
+    // The log directory vanishes (its inotify watch with it) and comes back with a new file:
+    // found by the periodic rescan.
+    std::fs::remove_dir_all(&logs).unwrap();
+    std::fs::create_dir(&logs).unwrap();
+    std::fs::write(&log, "AAA 2\n").unwrap();
+    wait_alert(am_port, "after the directory came back", |a| a["labels"]["n"] == "2");
+    assert!(lt.0.try_wait().unwrap().is_none(), "the daemon must survive all of it");
+}
