@@ -24,6 +24,14 @@ struct RawConfig {
     outbox: RawOutbox,
     #[serde(default)]
     max_line_bytes: Option<ByteSize>,
+    #[serde(default)]
+    webhook: Option<RawWebhook>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: String,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,6 +101,8 @@ pub struct Config {
     pub outbox_max_bytes: u64,
     /// `max_line_bytes` (default 64KiB).
     pub max_line_bytes: usize,
+    /// `webhook.url`: also post every alert body (the Alertmanager v2 JSON array) here.
+    pub webhook_url: Option<String>,
     /// `--from-beginning`: read files never seen before from their start.
     pub from_beginning: bool,
 }
@@ -155,6 +165,12 @@ impl Config {
                 return Err(invalid(&format!("alertmanager.urls[{i}]"), e.to_string()));
             }
         }
+        if let Some(w) = &raw.webhook
+            && let Err(e) =
+                crate::sink::alertmanager::Alertmanager::webhook(&w.url, Duration::from_secs(1))
+        {
+            return Err(invalid("webhook.url", e.to_string()));
+        }
         let base = path.parent().unwrap_or(Path::new("."));
         let rule_files = raw
             .rule_files
@@ -179,6 +195,7 @@ impl Config {
             outbox_max_entries: raw.outbox.max_entries.unwrap_or(10_000),
             outbox_max_bytes: raw.outbox.max_size.map_or(64 << 20, |s| s.0),
             max_line_bytes: raw.max_line_bytes.map_or(64 * 1024, |s| s.0 as usize).max(256),
+            webhook_url: raw.webhook.map(|w| w.url),
             from_beginning: false,
         })
     }

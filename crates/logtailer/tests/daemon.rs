@@ -74,11 +74,12 @@ fn an_appended_line_reaches_alertmanager() {
     )
     .unwrap();
     let rules = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/good.yaml");
+    let (hook_addr, hook_rx) = webhook_receiver();
     let config = dir.path().join("logtailer.yml");
     std::fs::write(
         &config,
         format!(
-            "state_dir: state\ninputs:\n  - name: observer\n    paths: [\"{}/*.log\"]\nrule_files: [\"{}\"]\nalertmanager: {{ urls: [\"http://127.0.0.1:{am_port}\"] }}\n",
+            "state_dir: state\ninputs:\n  - name: observer\n    paths: [\"{}/*.log\"]\nrule_files: [\"{}\"]\nalertmanager: {{ urls: [\"http://127.0.0.1:{am_port}\"] }}\nwebhook: {{ url: \"http://{hook_addr}/hook\" }}\n",
             logs.display(),
             rules.display()
         ),
@@ -109,6 +110,13 @@ fn an_appended_line_reaches_alertmanager() {
     assert_eq!(alert["labels"]["severity"], "critical");
     assert!(!alert["labels"]["instance"].as_str().unwrap().is_empty());
     assert_eq!(alert["annotations"]["summary"], "clog disk 96% used");
+
+    // The webhook got the same alert, as Alertmanager's v2 JSON array, at its own path.
+    let (path, body) = hook_rx.recv_timeout(Duration::from_secs(15)).unwrap();
+    assert_eq!(path, "/hook");
+    let posted: Vec<Value> = serde_json::from_slice(&body).unwrap();
+    assert_eq!(posted[0]["labels"]["alertname"], "ObClogDiskAlmostFull");
+    assert_eq!(posted[0]["annotations"]["summary"], "clog disk 96% used");
 
     let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
     for want in [
@@ -307,4 +315,35 @@ fn corrupt_state_garbage_huge_lines_and_a_vanished_log_dir_lose_no_alert() {
     std::fs::write(&log, "AAA 2\n").unwrap();
     wait_alert(am_port, "after the directory came back", |a| a["labels"]["n"] == "2");
     assert!(lt.0.try_wait().unwrap().is_none(), "the daemon must survive all of it");
+}
+
+/// A one-request HTTP receiver: answers 200 and hands over the request's path and body.
+fn webhook_receiver() -> (String, std::sync::mpsc::Receiver<(String, Vec<u8>)>) {
+    use std::io::{BufRead, BufReader, Read};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut reader = BufReader::new(stream.try_clone().unwrap());
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).unwrap();
+        let path = request_line.split_whitespace().nth(1).unwrap_or("").to_string();
+        let mut length = 0;
+        loop {
+            let mut header = String::new();
+            reader.read_line(&mut header).unwrap();
+            if header == "\r\n" {
+                break;
+            }
+            if let Some(v) = header.to_ascii_lowercase().strip_prefix("content-length:") {
+                length = v.trim().parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        reader.read_exact(&mut body).unwrap();
+        (&stream).write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n").unwrap();
+        tx.send((path, body)).unwrap();
+    });
+    (addr, rx)
 }

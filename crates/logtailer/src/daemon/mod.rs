@@ -141,8 +141,18 @@ pub async fn run(
     let mut targets = Vec::new();
     let mut queues = Vec::new();
     let mut senders = Vec::new();
-    for (i, url) in config.alertmanager_urls.iter().enumerate() {
-        let am = Alertmanager::new(std::slice::from_ref(url), config.alertmanager_timeout)?;
+    // Every Alertmanager, then the webhook: each its own outbox and sender.
+    let sinks = config
+        .alertmanager_urls
+        .iter()
+        .map(|u| (u, false))
+        .chain(config.webhook_url.iter().map(|u| (u, true)));
+    for (i, (url, webhook)) in sinks.enumerate() {
+        let am = if webhook {
+            Alertmanager::webhook(url, config.alertmanager_timeout)?
+        } else {
+            Alertmanager::new(std::slice::from_ref(url), config.alertmanager_timeout)?
+        };
         let dir = config.state_dir.join("outbox").join(i.to_string());
         let outbox = Arc::new(Mutex::new(Outbox::open(
             &dir,

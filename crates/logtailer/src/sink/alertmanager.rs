@@ -83,6 +83,16 @@ impl Alertmanager {
     /// A client for `urls` (`http://host:9093`, optionally with a path prefix), each request
     /// bounded by `timeout`.
     pub fn new(urls: &[String], timeout: Duration) -> Result<Self, SinkError> {
+        Self::build(urls, timeout, "/api/v2/alerts")
+    }
+
+    /// A client that posts the same JSON body to `url` itself: the optional webhook, for
+    /// receivers other than Alertmanager.
+    pub fn webhook(url: &str, timeout: Duration) -> Result<Self, SinkError> {
+        Self::build(std::slice::from_ref(&url.to_string()), timeout, "")
+    }
+
+    fn build(urls: &[String], timeout: Duration, path: &str) -> Result<Self, SinkError> {
         let mut endpoints = Vec::new();
         for url in urls {
             let bad =
@@ -95,7 +105,11 @@ impl Alertmanager {
             if !url.starts_with("http://") {
                 return Err(bad("expected http://HOST:PORT, e.g. http://127.0.0.1:9093"));
             }
-            let endpoint = format!("{}/api/v2/alerts", url.trim_end_matches('/'));
+            let endpoint = if path.is_empty() {
+                url.clone()
+            } else {
+                format!("{}{path}", url.trim_end_matches('/'))
+            };
             let uri: Uri = endpoint.parse().map_err(|e| bad(&format!("{e}")))?;
             if uri.host().is_none() {
                 return Err(bad("no host; expected http://HOST:PORT"));
