@@ -6,9 +6,9 @@
 //! - [`rule`]: rule files, checks, the matcher, alert state, inline tests.
 //! - [`scan`]: replay of log files through the rules.
 //! - [`commands`]: the `check`, `test` and `scan` sub-commands.
-//!
-//! The `run` daemon (delivery to Alertmanager, outbox, metrics, reload) comes in the next
-//! increment (issue 5, items 4-5).
+//! - [`config`]: the `run` daemon's YAML config.
+//! - [`daemon`]: `run`: tail -> rules -> outbox -> checkpoint, metrics, reload.
+//! - [`sink`]: Alertmanager API v2 (and the webhook), outboxes, senders.
 
 pub mod commands;
 pub mod config;

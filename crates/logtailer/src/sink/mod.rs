@@ -1,5 +1,5 @@
-//! Where alerts go: Alertmanager's API v2 ([`alertmanager`]) through a bounded on-disk
-//! [`outbox`] per Alertmanager. The optional webhook comes with the `run` daemon.
+//! Where alerts go: Alertmanager's API v2 ([`alertmanager`], which also posts the optional
+//! JSON webhook), each through its own bounded on-disk [`outbox`] emptied by a [`sender`].
 
 pub mod alertmanager;
 pub mod outbox;
