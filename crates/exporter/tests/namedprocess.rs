@@ -1,5 +1,5 @@
 //! The namedprocess and timer collectors on this host's real /proc: fake Clusterware daemons
-//! (copies of `sleep` named `ocssd.bin`, `crsd.bin`) are counted, killed and respawned; a shell
+//! (`sleep` under the names `ocssd.bin`, `crsd.bin`) are counted, killed and respawned; a shell
 //! holding a deleted file reports its exact size; the timer histogram fills; a bad
 //! `process_names` regex exits 2 naming the file and field.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
@@ -12,10 +12,13 @@ use std::time::{Duration, Instant};
 
 use util::*;
 
-/// A copy of `/bin/sleep` named `name` in `dir`, so argv[0] and comm are `name`.
+/// `/bin/sleep` under the name `name` in `dir`, so argv[0] and comm are `name`. A symlink, not
+/// a copy: a copy's write descriptor can leak into a child forked meanwhile by another test
+/// thread, and exec of the copy then fails with ETXTBSY. The kernel takes comm from the path
+/// given to execve, before the symlink is resolved.
 fn fake_daemon(dir: &Path, name: &str) -> PathBuf {
     let p = dir.join(name);
-    std::fs::copy("/bin/sleep", &p).unwrap();
+    std::os::unix::fs::symlink("/bin/sleep", &p).unwrap();
     p
 }
 
