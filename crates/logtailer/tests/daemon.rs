@@ -347,3 +347,41 @@ fn webhook_receiver() -> (String, std::sync::mpsc::Receiver<(String, Vec<u8>)>) 
     });
     (addr, rx)
 }
+
+#[test]
+fn sigkill_at_any_moment_loses_no_alert() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_am, am_port) = alertmanager(dir.path());
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), RULES_A).unwrap();
+    let config = dir.path().join("logtailer.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:{am_port}\"] }}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    // Each round appends a matching line and kills the daemon a little later each time:
+    // before it read the line, while matching, after queueing, after posting. Whatever the
+    // moment, the restarted daemon delivers the alert (from the uncommitted line or from
+    // the outbox).
+    for (n, delay_ms) in [0u64, 1, 3, 10, 30, 100].into_iter().enumerate() {
+        let port = free_port();
+        let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
+        wait_ready(port, &mut lt.0, "logtailer");
+        append(&log, &format!("AAA {n}"));
+        std::thread::sleep(Duration::from_millis(delay_ms)); // the moment of the kill, not a wait
+        lt.0.kill().unwrap();
+        lt.0.wait().unwrap();
+        let port = free_port();
+        let mut again = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
+        wait_ready(port, &mut again.0, "logtailer after SIGKILL");
+        let want = n.to_string();
+        wait_alert(am_port, &format!("round {n} (kill after {delay_ms} ms)"), |a| {
+            a["labels"]["n"] == want.as_str()
+        });
+    }
+}
