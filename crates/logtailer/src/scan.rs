@@ -60,7 +60,7 @@ struct JsonMatch<'a> {
     severity: &'a str,
     file: &'a str,
     line: u64,
-    labels: BTreeMap<&'a str, &'a str>,
+    labels: &'a BTreeMap<String, String>,
 }
 
 /// Scans `path` with the groups that read it and writes each match to `out`.
@@ -155,11 +155,7 @@ fn print_hit(
     out: &mut dyn Write,
 ) -> io::Result<()> {
     let rule = &rules.groups()[hit.group].rules[hit.rule];
-    let mut labels: BTreeMap<&str, &str> =
-        hit.captures.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-    labels.extend(rule.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    labels.insert("alertname", &rule.alert);
-    labels.insert("severity", rule.severity.as_str());
+    let labels = rule.alert_labels(&hit.captures);
     match format {
         Format::Json => {
             let m = JsonMatch {
@@ -167,7 +163,7 @@ fn print_hit(
                 severity: rule.severity.as_str(),
                 file,
                 line: hit.line,
-                labels,
+                labels: &labels,
             };
             serde_json::to_writer(&mut *out, &m)?;
             out.write_all(b"\n")
@@ -175,7 +171,7 @@ fn print_hit(
         Format::Text => {
             let shown: Vec<String> = labels
                 .iter()
-                .filter(|(k, _)| !matches!(**k, "alertname" | "severity"))
+                .filter(|(k, _)| !matches!(k.as_str(), "alertname" | "severity"))
                 .map(|(k, v)| format!("{k}={v:?}"))
                 .collect();
             // A multiline record on one output line: its lines joined with ` ⏎ `.

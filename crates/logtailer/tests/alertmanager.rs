@@ -90,11 +90,12 @@ async fn a_matching_line_fires_and_resolves_in_alertmanager() {
     let alert = state.observe(&rules, &hits[0], log, now).unwrap().clone();
     let rule = &rules.groups()[hits[0].group].rules[hits[0].rule];
     let expiry = alert.last_match + rule.resolve_after;
+    assert_eq!(alert.expires_at(), expiry);
 
     let dead = format!("http://127.0.0.1:{}", free_port());
     let urls = [format!("http://127.0.0.1:{}", am.port), dead];
     let sink = Alertmanager::new(&urls, Duration::from_secs(2)).unwrap();
-    let results = sink.post(Alertmanager::body(&[(&alert, expiry)], "db1")).await;
+    let results = sink.post(Alertmanager::body(std::slice::from_ref(&alert), "db1")).await;
     assert!(results[0].is_ok(), "{:?}", results[0]);
     assert!(matches!(results[1], Err(SinkError::Request { .. })), "{:?}", results[1]);
 
@@ -124,7 +125,7 @@ async fn a_matching_line_fires_and_resolves_in_alertmanager() {
     // The test cannot wait 10 minutes: Alertmanager gets the resolution as ending now.
     let mut done = resolved[0].clone();
     done.ends_at = Some(SystemTime::now());
-    let results = sink.post(Alertmanager::body(&[(&done, expiry)], "db1")).await;
+    let results = sink.post(Alertmanager::body(&[done], "db1")).await;
     assert!(results[0].is_ok(), "{:?}", results[0]);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !active_alerts(am.port).is_empty() {
@@ -176,8 +177,9 @@ async fn an_alert_survives_an_alertmanager_outage_in_the_outbox() {
         last_match: now,
         ends_at: None,
         count: 1,
+        resolve_after: Duration::from_secs(600),
     };
-    let body = Alertmanager::body(&[(&alert, now + Duration::from_secs(600))], "db1");
+    let body = Alertmanager::body(&[alert], "db1");
     outbox.lock().unwrap().push(&body).unwrap();
 
     let (stop_tx, stop_rx) = watch::channel(false);

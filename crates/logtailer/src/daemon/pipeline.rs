@@ -15,7 +15,7 @@ use tracing::warn;
 
 use crate::config::Config;
 use crate::rule::state::{Alert, AlertState};
-use crate::rule::{Matcher, RuleSet};
+use crate::rule::{Hit, Matcher, RuleSet};
 use crate::sink::alertmanager::Alertmanager;
 use crate::sink::outbox::Outbox;
 use crate::tail::{FileKey, LogEvents, Position, Tailer};
@@ -66,7 +66,7 @@ pub(super) fn run(
     let instance = hostname();
     // Posts and positions not yet safe because an outbox could not take the posts: retried
     // before anything else, and nothing is committed until they are in.
-    let mut posts: Vec<(Alert, SystemTime)> = Vec::new();
+    let mut posts: Vec<Alert> = Vec::new();
     let mut commit: Vec<Position> = Vec::new();
     while !stop.load(Ordering::Relaxed) {
         if !posts.is_empty() {
@@ -89,9 +89,7 @@ pub(super) fn run(
         // announced is matched with it): alerts follow their rules by name; files get their groups anew.
         while let Ok(new) = reloads.try_recv() {
             let now = SystemTime::now();
-            for gone in state.remap(&rules, &new, now) {
-                posts.push((gone, now));
-            }
+            posts.extend(state.remap(&rules, &new, now));
             rules = new;
             for fs in files.values_mut() {
                 fs.groups = rules.groups_for(Path::new(&fs.path));
@@ -126,14 +124,8 @@ pub(super) fn run(
             let matcher = Matcher::new(rules, fs.groups.clone());
             let cut = matcher.safe_end(&text);
             fs.path = batch.path().display().to_string();
-            for hit in matcher.eval(&text[..cut], 1) {
-                shared.count_match(rules, hit.group, hit.rule);
-                if let Some(a) = state.observe(rules, &hit, &fs.path, now)
-                    && a.starts_at == now
-                {
-                    fired.push(a.clone());
-                }
-            }
+            let hits = matcher.eval(&text[..cut], 1);
+            observe(rules, &hits, &fs.path, now, &mut state, shared, &mut fired);
             // Where the carried record starts in the file.
             let cut_offset = if cut >= fs.carry.len() {
                 starts
@@ -158,29 +150,17 @@ pub(super) fn run(
         for fs in files.values_mut() {
             if !fs.carry.is_empty() && fs.last_data.elapsed() >= RECORD_FLUSH {
                 let matcher = Matcher::new(rules, fs.groups.clone());
-                for hit in matcher.eval(&fs.carry, 1) {
-                    shared.count_match(rules, hit.group, hit.rule);
-                    if let Some(a) = state.observe(rules, &hit, &fs.path, now)
-                        && a.starts_at == now
-                    {
-                        fired.push(a.clone());
-                    }
-                }
+                let hits = matcher.eval(&fs.carry, 1);
+                observe(rules, &hits, &fs.path, now, &mut state, shared, &mut fired);
                 fs.carry.clear();
                 commit.push(fs.last);
             }
         }
-        posts.extend(fired.into_iter().map(|a| {
-            let ends = expiry(rules, &a);
-            (a, ends)
-        }));
-        for done in state.expire(rules, now) {
-            let ends = done.ends_at.unwrap_or(now);
-            posts.push((done, ends));
-        }
+        posts.extend(fired);
+        posts.extend(state.expire(rules, now));
         if Instant::now() >= next_resend {
             next_resend = Instant::now() + resend_interval(config, rules);
-            posts.extend(state.firing().map(|a| (a.clone(), expiry(rules, a))));
+            posts.extend(state.firing().cloned());
         }
         shared.set_firing(state.firing().count() as u64, state.dropped);
         if !posts.is_empty() {
@@ -192,6 +172,26 @@ pub(super) fn run(
         }
         commit_now(&mut tailer, &mut commit);
         shared.set_tail(tailer.stats(), tailer.files());
+    }
+}
+
+/// Counts `hits` (read from `path`) and adds the alerts they make fire to `fired`.
+fn observe(
+    rules: &RuleSet,
+    hits: &[Hit<'_>],
+    path: &str,
+    now: SystemTime,
+    state: &mut AlertState,
+    shared: &Shared,
+    fired: &mut Vec<Alert>,
+) {
+    for hit in hits {
+        shared.count_match(rules, hit.group, hit.rule);
+        if let Some(a) = state.observe(rules, hit, path, now)
+            && a.starts_at == now
+        {
+            fired.push(a.clone());
+        }
     }
 }
 
@@ -216,21 +216,9 @@ fn resend_interval(config: &Config, rules: &RuleSet) -> Duration {
         .max(Duration::from_secs(1))
 }
 
-/// When a firing alert lapses unless matched again: last match + its rule's `resolve_after`.
-fn expiry(rules: &RuleSet, alert: &Alert) -> SystemTime {
-    let after = rules
-        .groups()
-        .iter()
-        .flat_map(|g| g.rules.iter())
-        .find(|r| alert.labels.get("alertname") == Some(&r.alert))
-        .map_or(Duration::from_secs(300), |r| r.resolve_after);
-    alert.last_match + after
-}
-
 /// Writes the posts to every outbox; false when one could not take them.
-fn enqueue(posts: &[(Alert, SystemTime)], instance: &str, queues: &[Queue]) -> bool {
-    let refs: Vec<(&Alert, SystemTime)> = posts.iter().map(|(a, t)| (a, *t)).collect();
-    let body = Alertmanager::body(&refs, instance);
+fn enqueue(posts: &[Alert], instance: &str, queues: &[Queue]) -> bool {
+    let body = Alertmanager::body(posts, instance);
     let mut ok = true;
     for q in queues {
         let pushed = q.outbox.lock().unwrap_or_else(|p| p.into_inner()).push(&body);

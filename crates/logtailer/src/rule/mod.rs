@@ -138,6 +138,18 @@ pub struct Rule {
     pub line: u64,
 }
 
+impl Rule {
+    /// An alert's labels for a match with `captures`: the captures, the rule's labels,
+    /// `alertname` and `severity` (delivery adds `instance`).
+    pub fn alert_labels(&self, captures: &[(String, String)]) -> BTreeMap<String, String> {
+        let mut labels: BTreeMap<String, String> = captures.iter().cloned().collect();
+        labels.extend(self.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
+        labels.insert("alertname".into(), self.alert.clone());
+        labels.insert("severity".into(), self.severity.as_str().into());
+        labels
+    }
+}
+
 /// `severity`: the label value Alertmanager routes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {

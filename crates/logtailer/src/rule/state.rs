@@ -4,7 +4,7 @@
 //! tests drive it without sleeping and `test` runs all input at one instant.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use super::RuleSet;
 use super::matcher::Hit;
@@ -25,6 +25,16 @@ pub struct Alert {
     pub ends_at: Option<SystemTime>,
     /// Matches while firing, plus the ones that made it fire.
     pub count: u64,
+    /// Its rule's quiet period before it resolves.
+    pub resolve_after: Duration,
+}
+
+impl Alert {
+    /// When it ends: `ends_at` once resolved, else when it lapses unless matched again
+    /// (`last_match + resolve_after`), the `endsAt` Alertmanager gets while it fires.
+    pub fn expires_at(&self) -> SystemTime {
+        self.ends_at.unwrap_or(self.last_match + self.resolve_after)
+    }
 }
 
 type Key = (usize, usize, BTreeMap<String, String>);
@@ -56,11 +66,7 @@ impl AlertState {
         now: SystemTime,
     ) -> Option<&Alert> {
         let rule = &rules.groups[hit.group].rules[hit.rule];
-        let mut labels: BTreeMap<String, String> = hit.captures.iter().cloned().collect();
-        labels.extend(rule.labels.iter().map(|(k, v)| (k.clone(), v.clone())));
-        labels.insert("alertname".into(), rule.alert.clone());
-        labels.insert("severity".into(), rule.severity.as_str().into());
-        let key: Key = (hit.group, hit.rule, labels);
+        let key: Key = (hit.group, hit.rule, rule.alert_labels(&hit.captures));
         let count = if let Some(alert) = self.firing.get_mut(&key) {
             alert.count += 1;
             alert.last_match = now;
@@ -93,6 +99,7 @@ impl AlertState {
                     last_match: now,
                     ends_at: None,
                     count,
+                    resolve_after: rule.resolve_after,
                 },
             );
             count
@@ -109,9 +116,8 @@ impl AlertState {
     /// pending windows that can no longer fire. Returns the resolved alerts.
     pub fn expire(&mut self, rules: &RuleSet, now: SystemTime) -> Vec<Alert> {
         let mut resolved = Vec::new();
-        self.firing.retain(|(g, r, _), alert| {
-            let after = rules.groups.get(*g).and_then(|g| g.rules.get(*r)).map(|r| r.resolve_after);
-            let ends = alert.last_match + after.unwrap_or_default();
+        self.firing.retain(|_, alert| {
+            let ends = alert.expires_at();
             if ends <= now {
                 let mut done = alert.clone();
                 done.ends_at = Some(ends);

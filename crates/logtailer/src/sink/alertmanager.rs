@@ -130,13 +130,12 @@ impl Alertmanager {
         &self.endpoints
     }
 
-    /// The JSON body for `alerts`, with `instance` added to their labels. Firing alerts expire
-    /// at `last_match + resolve_after` (their `ends_at` is `None`, so pass each one's expiry
-    /// in `expiries`, same order).
-    pub fn body(alerts: &[(&Alert, SystemTime)], instance: &str) -> Bytes {
+    /// The JSON body for `alerts`, with `instance` added to their labels and `endsAt` from
+    /// [`Alert::expires_at`].
+    pub fn body(alerts: &[Alert], instance: &str) -> Bytes {
         let postable: Vec<Postable> = alerts
             .iter()
-            .map(|(a, expiry)| {
+            .map(|a| {
                 let mut labels: BTreeMap<&str, &str> =
                     a.labels.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
                 labels.insert("instance", instance);
@@ -144,7 +143,7 @@ impl Alertmanager {
                     labels,
                     annotations: &a.annotations,
                     starts_at: rfc3339(a.starts_at),
-                    ends_at: rfc3339(a.ends_at.unwrap_or(*expiry)),
+                    ends_at: rfc3339(a.expires_at()),
                     generator_url: None,
                 }
             })
@@ -239,8 +238,9 @@ mod tests {
             last_match: t,
             ends_at: None,
             count: 1,
+            resolve_after: Duration::from_secs(300),
         };
-        let body = Alertmanager::body(&[(&alert, t + Duration::from_secs(300))], "db1");
+        let body = Alertmanager::body(&[alert], "db1");
         assert_eq!(
             std::str::from_utf8(&body).unwrap(),
             r#"[{"labels":{"alertname":"A","instance":"db1","node":"rac2"},"annotations":{"summary":"s"},"startsAt":"2023-11-14T22:13:20.250Z","endsAt":"2023-11-14T22:18:20.250Z"}]"#
