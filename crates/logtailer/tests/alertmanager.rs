@@ -6,7 +6,6 @@
 
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -18,26 +17,13 @@ use obwatch_logtailer::sink::sender::{self, Backoff, SenderStats};
 use serde_json::Value;
 use tokio::sync::{Notify, watch};
 
+mod util;
+use util::*;
+
 struct Am {
-    child: Child,
+    child: Killed,
     port: u16,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for Am {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn get(url: &str) -> Option<String> {
-    let out = Command::new("curl").args(["-sf", "--max-time", "2", url]).output().ok()?;
-    out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
 }
 
 fn start_alertmanager() -> Am {
@@ -45,28 +31,6 @@ fn start_alertmanager() -> Am {
     let port = free_port();
     let child = spawn_alertmanager(dir.path(), port);
     Am { child, port, _dir: dir }
-}
-
-/// Starts Alertmanager with its config and storage in `dir` on `port` and waits until ready.
-fn spawn_alertmanager(dir: &Path, port: u16) -> Child {
-    let cfg = dir.join("am.yml");
-    std::fs::write(&cfg, "route: { receiver: blackhole }\nreceivers: [{ name: blackhole }]\n")
-        .unwrap();
-    let child = Command::new("prometheus-alertmanager")
-        .arg(format!("--config.file={}", cfg.display()))
-        .arg(format!("--storage.path={}", dir.join("data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("am.log")).unwrap())
-        .spawn()
-        .expect("prometheus-alertmanager (scripts/test.sh installs it)");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while get(&format!("http://127.0.0.1:{port}/-/ready")).is_none() {
-        assert!(Instant::now() < deadline, "alertmanager not ready on :{port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    child
 }
 
 /// Alerts Alertmanager reports as active, as JSON values.
@@ -159,8 +123,8 @@ async fn a_refused_post_names_the_status_and_a_silent_peer_times_out() {
 async fn an_alert_survives_an_alertmanager_outage_in_the_outbox() {
     let mut am = start_alertmanager();
     let port = am.port;
-    am.child.kill().unwrap();
-    am.child.wait().unwrap();
+    am.child.0.kill().unwrap();
+    am.child.0.wait().unwrap();
 
     // The alert is queued while Alertmanager is down.
     let state = tempfile::tempdir().unwrap();

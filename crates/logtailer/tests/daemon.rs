@@ -7,53 +7,17 @@
 use std::io::Write;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-fn get(url: &str) -> Option<String> {
-    let out = Command::new("curl").args(["-sf", "--max-time", "2", url]).output().ok()?;
-    out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
-}
-
-fn wait_ready(port: u16, child: &mut Child, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while get(&format!("http://127.0.0.1:{port}/-/ready")).is_none() {
-        assert!(child.try_wait().unwrap().is_none(), "{what} exited");
-        assert!(Instant::now() < deadline, "{what} not ready on :{port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-struct Killed(Child);
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod util;
+use util::*;
 
 fn alertmanager(dir: &Path) -> (Killed, u16) {
     let port = free_port();
-    std::fs::write(dir.join("am.yml"), "route: { receiver: b }\nreceivers: [{ name: b }]\n")
-        .unwrap();
-    let child = Command::new("prometheus-alertmanager")
-        .arg(format!("--config.file={}", dir.join("am.yml").display()))
-        .arg(format!("--storage.path={}", dir.join("am-data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut am = Killed(child);
-    wait_ready(port, &mut am.0, "alertmanager");
-    (am, port)
+    (spawn_alertmanager(dir, port), port)
 }
 
 fn logtailer(config: &Path, port: u16) -> Command {
