@@ -180,15 +180,14 @@ fn compile_group(ck: &mut Checker, g: RawGroup) -> Option<Group> {
         .syntax(syntax::Config::new().multi_line(true).crlf(true).utf8(false))
         .configure(meta::Config::new().utf8_empty(false).nfa_size_limit(Some(REGEX_SIZE_LIMIT * 4)))
         .build_many(&patterns);
-    match (set, prefilter) {
-        (Ok(set), Ok(prefilter)) => {
+    let compiled = set
+        .map_err(|e| e.to_string())
+        .and_then(|set| Ok((set, prefilter.map_err(|e| e.to_string())?)));
+    match compiled {
+        Ok((set, prefilter)) => {
             Some(Group { name: gname, selectors, multiline, rules, set, prefilter })
         }
-        (Err(e), _) => {
-            ck.error(&g.name, format!("group {gname:?}"), format!("rules too large together: {e}"));
-            None
-        }
-        (_, Err(e)) => {
+        Err(e) => {
             ck.error(&g.name, format!("group {gname:?}"), format!("rules too large together: {e}"));
             None
         }
