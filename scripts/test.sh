@@ -14,6 +14,11 @@ declare -A peers=(
   [curl]=curl
   [openssl]=openssl
   [flock]=util-linux
+  # MariaDB stands in for OceanBase's MySQL protocol (fixture views, OceanBase version()).
+  [mariadbd]=mariadb-server
+  [mariadb-install-db]=mariadb-server
+  [mariadb]=mariadb-server
+  [mariadb-admin]=mariadb-server
 )
 missing=()
 for cmd in "${!peers[@]}"; do

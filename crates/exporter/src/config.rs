@@ -15,6 +15,9 @@ use serde::Deserialize;
 
 use crate::collector::ALL;
 use crate::collector::namedprocess::{NameConfig, NameMatcher};
+use crate::collector::oceanbase::options::{
+    self as ob_options, ObFlags, PASSWORD_ENV, RawObSection,
+};
 use crate::options::{CollectorOptions, Filter, builtin_process_names};
 
 /// The default listen address: this project's port (ARCHITECTURE.md), not node_exporter's 9100.
@@ -177,6 +180,16 @@ struct Cli {
     /// A timer probe wake-up later than this counts as late. [default: 500ms]
     #[arg(long = "collector.timer.margin", value_name = "DURATION")]
     timer_margin: Option<HumanDuration>,
+    /// OceanBase SQL port (HOST:PORT) to read ob_* metrics from; the oceanbase collector is
+    /// off without it.
+    #[arg(long = "ob.address", value_name = "HOST:PORT")]
+    ob_address: Option<String>,
+    /// OceanBase user (sys tenant). [default: ocp_monitor]
+    #[arg(long = "ob.username", value_name = "USER")]
+    ob_username: Option<String>,
+    /// File holding the OceanBase password (else $OBWATCH_OB_PASSWORD).
+    #[arg(long = "ob.password-file", value_name = "FILE")]
+    ob_password_file: Option<PathBuf>,
     /// Longest a scrape waits for collectors; capped by Prometheus' scrape timeout header.
     /// [default: 5s]
     #[arg(long = "scrape.timeout", value_name = "DURATION")]
@@ -202,6 +215,8 @@ struct FileConfig {
     log: LogSection,
     #[serde(default)]
     collectors: CollectorsSection,
+    #[serde(default)]
+    oceanbase: RawObSection,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -449,6 +464,20 @@ fn merge(
             }
         }
     }
+    // The OceanBase collector is on when an address is given, unless turned off by name.
+    c.options.oceanbase = ob_options::compile(
+        &path,
+        f.oceanbase,
+        ObFlags {
+            address: cli.ob_address,
+            username: cli.ob_username,
+            password_file: cli.ob_password_file,
+        },
+        std::env::var(PASSWORD_ENV).ok(),
+    )?;
+    if c.options.oceanbase.is_some() && !fc.disable.iter().any(|n| n == "oceanbase") {
+        enabled.insert("oceanbase");
+    }
     for spec in ALL {
         if m.get_flag(&format!("collector.{}", spec.name)) {
             enabled.insert(spec.name);
@@ -644,6 +673,23 @@ mod tests {
         let c = load(&["--config.file", ps, "--collector.timer.margin=1s"]).unwrap();
         assert_eq!(c.options.timer_tick, Duration::from_secs(2));
         assert_eq!(c.options.timer_margin, Duration::from_secs(1));
+    }
+
+    #[test]
+    fn an_oceanbase_address_turns_the_collector_on() {
+        assert!(!load(&[]).unwrap().enabled.contains(&"oceanbase"), "off without an address");
+        let c = load(&["--ob.address", "127.0.0.1:2881", "--ob.username", "mon"]).unwrap();
+        assert!(c.enabled.contains(&"oceanbase"));
+        assert_eq!(c.options.oceanbase.as_ref().unwrap().username, "mon");
+        let c = load(&["--ob.address", "127.0.0.1:2881", "--no-collector.oceanbase"]).unwrap();
+        assert!(!c.enabled.contains(&"oceanbase"), "turned off by name");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("exporter.yml");
+        std::fs::write(&p, "oceanbase:\n  address: 127.0.0.1:2881\n").unwrap();
+        let c = load(&["--config.file", p.to_str().unwrap()]).unwrap();
+        assert_eq!(c.options.oceanbase.unwrap().address, "127.0.0.1:2881");
+        let e = load(&["--ob.address", "nohostport"]).unwrap_err().to_string();
+        assert!(e.contains("command line: field `oceanbase.address`: expected HOST:PORT"), "{e}");
     }
 
     #[test]

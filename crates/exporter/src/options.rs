@@ -7,6 +7,7 @@ use std::time::Duration;
 use regex::Regex;
 
 use crate::collector::namedprocess::{NameMatcher, builtin};
+use crate::collector::oceanbase::ObOptions;
 
 /// An include/exclude pair of anchored regexes, as node_exporter's `*-include`/`*-exclude`
 /// flags (mutually exclusive per collector; checked at config time).
@@ -72,6 +73,8 @@ pub struct CollectorOptions {
     pub timer_tick: Duration,
     /// timer: a wake-up later than this counts in `obwatch_timer_wakeups_late_total`.
     pub timer_margin: Duration,
+    /// oceanbase: where and how to connect; `None` keeps the collector off.
+    pub oceanbase: Option<ObOptions>,
 }
 
 impl Default for CollectorOptions {
@@ -90,6 +93,7 @@ impl Default for CollectorOptions {
             // oprocd's defaults (`oprocd run -t 1000 -m 500`).
             timer_tick: Duration::from_secs(1),
             timer_margin: Duration::from_millis(500),
+            oceanbase: None,
         }
     }
 }

@@ -8,7 +8,6 @@ mod util;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 use util::*;
 
@@ -20,34 +19,6 @@ fn fake_daemon(dir: &Path, name: &str) -> PathBuf {
     let p = dir.join(name);
     std::os::unix::fs::symlink("/bin/sleep", &p).unwrap();
     p
-}
-
-/// The value of `name{labels}` in a scrape, if present.
-fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
-    let fams = families(text);
-    let base = ["_bucket", "_count", "_sum"]
-        .iter()
-        .find_map(|s| name.strip_suffix(s).filter(|b| fams.contains_key(*b)))
-        .unwrap_or(name);
-    fams.get(base)?.samples.iter().find_map(|s| {
-        let m = label_map(s);
-        let want = labels.iter().all(|(k, v)| m.get(*k).map(String::as_str) == Some(*v));
-        (s.name == name && want && m.len() == labels.len()).then_some(s.value)
-    })
-}
-
-/// Scrapes until `cond` holds on the body; fails with the last body after 15 s.
-fn scrape_until(url: &str, what: &str, cond: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let (status, body) = get(url).unwrap();
-        assert_eq!(status, 200);
-        if cond(&body) {
-            return body;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{body}");
-        std::thread::sleep(Duration::from_millis(50)); // poll interval
-    }
 }
 
 #[test]

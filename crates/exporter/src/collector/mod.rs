@@ -29,6 +29,7 @@ pub mod netclass;
 pub mod netdev;
 pub mod netstat;
 pub mod nvme;
+pub mod oceanbase;
 pub mod open_files;
 pub mod pressure;
 pub mod schedstat;
@@ -175,6 +176,7 @@ pub const ALL: &[CollectorSpec] = &[
     netdev::SPEC,
     netstat::SPEC,
     nvme::SPEC,
+    oceanbase::SPEC,
     pressure::SPEC,
     schedstat::SPEC,
     sockstat::SPEC,

@@ -11,6 +11,8 @@ use std::time::{Duration, Instant};
 
 use obwatch_common::exposition::{self, Family};
 
+pub mod mariadb;
+
 /// A peer binary from the Debian packages `scripts/test.sh` installs. Missing means the test
 /// environment is incomplete: fail loudly rather than skip, so CI can't pass without it.
 pub fn peer(name: &str) -> PathBuf {
@@ -168,4 +170,32 @@ pub fn promtool_lint(text: &str) -> BTreeSet<String> {
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(!msg.contains("error while linting"), "promtool cannot parse the scrape:\n{msg}");
     msg.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
+}
+
+/// The value of `name{labels}` in a scrape, if present.
+pub fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    let fams = families(text);
+    let base = ["_bucket", "_count", "_sum"]
+        .iter()
+        .find_map(|s| name.strip_suffix(s).filter(|b| fams.contains_key(*b)))
+        .unwrap_or(name);
+    fams.get(base)?.samples.iter().find_map(|s| {
+        let m = label_map(s);
+        let want = labels.iter().all(|(k, v)| m.get(*k).map(String::as_str) == Some(*v));
+        (s.name == name && want && m.len() == labels.len()).then_some(s.value)
+    })
+}
+
+/// Scrapes until `cond` holds on the body; fails with the last body after 15 s.
+pub fn scrape_until(url: &str, what: &str, cond: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let (status, body) = get(url).unwrap();
+        assert_eq!(status, 200);
+        if cond(&body) {
+            return body;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{body}");
+        std::thread::sleep(Duration::from_millis(50)); // poll interval
+    }
 }

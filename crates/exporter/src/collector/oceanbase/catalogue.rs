@@ -1,0 +1,130 @@
+//! What the OceanBase collector asks and how answers become series: a sorted list of queries,
+//! each with its 3.x and 4.x SQL (obagent's `monitor_ob.yaml` catalogue, `../shared/reference/
+//! oceanbase.md` §1.3 and §5), the columns that become labels and the columns that become
+//! values. [`render`] is pure, so the mapping is tested without a database.
+//!
+//! SQL conventions: columns are aliased to the label and value names used below; `{svr_ip}`
+//! and `{svr_port}` are this server (per-server views are filtered by them, as obagent does);
+//! `{limit}` and `{sql_text}` are the top-SQL settings. 3.x statements carry obagent's weak-
+//! read hint so monitoring never waits on a leader.
+
+use obwatch_common::metrics::{MetricSet, MetricType};
+
+use super::options::ObOptions;
+
+mod sql;
+
+/// Where a query's answer is true.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// About this server (filtered by `svr_ip`/`svr_port`); runs on every server.
+    Server,
+    /// About the whole cluster; runs only on the server hosting RootService, so a cluster
+    /// with N servers does not report it N times.
+    RootService,
+}
+
+/// A column that becomes the value of one family.
+#[derive(Debug)]
+pub struct Field {
+    /// The column (lower case alias).
+    pub column: &'static str,
+    /// The family name, obagent's where obagent has one.
+    pub family: &'static str,
+    /// HELP text: what it is, its unit and its source view.
+    pub help: &'static str,
+    /// Counter or gauge (obagent exports everything untyped).
+    pub kind: MetricType,
+}
+
+/// One statement of the catalogue.
+#[derive(Debug)]
+pub struct Query {
+    /// The `query` label of `obwatch_ob_query_success`.
+    pub name: &'static str,
+    /// SQL for 3.x servers; `None` when 3.x has no such view.
+    pub v3: Option<&'static str>,
+    /// SQL for 4.x servers; `None` when 4.x has no such view.
+    pub v4: Option<&'static str>,
+    /// Who answers it.
+    pub scope: Scope,
+    /// Columns copied to labels of the same name (a missing column is left out).
+    pub labels: &'static [&'static str],
+    /// Columns that become values.
+    pub fields: &'static [Field],
+}
+
+impl Query {
+    /// The SQL for a server of this major version.
+    pub fn sql(&self, major: u32) -> Option<&'static str> {
+        if major >= 4 { self.v4 } else { self.v3 }
+    }
+}
+
+/// `with_rootserver` and `zone` of this server, by major version (3.x, 4.x).
+pub const SERVER_ROLE_SQL: [&str; 2] = [
+    "SELECT /*+ MONITOR_AGENT READ_CONSISTENCY(WEAK) */ with_rootserver, zone FROM __all_server WHERE svr_ip = '{svr_ip}' AND svr_port = {svr_port}",
+    "SELECT /* MONITOR_AGENT */ with_rootserver, zone FROM DBA_OB_SERVERS WHERE svr_ip = '{svr_ip}' AND svr_port = {svr_port}",
+];
+
+pub use sql::ALL;
+
+/// Fills in the top-SQL settings.
+pub fn expand(sql: &str, o: &ObOptions) -> String {
+    if !sql.contains('{') {
+        return sql.to_string();
+    }
+    let text = if o.top_sql_text { ", SUBSTR(MAX(query_sql), 1, 256) AS sql_text" } else { "" };
+    sql.replace("{limit}", &o.top_sql_limit.to_string()).replace("{sql_text}", text)
+}
+
+/// A result set as text: column names in lower case, NULL as `None`.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct Table {
+    /// Column names.
+    pub columns: Vec<String>,
+    /// Rows, one value per column.
+    pub rows: Vec<Vec<Option<String>>>,
+}
+
+impl Table {
+    /// Copies rows from the driver.
+    pub fn from_rows(rows: &[mysql_async::Row]) -> Table {
+        let Some(first) = rows.first() else { return Table::default() };
+        let columns =
+            first.columns_ref().iter().map(|c| c.name_str().to_ascii_lowercase()).collect();
+        let rows = rows
+            .iter()
+            .map(|r| (0..r.len()).map(|i| super::session::text(r, i)).collect())
+            .collect();
+        Table { columns, rows }
+    }
+
+    fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c == name)
+    }
+}
+
+/// Appends one family per field of `q` with a sample per row of `t`: labels are `base` plus
+/// the query's label columns; a NULL or non-numeric value leaves that sample out.
+pub fn render(q: &Query, t: &Table, base: &[(&'static str, String)], out: &mut MetricSet) {
+    let label_cols: Vec<(&str, usize)> =
+        q.labels.iter().filter_map(|l| t.column(l).map(|i| (*l, i))).collect();
+    let mut labels: Vec<(&str, &str)> = Vec::with_capacity(base.len() + label_cols.len());
+    for field in q.fields {
+        let Some(vi) = t.column(field.column) else { continue };
+        let f = out.family(field.family, field.help, field.kind);
+        for row in &t.rows {
+            let Some(v) = row[vi].as_deref().and_then(|s| s.trim().parse::<f64>().ok()) else {
+                continue;
+            };
+            labels.clear();
+            labels.extend(base.iter().map(|(k, v)| (*k, v.as_str())));
+            labels.extend(label_cols.iter().map(|(k, i)| (*k, row[*i].as_deref().unwrap_or(""))));
+            f.sample(&labels, v);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,275 @@
+//! The background round: connect (or reuse the connection), identify the server, run every
+//! catalogue query that applies to its version and role, and publish one fresh snapshot.
+//! Errors are logged when they change, not every round.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use obwatch_common::metrics::{MetricSet, MetricType};
+use tokio::sync::Notify;
+
+use super::Snapshot;
+use super::catalogue::{self, Query, Scope, Table};
+use super::options::ObOptions;
+use super::session::{Identity, Session, SqlError};
+
+pub(super) const UP_HELP: &str =
+    "1 when the OceanBase server answered the last round of queries, else 0.";
+
+/// Values of `obwatch_ob_state{state}`: exactly one is 1.
+const STATES: [&str; 6] =
+    ["up", "unreachable", "auth_failed", "tls_required", "not_oceanbase", "error"];
+
+/// Runs rounds every `interval` until `stop` is notified. Owns a single-threaded runtime: the
+/// database work never competes with scrapes for the server's threads.
+pub(super) fn run(opts: ObOptions, snapshot: Arc<Mutex<Snapshot>>, stop: Arc<Notify>) {
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!(error = %e, "OceanBase collector cannot start its runtime.");
+            return;
+        }
+    };
+    rt.block_on(async {
+        let mut p = Poller::new(opts);
+        loop {
+            let started = tokio::time::Instant::now();
+            let metrics = p.round().await;
+            *snapshot.lock().unwrap_or_else(|e| e.into_inner()) =
+                Snapshot { metrics, taken: Some(Instant::now()) };
+            tokio::select! {
+                _ = stop.notified() => break,
+                _ = tokio::time::sleep_until(started + p.opts.interval) => {}
+            }
+        }
+        if let Some(s) = p.session.take() {
+            s.close().await;
+        }
+    });
+}
+
+struct Poller {
+    opts: ObOptions,
+    session: Option<Session>,
+    identity: Option<Identity>,
+    /// A session whose statement timed out; killed from the next connection.
+    abandoned: Option<u32>,
+    /// Whether this server hosted RootService at the last look.
+    rootservice: bool,
+    /// The last state logged, and the last error logged per query, so each is logged once.
+    logged_state: &'static str,
+    logged_errors: HashMap<&'static str, String>,
+    /// Rounds completed, for `obwatch_ob_rounds_total`.
+    rounds: u64,
+}
+
+impl Poller {
+    fn new(opts: ObOptions) -> Poller {
+        Poller {
+            opts,
+            session: None,
+            identity: None,
+            abandoned: None,
+            rootservice: false,
+            logged_state: "starting",
+            logged_errors: HashMap::new(),
+            rounds: 0,
+        }
+    }
+
+    /// One round: everything the server answered, plus `ob_up`, the state and per-query
+    /// success and duration.
+    async fn round(&mut self) -> MetricSet {
+        let mut out = MetricSet::new();
+        let mut results: Vec<(&'static str, bool, Duration)> = Vec::new();
+        let state = match self.ensure_identified().await {
+            Err(e) => {
+                self.note_state(e.state(), Some(&e));
+                e.state()
+            }
+            Ok(()) => {
+                self.note_state("up", None);
+                self.refresh_role().await;
+                let id = self.identity.clone().unwrap_or_default();
+                for q in catalogue::ALL {
+                    let Some(sql) = q.sql(id.major()) else { continue };
+                    if q.scope == Scope::RootService && !self.rootservice {
+                        continue;
+                    }
+                    let sql = id.bind(&catalogue::expand(sql, &self.opts));
+                    let t0 = Instant::now();
+                    let r = self.run(q, &sql).await;
+                    results.push((q.name, r.is_ok(), t0.elapsed()));
+                    match r {
+                        Ok(table) => {
+                            self.note_query(q.name, None);
+                            catalogue::render(q, &table, &static_labels(&id), &mut out);
+                        }
+                        Err(e) => self.note_query(q.name, Some(&e)),
+                    }
+                }
+                "up"
+            }
+        };
+        self.rounds += 1;
+        out.counter(
+            "obwatch_ob_rounds_total",
+            "Rounds of OceanBase queries completed since start.",
+            self.rounds as f64,
+        );
+        out.family("ob_up", UP_HELP, MetricType::Gauge)
+            .sample(&[], if state == "up" { 1.0 } else { 0.0 });
+        let f = out.family(
+            "obwatch_ob_state",
+            "Why ob_up is what it is: 1 for the current state, 0 for the others.",
+            MetricType::Gauge,
+        );
+        for s in STATES {
+            f.sample(&[("state", s)], if s == state { 1.0 } else { 0.0 });
+        }
+        let f = out.family(
+            "obwatch_ob_query_success",
+            "1 when the query answered in the last round, else 0.",
+            MetricType::Gauge,
+        );
+        for (name, ok, _) in &results {
+            f.sample(&[("query", name)], if *ok { 1.0 } else { 0.0 });
+        }
+        let f = out.family(
+            "obwatch_ob_query_duration_seconds",
+            "How long the query took in the last round.",
+            MetricType::Gauge,
+        );
+        for (name, _, d) in &results {
+            f.sample(&[("query", name)], d.as_secs_f64());
+        }
+        out
+    }
+
+    /// Connects and identifies the server when there is no live session.
+    async fn ensure_identified(&mut self) -> Result<(), SqlError> {
+        if self.session.is_some() && self.identity.is_some() {
+            return Ok(());
+        }
+        let mut s = self.connect().await?;
+        match s.identify(&self.opts).await {
+            Ok(id) => {
+                if self.identity.as_ref() != Some(&id) {
+                    tracing::info!(
+                        version = %id.version.map(|v| v.to_string()).unwrap_or_default(),
+                        svr_ip = %id.svr_ip, svr_port = id.svr_port, zone = %id.zone,
+                        cluster = %id.cluster_name, "Identified the OceanBase server."
+                    );
+                }
+                self.identity = Some(id);
+                self.session = Some(s);
+                Ok(())
+            }
+            Err(e) => {
+                if !e.breaks_connection() {
+                    s.close().await;
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// A new session; first kills the one a timed-out statement left behind.
+    async fn connect(&mut self) -> Result<Session, SqlError> {
+        let mut s = Session::connect(&self.opts).await?;
+        if let Some(id) = self.abandoned.take() {
+            s.kill(id, self.opts.query_timeout).await;
+        }
+        Ok(s)
+    }
+
+    /// Runs one query; a statement that breaks the connection is retried once on a new one,
+    /// so one bad query never hides the others.
+    async fn run(&mut self, q: &Query, sql: &str) -> Result<Table, SqlError> {
+        let timeout = self.opts.query_timeout;
+        let mut session = match self.session.take() {
+            Some(s) => s,
+            None => self.connect().await?,
+        };
+        match session.query(sql, timeout).await {
+            Ok(rows) => {
+                self.session = Some(session);
+                Ok(Table::from_rows(&rows))
+            }
+            Err(e) if e.breaks_connection() => {
+                if matches!(e, SqlError::Timeout(_)) {
+                    self.abandoned = Some(session.id());
+                }
+                tracing::debug!(query = q.name, error = %e, "Dropping the OceanBase connection.");
+                Err(e)
+            }
+            Err(e) => {
+                self.session = Some(session);
+                Err(e)
+            }
+        }
+    }
+
+    /// Whether RootService runs here now (cluster-wide queries run only there, as in
+    /// obagent, so a cluster is not counted once per server), and the zone.
+    async fn refresh_role(&mut self) {
+        let (Some(id), Some(s)) = (self.identity.as_mut(), self.session.as_mut()) else {
+            return;
+        };
+        match s.role(id, self.opts.query_timeout).await {
+            Ok(rootservice) => {
+                self.rootservice = rootservice;
+                self.note_query("server_role", None);
+            }
+            Err(e) => {
+                self.note_query("server_role", Some(&e));
+                if e.breaks_connection() {
+                    self.session = None;
+                }
+            }
+        }
+    }
+
+    fn note_state(&mut self, state: &'static str, e: Option<&SqlError>) {
+        if state == self.logged_state {
+            return;
+        }
+        match e {
+            Some(e) => tracing::warn!(state, error = %e, "OceanBase server not available."),
+            None => tracing::info!(address = %self.opts.address, "OceanBase server available."),
+        }
+        self.logged_state = state;
+        if state != "up" {
+            self.identity = None;
+        }
+    }
+
+    fn note_query(&mut self, name: &'static str, e: Option<&SqlError>) {
+        match e {
+            Some(e) => {
+                let msg = e.to_string();
+                if self.logged_errors.get(name) != Some(&msg) {
+                    tracing::warn!(query = name, error = %msg, "OceanBase query failed.");
+                    self.logged_errors.insert(name, msg);
+                }
+            }
+            None => {
+                if self.logged_errors.remove(name).is_some() {
+                    tracing::info!(query = name, "OceanBase query answers again.");
+                }
+            }
+        }
+    }
+}
+
+/// The labels obagent puts on every OceanBase series.
+fn static_labels(id: &Identity) -> [(&'static str, String); 5] {
+    [
+        ("ob_cluster_id", id.cluster_id.clone()),
+        ("ob_cluster_name", id.cluster_name.clone()),
+        ("obzone", id.zone.clone()),
+        ("svr_ip", id.svr_ip.clone()),
+        ("svr_port", id.svr_port.to_string()),
+    ]
+}

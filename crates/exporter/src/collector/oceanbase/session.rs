@@ -1,0 +1,287 @@
+//! One MySQL-protocol connection to the OBServer and what it learned about the server when it
+//! connected: version, `svr_ip`/`svr_port`, zone and cluster. Every statement runs under a
+//! timeout; a statement that times out costs its connection (the next statement reconnects
+//! and kills the old session, so the server never runs more than one of our statements).
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, OptsBuilder, Row, Value};
+
+use super::catalogue;
+use super::options::ObOptions;
+use super::version::{self, ObVersion};
+
+/// Why a statement or connection failed, sorted into what a DBA has to fix.
+#[derive(Debug, thiserror::Error)]
+pub enum SqlError {
+    /// No answer: refused, unreachable, reset, or no reply within the timeout.
+    #[error("{address}: cannot connect: {reason}")]
+    Unreachable {
+        /// The configured address.
+        address: String,
+        /// The OS or driver error.
+        reason: String,
+    },
+    /// The server refused the user or password (MySQL error 1045).
+    #[error("{address}: login refused for user {user:?}: {message}")]
+    AuthFailed {
+        /// The configured address.
+        address: String,
+        /// The configured user.
+        user: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The server insists on TLS, which this collector does not speak.
+    #[error(
+        "{address}: the server requires TLS, which the OceanBase collector does not support: {message}"
+    )]
+    TlsRequired {
+        /// The configured address.
+        address: String,
+        /// The server's message.
+        message: String,
+    },
+    /// The server answered but is not OceanBase (`version_comment` and `version()` say so).
+    #[error("{address}: not an OceanBase server (version() = {version:?})")]
+    NotOceanBase {
+        /// The configured address.
+        address: String,
+        /// What `version()` returned.
+        version: String,
+    },
+    /// A statement ran longer than `query_timeout`.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    /// The server rejected the statement (missing view, missing grant, ...).
+    #[error("server error {code}: {message}")]
+    Server {
+        /// MySQL error code (1146: no such table or view; 1142/1044: no grant).
+        code: u16,
+        /// The server's message.
+        message: String,
+    },
+    /// The connection broke while a statement ran, or the reply could not be read.
+    #[error("connection lost: {0}")]
+    Connection(String),
+    /// The server answered with something this collector cannot use.
+    #[error("unexpected answer: {0}")]
+    Unexpected(String),
+}
+
+impl SqlError {
+    /// The `state` label of `obwatch_ob_state` this error puts the collector in.
+    pub fn state(&self) -> &'static str {
+        match self {
+            SqlError::Unreachable { .. } | SqlError::Timeout(_) | SqlError::Connection(_) => {
+                "unreachable"
+            }
+            SqlError::AuthFailed { .. } => "auth_failed",
+            SqlError::TlsRequired { .. } => "tls_required",
+            SqlError::NotOceanBase { .. } => "not_oceanbase",
+            SqlError::Server { .. } | SqlError::Unexpected(_) => "error",
+        }
+    }
+
+    /// True when the connection cannot be used after this error.
+    pub fn breaks_connection(&self) -> bool {
+        !matches!(self, SqlError::Server { .. } | SqlError::Unexpected(_))
+    }
+
+    fn from_driver(e: mysql_async::Error) -> SqlError {
+        match e {
+            mysql_async::Error::Server(s) => SqlError::Server { code: s.code, message: s.message },
+            other => SqlError::Connection(other.to_string()),
+        }
+    }
+}
+
+/// What the collector labels every series with, learned from the server.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Identity {
+    /// The server's release.
+    pub version: Option<ObVersion>,
+    /// `host_ip()`: the address the cluster knows this server by.
+    pub svr_ip: String,
+    /// `rpc_port()`: the server's RPC port (2882), which with the IP names the server.
+    pub svr_port: u16,
+    /// `obzone`.
+    pub zone: String,
+    /// `ob_cluster_name`.
+    pub cluster_name: String,
+    /// `ob_cluster_id`.
+    pub cluster_id: String,
+}
+
+impl Identity {
+    /// 3 or 4, the catalogue to use.
+    pub fn major(&self) -> u32 {
+        self.version.map_or(0, |v| v.major)
+    }
+
+    /// `sql` with `{svr_ip}` and `{svr_port}` filled in. Both come from the server and are
+    /// checked to be an IP address and a number when learned, so this cannot inject SQL.
+    pub fn bind(&self, sql: &str) -> String {
+        sql.replace("{svr_ip}", &self.svr_ip).replace("{svr_port}", &self.svr_port.to_string())
+    }
+}
+
+/// A live connection.
+#[derive(Debug)]
+pub struct Session {
+    conn: Conn,
+}
+
+impl Session {
+    /// Connects and logs in within `connect_timeout`.
+    pub async fn connect(o: &ObOptions) -> Result<Session, SqlError> {
+        let (host, port) = o.address.rsplit_once(':').unwrap_or((&o.address, "2881"));
+        let host = host.trim_start_matches('[').trim_end_matches(']');
+        let opts = OptsBuilder::default()
+            .ip_or_hostname(host)
+            .tcp_port(port.parse().unwrap_or(2881))
+            .user(Some(&o.username))
+            .pass(Some(&o.password.0))
+            .db_name(Some(&o.database))
+            // The driver would otherwise switch to the server's unix socket when connecting
+            // to localhost; stay on the configured address.
+            .prefer_socket(false)
+            .stmt_cache_size(0);
+        let unreachable =
+            |reason: String| SqlError::Unreachable { address: o.address.clone(), reason };
+        match tokio::time::timeout(o.connect_timeout, Conn::new(opts)).await {
+            Err(_) => Err(unreachable(format!("no answer within {:?}", o.connect_timeout))),
+            Ok(Ok(conn)) => Ok(Session { conn }),
+            Ok(Err(mysql_async::Error::Server(s))) => Err(classify_login(o, s.code, s.message)),
+            Ok(Err(e)) => Err(unreachable(e.to_string())),
+        }
+    }
+
+    /// The server's session id (what `KILL` takes).
+    pub fn id(&self) -> u32 {
+        self.conn.id()
+    }
+
+    /// Runs `sql` under `timeout` and returns its rows.
+    pub async fn query(&mut self, sql: &str, timeout: Duration) -> Result<Vec<Row>, SqlError> {
+        match tokio::time::timeout(timeout, self.conn.query::<Row, _>(sql)).await {
+            Err(_) => Err(SqlError::Timeout(timeout)),
+            Ok(r) => r.map_err(SqlError::from_driver),
+        }
+    }
+
+    /// Ends a session left running by a timed-out statement (best effort).
+    pub async fn kill(&mut self, id: u32, timeout: Duration) {
+        if let Err(e) = self.query(&format!("KILL {id}"), timeout).await {
+            tracing::debug!(session = id, error = %e, "Could not kill an abandoned session.");
+        }
+    }
+
+    /// Learns what the server is. `NotOceanBase` when neither `version_comment` nor
+    /// `version()` names OceanBase.
+    pub async fn identify(&mut self, o: &ObOptions) -> Result<Identity, SqlError> {
+        let t = o.query_timeout;
+        let mut id = Identity::default();
+        let rows = self.query("SHOW VARIABLES LIKE 'version_comment'", t).await?;
+        id.version =
+            rows.first().and_then(|r| text(r, 1)).and_then(|c| version::from_version_comment(&c));
+        if id.version.is_none() {
+            let rows = self.query("SELECT version()", t).await?;
+            let v = rows.first().and_then(|r| text(r, 0)).unwrap_or_default();
+            id.version = version::from_version_fn(&v);
+            if id.version.is_none() {
+                return Err(SqlError::NotOceanBase { address: o.address.clone(), version: v });
+            }
+        }
+        let rows = self.query("SELECT host_ip(), rpc_port()", t).await?;
+        let row = rows.first().ok_or_else(|| SqlError::Unexpected("host_ip(): no row".into()))?;
+        let ip = text(row, 0).unwrap_or_default();
+        id.svr_ip = ip
+            .parse::<IpAddr>()
+            .map_err(|_| SqlError::Unexpected(format!("host_ip() = {ip:?} is not an IP address")))?
+            .to_string();
+        let port = text(row, 1).unwrap_or_default();
+        id.svr_port = port
+            .parse()
+            .map_err(|_| SqlError::Unexpected(format!("rpc_port() = {port:?} is not a port")))?;
+        let params =
+            if id.major() >= 4 { "GV$OB_PARAMETERS" } else { "__all_virtual_sys_parameter_stat" };
+        let sql = id.bind(&format!(
+            "SELECT name, value FROM {params} WHERE svr_ip = '{{svr_ip}}' AND svr_port = {{svr_port}} AND name IN ('cluster', 'cluster_id')"
+        ));
+        for row in self.query(&sql, t).await? {
+            match (text(&row, 0).as_deref(), text(&row, 1)) {
+                (Some("cluster"), Some(v)) => id.cluster_name = v,
+                (Some("cluster_id"), Some(v)) => id.cluster_id = v,
+                _ => {}
+            }
+        }
+        self.role(&mut id, t).await?;
+        if let Some(n) = &o.cluster_name {
+            id.cluster_name = n.clone();
+        }
+        if let Some(n) = o.cluster_id {
+            id.cluster_id = n.to_string();
+        }
+        Ok(id)
+    }
+
+    /// Whether this server hosts RootService; updates `id.zone` on the way.
+    pub async fn role(&mut self, id: &mut Identity, timeout: Duration) -> Result<bool, SqlError> {
+        let sql = id.bind(catalogue::SERVER_ROLE_SQL[usize::from(id.major() >= 4)]);
+        let rows = self.query(&sql, timeout).await?;
+        let row = rows.first().ok_or_else(|| {
+            SqlError::Unexpected(format!("{}:{} is not in the server list", id.svr_ip, id.svr_port))
+        })?;
+        if let Some(zone) = text(row, 1) {
+            id.zone = zone;
+        }
+        // 3.x says 1/0, 4.x says YES/NO.
+        Ok(text(row, 0).is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("YES")))
+    }
+
+    /// Closes the connection politely.
+    pub async fn close(self) {
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.conn.disconnect()).await;
+    }
+}
+
+/// Sorts a login error: 1045 is a refused login, unless the message says TLS is required
+/// (MySQL 5.7/MariaDB report `REQUIRE SSL` users as 1045; 3159 is `require_secure_transport`).
+fn classify_login(o: &ObOptions, code: u16, message: String) -> SqlError {
+    let lower = message.to_ascii_lowercase();
+    if code == 3159 || lower.contains("secure transport") || lower.contains("ssl") {
+        SqlError::TlsRequired { address: o.address.clone(), message }
+    } else if code == 1045 || code == 1044 {
+        SqlError::AuthFailed { address: o.address.clone(), user: o.username.clone(), message }
+    } else {
+        SqlError::Server { code, message }
+    }
+}
+
+/// Column `i` of `row` as text; `None` for NULL or a missing column.
+pub fn text(row: &Row, i: usize) -> Option<String> {
+    match row.as_ref(i)? {
+        Value::NULL => None,
+        Value::Bytes(b) => Some(String::from_utf8_lossy(b).into_owned()),
+        Value::Int(n) => Some(n.to_string()),
+        Value::UInt(n) => Some(n.to_string()),
+        Value::Float(f) => Some(f.to_string()),
+        Value::Double(f) => Some(f.to_string()),
+        other => Some(other.as_sql(true).trim_matches('\'').to_string()),
+    }
+}
+
+/// Column `i` of `row` as a number; `None` for NULL, a missing column or text that is not one.
+pub fn number(row: &Row, i: usize) -> Option<f64> {
+    match row.as_ref(i)? {
+        Value::Bytes(b) => std::str::from_utf8(b).ok()?.trim().parse().ok(),
+        Value::Int(n) => Some(*n as f64),
+        Value::UInt(n) => Some(*n as f64),
+        Value::Float(f) => Some(f64::from(*f)),
+        Value::Double(f) => Some(*f),
+        _ => None,
+    }
+}

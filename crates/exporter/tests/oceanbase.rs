@@ -1,0 +1,403 @@
+//! The OceanBase collector against a real MariaDB server loaded with OceanBase 3.x and 4.x
+//! view fixtures (tests/fixtures/oceanbase/*.sql) and answering `version()` like OceanBase:
+//! exact families, labels and values per version; a wrong password, a user without grants
+//! and a plain MariaDB each named in `obwatch_ob_state`/per-query success; a slow query times
+//! out alone while scrapes stay fast; a killed database gives `ob_up 0` and no stale series.
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
+
+mod util;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use util::mariadb::{LIMITED_USER, MONITOR_PASSWORD, MONITOR_USER, MariaDb};
+use util::*;
+
+const OB4: &str = "5.7.25-OceanBase_CE-v4.2.1.0";
+const OB3: &str = "5.7.25-OceanBase-v3.2.4.1";
+
+/// Writes a config for `db` and starts the exporter with only the OceanBase collector.
+fn start_exporter(
+    dir: &Path,
+    name: &str,
+    db: &MariaDb,
+    user: &str,
+    password: &str,
+    extra: &str,
+) -> (Proc, String) {
+    let pw = dir.join(format!("{name}.pw"));
+    std::fs::write(&pw, format!("{password}\n")).unwrap();
+    let cfg = dir.join(format!("{name}.yml"));
+    std::fs::write(
+        &cfg,
+        format!(
+            "oceanbase:\n  address: {}\n  username: {user}\n  password_file: {}\n  interval: 500ms\n  query_timeout: 400ms\n  top_sql_limit: 2\n{extra}",
+            db.address(),
+            pw.display()
+        ),
+    )
+    .unwrap();
+    let cfg = cfg.to_str().unwrap().to_string();
+    start_ours(
+        &["--collector.disable-defaults", "--config.file", &cfg],
+        &dir.join(format!("{name}.log")),
+    )
+}
+
+fn ob_families(body: &str) -> BTreeSet<String> {
+    families(body).into_keys().filter(|n| n.starts_with("ob_")).collect()
+}
+
+fn state(body: &str, s: &str) -> Option<f64> {
+    value(body, "obwatch_ob_state", &[("state", s)])
+}
+
+/// The labels every series of the 4.x fixture's server carries, plus `extra`.
+fn ob4<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut l = vec![
+        ("ob_cluster_id", "1700000001"),
+        ("ob_cluster_name", "obcluster"),
+        ("obzone", "zone1"),
+        ("svr_ip", "10.0.0.1"),
+        ("svr_port", "2882"),
+    ];
+    l.extend_from_slice(extra);
+    l
+}
+
+fn all_queries_ok(body: &str) -> bool {
+    value(body, "ob_up", &[]) == Some(1.0)
+        && families(body)
+            .get("obwatch_ob_query_success")
+            .is_some_and(|f| !f.samples.is_empty() && f.samples.iter().all(|s| s.value == 1.0))
+}
+
+#[test]
+fn oceanbase_4x_fixture_then_bad_inputs_slow_query_and_a_dead_database() {
+    let db = MariaDb::start(Some(OB4), Some("ob4.sql"));
+    let dir = tempfile::tempdir().unwrap();
+    let (_ex, base) = start_exporter(dir.path(), "good", &db, MONITOR_USER, MONITOR_PASSWORD, "");
+    let url = format!("{base}/metrics");
+    let body = scrape_until(&url, "every query to answer", all_queries_ok);
+
+    let want: BTreeSet<String> = [
+        "ob_active_session_num",
+        "ob_all_session_num",
+        "ob_cache_size_bytes",
+        "ob_disk_free_bytes",
+        "ob_disk_healthy",
+        "ob_disk_total_bytes",
+        "ob_index_error_num",
+        "ob_log_disk_assigned_bytes",
+        "ob_log_disk_total_bytes",
+        "ob_log_disk_used_bytes",
+        "ob_major_compaction_frozen_scn",
+        "ob_major_compaction_in_progress",
+        "ob_major_compaction_is_error",
+        "ob_major_compaction_is_suspended",
+        "ob_major_compaction_last_finish_time_seconds",
+        "ob_major_compaction_last_scn",
+        "ob_major_compaction_start_time_seconds",
+        "ob_memstore_active_bytes",
+        "ob_memstore_freeze_times",
+        "ob_memstore_freeze_trigger_bytes",
+        "ob_memstore_limit_bytes",
+        "ob_memstore_total_bytes",
+        "ob_plan_cache_access_total",
+        "ob_plan_cache_hit_total",
+        "ob_plan_cache_memory_bytes",
+        "ob_replica_num",
+        "ob_server_num",
+        "ob_server_resource_cpu",
+        "ob_server_resource_cpu_assigned",
+        "ob_server_resource_cpu_assigned_percent",
+        "ob_server_resource_disk_bytes",
+        "ob_server_resource_memory_assigned_bytes",
+        "ob_server_resource_memory_assigned_percent",
+        "ob_server_resource_memory_bytes",
+        "ob_sysstat",
+        "ob_system_event_time_waited",
+        "ob_system_event_total_waits",
+        "ob_tenant500_memory_hold_bytes",
+        "ob_tenant500_memory_used_bytes",
+        "ob_tenant_disk_data_size",
+        "ob_tenant_disk_log_size",
+        "ob_tenant_log_disk_total_bytes",
+        "ob_tenant_resource_max_cpu",
+        "ob_tenant_resource_max_memory",
+        "ob_tenant_resource_min_cpu",
+        "ob_tenant_resource_min_memory",
+        "ob_top_sql_cpu_seconds_total",
+        "ob_top_sql_elapsed_seconds_total",
+        "ob_top_sql_executions_total",
+        "ob_unit_num",
+        "ob_up",
+        "ob_waitevent_wait_seconds_total",
+        "ob_waitevent_wait_total",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(ob_families(&body), want);
+    assert_eq!(state(&body, "up"), Some(1.0));
+
+    let app = [("ob_tenant_id", "1002"), ("tenant_name", "app")];
+    let v = |name: &str, extra: &[(&str, &str)]| value(&body, name, &ob4(extra));
+    assert_eq!(v("ob_sysstat", &[app[0], app[1], ("stat_id", "40000")]), Some(9876543.0));
+    assert_eq!(
+        v(
+            "ob_sysstat",
+            &[("ob_tenant_id", "1001"), ("tenant_name", "META$1002"), ("stat_id", "40000")]
+        ),
+        Some(55.0)
+    );
+    // Ids outside the list, classes over 1000 and tenant 500 are left out.
+    assert_eq!(families(&body)["ob_sysstat"].samples.len(), 9);
+    assert_eq!(v("ob_active_session_num", &app), Some(1.0));
+    assert_eq!(v("ob_all_session_num", &app), Some(3.0));
+    assert_eq!(families(&body)["ob_all_session_num"].samples.len(), 2, "META tenants left out");
+    assert_eq!(v("ob_disk_total_bytes", &[]), Some(214748364800.0));
+    assert_eq!(v("ob_disk_free_bytes", &[]), Some(161061273600.0));
+    assert_eq!(v("ob_disk_healthy", &[]), Some(1.0));
+    assert_eq!(v("ob_log_disk_used_bytes", &[]), Some(8589934592.0));
+    assert_eq!(
+        v("ob_server_num", &[("status", "ACTIVE"), ("server_ips", "10.0.0.1,10.0.0.2")]),
+        Some(2.0)
+    );
+    assert_eq!(
+        v("ob_server_num", &[("status", "INACTIVE"), ("server_ips", "10.0.0.3")]),
+        Some(1.0)
+    );
+    assert_eq!(v("ob_server_resource_cpu_assigned_percent", &[]), Some(75.0));
+    assert_eq!(
+        v("ob_cache_size_bytes", &[app[0], app[1], ("cache_name", "user_block_cache")]),
+        Some(104857600.0)
+    );
+    assert_eq!(v("ob_memstore_total_bytes", &app), Some(805306368.0));
+    assert_eq!(v("ob_memstore_freeze_times", &app), Some(41.0));
+    assert_eq!(v("ob_plan_cache_hit_total", &app), Some(97510000.0));
+    assert_eq!(v("ob_replica_num", &[app[0], app[1], ("role", "LEADER")]), Some(2.0));
+    assert_eq!(v("ob_replica_num", &[app[0], app[1], ("role", "FOLLOWER")]), Some(1.0));
+    assert_eq!(v("ob_major_compaction_is_error", &app), Some(1.0));
+    assert_eq!(v("ob_major_compaction_in_progress", &app), Some(1.0));
+    assert_eq!(
+        v("ob_major_compaction_in_progress", &[("ob_tenant_id", "1"), ("tenant_name", "sys")]),
+        Some(0.0)
+    );
+    assert_eq!(v("ob_tenant500_memory_hold_bytes", &[]), Some(6291456.0));
+    assert_eq!(v("ob_index_error_num", &[]), Some(1.0));
+    assert_eq!(v("ob_unit_num", &[]), Some(3.0));
+    assert_eq!(v("ob_tenant_resource_max_memory", &app), Some(8589934592.0));
+    assert_eq!(v("ob_tenant_disk_log_size", &app), Some(6979321856.0));
+    assert_eq!(v("ob_waitevent_wait_total", &app), Some(6500.0));
+    assert_eq!(v("ob_waitevent_wait_seconds_total", &app), Some(14.5));
+    assert_eq!(
+        v("ob_system_event_total_waits", &[app[0], app[1], ("event_group", "IO")]),
+        Some(1500.0)
+    );
+    assert_eq!(
+        v("ob_system_event_total_waits", &[app[0], app[1], ("event_group", "SYNC_RPC")]),
+        Some(5000.0)
+    );
+    // Top SQL: the two statements with the most elapsed time on this server, plans summed,
+    // digest and tenant labels, no SQL text.
+    let top = [app[0], app[1], ("sql_id", "8A3C2F0E1B9D4E7F6A5B4C3D2E1F0A9B")];
+    assert_eq!(v("ob_top_sql_elapsed_seconds_total", &top), Some(400.0));
+    assert_eq!(v("ob_top_sql_executions_total", &top), Some(5000000.0));
+    assert_eq!(families(&body)["ob_top_sql_elapsed_seconds_total"].samples.len(), 2);
+    assert!(!body.contains("t_order set status = 2"), "no raw SQL text by default");
+    let lint = promtool_lint(&body);
+    assert!(lint.is_empty(), "promtool: {lint:?}");
+
+    // A wrong password and a user without grants, each said by the metrics.
+    let (_bad, bad) = start_exporter(dir.path(), "badpw", &db, MONITOR_USER, "wrong", "");
+    let b = scrape_until(&format!("{bad}/metrics"), "auth_failed", |b| {
+        state(b, "auth_failed") == Some(1.0)
+    });
+    assert_eq!(value(&b, "ob_up", &[]), Some(0.0));
+    assert_eq!(ob_families(&b), BTreeSet::from(["ob_up".to_string()]));
+    let (_lim, lim) =
+        start_exporter(dir.path(), "limited", &db, LIMITED_USER, MONITOR_PASSWORD, "");
+    let b = scrape_until(&format!("{lim}/metrics"), "per-query failures", |b| {
+        value(b, "obwatch_ob_query_success", &[("query", "sysstat")]).is_some()
+    });
+    assert_eq!(value(&b, "ob_up", &[]), Some(1.0), "the server answers; the user lacks grants");
+    assert_eq!(value(&b, "obwatch_ob_query_success", &[("query", "sysstat")]), Some(0.0));
+    // It may read the server list (identifying the server needs it), nothing else.
+    assert_eq!(ob_families(&b), BTreeSet::from(["ob_server_num".to_string(), "ob_up".to_string()]));
+
+    // A view that sleeps past the query timeout: that query fails alone, the others stay,
+    // and scrapes never wait for the database.
+    db.sql(
+        "USE oceanbase; RENAME TABLE `V$OB_PLAN_CACHE_STAT` TO plan_cache_real;
+         CREATE VIEW `V$OB_PLAN_CACHE_STAT` AS SELECT p.* FROM plan_cache_real p WHERE SLEEP(1) = 0;",
+    );
+    let b = scrape_until(&url, "plan_cache to time out", |b| {
+        value(b, "obwatch_ob_query_success", &[("query", "plan_cache")]) == Some(0.0)
+    });
+    assert_eq!(value(&b, "ob_up", &[]), Some(1.0));
+    assert!(!ob_families(&b).contains("ob_plan_cache_hit_total"), "no stale plan cache series");
+    assert!(ob_families(&b).contains("ob_sysstat"));
+    let others_ok = families(&b)["obwatch_ob_query_success"]
+        .samples
+        .iter()
+        .filter(|s| s.labels.iter().any(|(k, v)| k == "query" && v != "plan_cache"))
+        .all(|s| s.value == 1.0);
+    assert!(others_ok, "one slow query must not fail the others:\n{b}");
+    let slowest = (0..10).map(|_| timed_get(&url)).max().unwrap();
+    assert!(slowest < Duration::from_millis(300), "a scrape waited {slowest:?} on a slow database");
+    // The timed-out session is killed from the next one: never more than two at a time.
+    for _ in 0..5 {
+        let sessions: u32 = db
+            .query("SELECT COUNT(*) FROM information_schema.processlist WHERE user = 'ocp_monitor'")
+            .trim()
+            .parse()
+            .unwrap();
+        assert!(sessions <= 2, "{sessions} sessions of the monitoring user");
+        timed_get(&url);
+    }
+    db.sql("USE oceanbase; DROP VIEW `V$OB_PLAN_CACHE_STAT`; RENAME TABLE plan_cache_real TO `V$OB_PLAN_CACHE_STAT`;");
+    scrape_until(&url, "plan_cache to recover", all_queries_ok);
+
+    // The database dies: ob_up 0, the state says why, and no series of the last good round.
+    let mut db = db;
+    db.kill();
+    let b = scrape_until(&url, "ob_up 0", |b| value(b, "ob_up", &[]) == Some(0.0));
+    assert_eq!(state(&b, "unreachable"), Some(1.0));
+    assert_eq!(ob_families(&b), BTreeSet::from(["ob_up".to_string()]));
+    let slowest = (0..5).map(|_| timed_get(&url)).max().unwrap();
+    assert!(slowest < Duration::from_millis(300), "a scrape waited {slowest:?} on a dead database");
+}
+
+#[test]
+fn oceanbase_3x_fixture() {
+    let db = MariaDb::start(Some(OB3), Some("ob3.sql"));
+    let dir = tempfile::tempdir().unwrap();
+    let (_ex, base) = start_exporter(
+        dir.path(),
+        "ob3",
+        &db,
+        MONITOR_USER,
+        MONITOR_PASSWORD,
+        "  top_sql_text: true\n",
+    );
+    let body = scrape_until(&format!("{base}/metrics"), "every query to answer", all_queries_ok);
+    let want: BTreeSet<String> = [
+        "ob_active_session_num",
+        "ob_all_session_num",
+        "ob_cache_size_bytes",
+        "ob_disk_free_bytes",
+        "ob_disk_healthy",
+        "ob_disk_total_bytes",
+        "ob_index_error_num",
+        "ob_memstore_active_bytes",
+        "ob_memstore_freeze_times",
+        "ob_memstore_freeze_trigger_bytes",
+        "ob_memstore_limit_bytes",
+        "ob_memstore_total_bytes",
+        "ob_plan_cache_access_total",
+        "ob_plan_cache_hit_total",
+        "ob_plan_cache_memory_bytes",
+        "ob_replica_num",
+        "ob_server_num",
+        "ob_server_resource_cpu",
+        "ob_server_resource_cpu_assigned",
+        "ob_server_resource_cpu_assigned_percent",
+        "ob_server_resource_disk_bytes",
+        "ob_server_resource_memory_assigned_bytes",
+        "ob_server_resource_memory_assigned_percent",
+        "ob_server_resource_memory_bytes",
+        "ob_sysstat",
+        "ob_system_event_time_waited",
+        "ob_system_event_total_waits",
+        "ob_tenant500_memory_hold_bytes",
+        "ob_tenant500_memory_used_bytes",
+        "ob_tenant_disk_total_size",
+        "ob_tenant_resource_max_cpu",
+        "ob_tenant_resource_max_memory",
+        "ob_tenant_resource_min_cpu",
+        "ob_tenant_resource_min_memory",
+        "ob_top_sql_cpu_seconds_total",
+        "ob_top_sql_elapsed_seconds_total",
+        "ob_top_sql_executions_total",
+        "ob_unit_num",
+        "ob_up",
+        "ob_waitevent_wait_seconds_total",
+        "ob_waitevent_wait_total",
+        "ob_zone_stat",
+    ]
+    .map(String::from)
+    .into();
+    assert_eq!(ob_families(&body), want);
+    let l = |extra: &[(&'static str, &'static str)]| {
+        let mut l = vec![
+            ("ob_cluster_id", "42"),
+            ("ob_cluster_name", "trade_cluster"),
+            ("obzone", "zone1"),
+            ("svr_ip", "10.0.0.11"),
+            ("svr_port", "2882"),
+        ];
+        l.extend_from_slice(extra);
+        l
+    };
+    let trade = [("ob_tenant_id", "1001"), ("tenant_name", "trade")];
+    let v = |name: &str, extra: &[(&'static str, &'static str)]| value(&body, name, &l(extra));
+    assert_eq!(v("ob_sysstat", &[trade[0], trade[1], ("stat_id", "40000")]), Some(7654321.0));
+    assert_eq!(families(&body)["ob_sysstat"].samples.len(), 6);
+    assert_eq!(v("ob_active_session_num", &trade), Some(2.0));
+    assert_eq!(v("ob_all_session_num", &trade), Some(3.0));
+    assert_eq!(v("ob_disk_free_bytes", &[]), Some(214748364800.0));
+    assert_eq!(v("ob_memstore_limit_bytes", &trade), Some(8589934592.0));
+    assert_eq!(v("ob_replica_num", &[trade[0], trade[1], ("role", "LEADER")]), Some(2.0));
+    assert_eq!(v("ob_server_resource_cpu_assigned", &[]), Some(14.0));
+    assert_eq!(v("ob_tenant_disk_total_size", &trade), Some(214748364800.0));
+    assert_eq!(v("ob_tenant500_memory_hold_bytes", &[]), Some(8388608.0));
+    assert_eq!(v("ob_index_error_num", &[]), Some(2.0));
+    assert_eq!(v("ob_zone_stat", &[("zone", ""), ("name", "frozen_version")]), Some(12.0));
+    assert_eq!(v("ob_zone_stat", &[("zone", "zone2"), ("name", "is_merge_timeout")]), Some(1.0));
+    assert_eq!(v("ob_waitevent_wait_total", &trade), Some(450.0));
+    assert_eq!(
+        v("ob_system_event_total_waits", &[trade[0], trade[1], ("event_group", "LATCH")]),
+        Some(50.0)
+    );
+    // top_sql_text: true adds the statement text.
+    let top = [
+        trade[0],
+        trade[1],
+        ("sql_id", "A1B2C3D4E5F60718293A4B5C6D7E8F90"),
+        ("sql_text", "insert into t values (5)"),
+    ];
+    assert_eq!(v("ob_top_sql_elapsed_seconds_total", &top), Some(150.0));
+}
+
+#[test]
+fn a_plain_mariadb_is_not_oceanbase() {
+    let db = MariaDb::start(None, None);
+    let dir = tempfile::tempdir().unwrap();
+    db.sql("CREATE DATABASE oceanbase; CREATE USER ocp_monitor@'%' IDENTIFIED BY 'monitor-pw'; GRANT SELECT ON oceanbase.* TO ocp_monitor@'%';");
+    let (_ex, base) = start_exporter(dir.path(), "plain", &db, MONITOR_USER, MONITOR_PASSWORD, "");
+    let body = scrape_until(&format!("{base}/metrics"), "not_oceanbase", |b| {
+        state(b, "not_oceanbase") == Some(1.0)
+    });
+    assert_eq!(value(&body, "ob_up", &[]), Some(0.0));
+    assert_eq!(ob_families(&body), BTreeSet::from(["ob_up".to_string()]));
+    // Three more rounds fail the same way; the log says so once.
+    let rounds = value(&body, "obwatch_ob_rounds_total", &[]).unwrap();
+    scrape_until(&format!("{base}/metrics"), "three more rounds", |b| {
+        value(b, "obwatch_ob_rounds_total", &[]).is_some_and(|r| r >= rounds + 3.0)
+    });
+    let log = std::fs::read_to_string(dir.path().join("plain.log")).unwrap();
+    assert!(log.contains("not an OceanBase server"), "{log}");
+    assert_eq!(
+        log.matches("not an OceanBase server").count(),
+        1,
+        "logged once per state change:\n{log}"
+    );
+}
+
+fn timed_get(url: &str) -> Duration {
+    let t = Instant::now();
+    let (status, _) = get(url).unwrap();
+    assert_eq!(status, 200);
+    t.elapsed()
+}
