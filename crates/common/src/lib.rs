@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`config`]: YAML loading with file:line:column errors; durations and sizes.
 //! - [`metrics`]: the metric set collectors fill, and the text-format encoder.
+//! - [`exec`]: external tools with a timeout, killed with their process group.
 //! - [`exposition`]: a parser for the text format (textfiles, tests).
 //! - [`http`]: the hyper 1 server: listeners, TLS, basic auth, graceful shutdown.
 //! - [`web`]: the Prometheus exporter-toolkit `--web.config.file` format.
@@ -12,6 +13,7 @@
 #![deny(missing_docs)]
 
 pub mod config;
+pub mod exec;
 pub mod exposition;
 pub mod fs;
 pub mod http;

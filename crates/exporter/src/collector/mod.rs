@@ -10,6 +10,7 @@ use obwatch_common::metrics::MetricSet;
 
 use crate::options::CollectorOptions;
 
+pub mod background;
 pub mod bonding;
 pub mod conntrack;
 pub mod cpu;

@@ -3,13 +3,10 @@
 //! Errors are logged when they change, not every round.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use obwatch_common::metrics::{MetricSet, MetricType};
-use tokio::sync::Notify;
 
-use super::Snapshot;
 use super::catalogue::{self, Query, Scope, Table};
 use super::options::ObOptions;
 use super::session::{Identity, Session, SqlError};
@@ -21,35 +18,8 @@ pub(super) const UP_HELP: &str =
 const STATES: [&str; 6] =
     ["up", "unreachable", "auth_failed", "tls_required", "not_oceanbase", "error"];
 
-/// Runs rounds every `interval` until `stop` is notified. Owns a single-threaded runtime: the
-/// database work never competes with scrapes for the server's threads.
-pub(super) fn run(opts: ObOptions, snapshot: Arc<Mutex<Snapshot>>, stop: Arc<Notify>) {
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            tracing::error!(error = %e, "OceanBase collector cannot start its runtime.");
-            return;
-        }
-    };
-    rt.block_on(async {
-        let mut p = Poller::new(opts);
-        loop {
-            let started = tokio::time::Instant::now();
-            let metrics = p.round().await;
-            *snapshot.lock().unwrap_or_else(|e| e.into_inner()) =
-                Snapshot { metrics, taken: Some(Instant::now()) };
-            tokio::select! {
-                _ = stop.notified() => break,
-                _ = tokio::time::sleep_until(started + p.opts.interval) => {}
-            }
-        }
-        if let Some(s) = p.session.take() {
-            s.close().await;
-        }
-    });
-}
-
-struct Poller {
+/// The connection and what the rounds remember between them.
+pub(super) struct Poller {
     opts: ObOptions,
     session: Option<Session>,
     identity: Option<Identity>,
@@ -65,7 +35,7 @@ struct Poller {
 }
 
 impl Poller {
-    fn new(opts: ObOptions) -> Poller {
+    pub(super) fn new(opts: ObOptions) -> Poller {
         Poller {
             opts,
             session: None,
@@ -80,7 +50,7 @@ impl Poller {
 
     /// One round: everything the server answered, plus `ob_up`, the state and per-query
     /// success and duration.
-    async fn round(&mut self) -> MetricSet {
+    pub(super) async fn round(&mut self) -> MetricSet {
         let mut out = MetricSet::new();
         let mut results: Vec<(&'static str, bool, Duration)> = Vec::new();
         let state = match self.ensure_identified().await {
