@@ -180,6 +180,9 @@ struct Cli {
     /// A timer probe wake-up later than this counts as late. [default: 500ms]
     #[arg(long = "collector.timer.margin", value_name = "DURATION")]
     timer_margin: Option<HumanDuration>,
+    /// Oracle Clusterware (Grid) home; found from /etc/oracle/olr.loc when not given.
+    #[arg(long = "collector.clusterware.crs-home", value_name = "DIR")]
+    crs_home: Option<PathBuf>,
     /// OceanBase SQL port (HOST:PORT) to read ob_* metrics from; the oceanbase collector is
     /// off without it.
     #[arg(long = "ob.address", value_name = "HOST:PORT")]
@@ -217,6 +220,16 @@ struct FileConfig {
     collectors: CollectorsSection,
     #[serde(default)]
     oceanbase: RawObSection,
+    #[serde(default)]
+    clusterware: ClusterwareSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClusterwareSection {
+    crs_home: Option<PathBuf>,
+    interval: Option<HumanDuration>,
+    timeout: Option<HumanDuration>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -582,6 +595,23 @@ fn merge(
                     src,
                     field,
                     format!("expected a duration of at least {min}ms, got {d}"),
+                ));
+            }
+            *slot = d.0;
+        }
+    }
+    let cw = &mut o.clusterware;
+    cw.crs_home = cli.crs_home.or(f.clusterware.crs_home.map(|p| base.join(p)));
+    for (value, field, slot) in [
+        (f.clusterware.interval, "clusterware.interval", &mut cw.interval),
+        (f.clusterware.timeout, "clusterware.timeout", &mut cw.timeout),
+    ] {
+        if let Some(d) = value {
+            if d.0 < Duration::from_millis(100) {
+                return Err(ConfigError::invalid(
+                    &path,
+                    field,
+                    format!("expected a duration of at least 100ms, got {d}"),
                 ));
             }
             *slot = d.0;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use regex::Regex;
 
+use crate::collector::clusterware::ClusterwareOptions;
 use crate::collector::namedprocess::{NameMatcher, builtin};
 use crate::collector::oceanbase::ObOptions;
 
@@ -75,6 +76,8 @@ pub struct CollectorOptions {
     pub timer_margin: Duration,
     /// oceanbase: where and how to connect; `None` keeps the collector off.
     pub oceanbase: Option<ObOptions>,
+    /// clusterware: the CRS home (else found), interval and tool timeout.
+    pub clusterware: ClusterwareOptions,
 }
 
 impl Default for CollectorOptions {
@@ -94,6 +97,7 @@ impl Default for CollectorOptions {
             timer_tick: Duration::from_secs(1),
             timer_margin: Duration::from_millis(500),
             oceanbase: None,
+            clusterware: ClusterwareOptions::default(),
         }
     }
 }
