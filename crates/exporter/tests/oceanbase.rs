@@ -259,6 +259,14 @@ fn oceanbase_4x_fixture_then_bad_inputs_slow_query_and_a_dead_database() {
     db.sql("USE oceanbase; DROP VIEW `V$OB_PLAN_CACHE_STAT`; RENAME TABLE plan_cache_real TO `V$OB_PLAN_CACHE_STAT`;");
     scrape_until(&url, "plan_cache to recover", all_queries_ok);
 
+    // A view the server lacks (a release without it): that query fails with 1146, alone.
+    db.sql("USE oceanbase; RENAME TABLE `GV$OB_LOG_STAT` TO log_stat_gone;");
+    let b = scrape_until(&url, "replicas to fail", |b| {
+        value(b, "obwatch_ob_query_success", &[("query", "replicas")]) == Some(0.0)
+    });
+    assert_eq!(value(&b, "ob_up", &[]), Some(1.0));
+    assert!(!ob_families(&b).contains("ob_replica_num") && ob_families(&b).contains("ob_sysstat"));
+
     // The database dies: ob_up 0, the state says why, and no series of the last good round.
     let mut db = db;
     db.kill();
@@ -393,6 +401,40 @@ fn a_plain_mariadb_is_not_oceanbase() {
         1,
         "logged once per state change:\n{log}"
     );
+}
+
+#[test]
+fn tls_required_is_named_and_tls_connects() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    util::pki::make_pki(d);
+    let cert = d.join("server.pem").display().to_string();
+    let key = d.join("server.key").display().to_string();
+    let ca = d.join("ca.pem").display().to_string();
+    let db = MariaDb::start_with(
+        Some(OB4),
+        Some("ob4.sql"),
+        &[
+            &format!("--ssl-cert={cert}"),
+            &format!("--ssl-key={key}"),
+            "--require-secure-transport=ON",
+        ],
+    );
+    // Without TLS: MariaDB answers 1045 as for a bad password; the collector tells them apart.
+    let (_plain, plain) = start_exporter(d, "plain", &db, MONITOR_USER, MONITOR_PASSWORD, "");
+    let b = scrape_until(&format!("{plain}/metrics"), "tls_required", |b| {
+        state(b, "tls_required") == Some(1.0)
+    });
+    assert_eq!(value(&b, "ob_up", &[]), Some(0.0));
+    // A wrong password on the same server is still a wrong password.
+    let (_bad, bad) = start_exporter(d, "badpw", &db, MONITOR_USER, "wrong", "");
+    scrape_until(&format!("{bad}/metrics"), "auth_failed", |b| {
+        state(b, "auth_failed") == Some(1.0)
+    });
+    // With the CA: everything answers.
+    let tls = format!("  tls:\n    ca_file: {ca}\n");
+    let (_tls, tls) = start_exporter(d, "tls", &db, MONITOR_USER, MONITOR_PASSWORD, &tls);
+    scrape_until(&format!("{tls}/metrics"), "every query over TLS", all_queries_ok);
 }
 
 fn timed_get(url: &str) -> Duration {

@@ -27,6 +27,11 @@ impl MariaDb {
     /// Starts a server answering `version()` with `version` (MariaDB's own when `None`) and
     /// loads `fixture` (a file under tests/fixtures/oceanbase) when given.
     pub fn start(version: Option<&str>, fixture: Option<&str>) -> MariaDb {
+        Self::start_with(version, fixture, &[])
+    }
+
+    /// As [`MariaDb::start`], with more server options (TLS, ...).
+    pub fn start_with(version: Option<&str>, fixture: Option<&str>, extra: &[&str]) -> MariaDb {
         let dir = tempfile::tempdir().unwrap();
         let data = dir.path().join("data");
         // Each server its own tmpdir: concurrent bootstraps sharing /tmp collide on
@@ -65,6 +70,7 @@ impl MariaDb {
         if let Some(v) = version {
             args.push(format!("--version={v}"));
         }
+        args.extend(extra.iter().map(|a| a.to_string()));
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let proc = Proc::start(&peer("mariadbd"), &args, &dir.path().join("mariadbd.log"));
         let mut db = MariaDb { port, dir, proc: Some(proc) };

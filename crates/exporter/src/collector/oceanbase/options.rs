@@ -28,6 +28,25 @@ pub struct RawObSection {
     top_sql_limit: Option<usize>,
     #[serde(default)]
     top_sql_text: bool,
+    tls: Option<RawTls>,
+}
+
+/// `oceanbase.tls`: Prometheus' tls_config names.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawTls {
+    ca_file: Option<PathBuf>,
+    #[serde(default)]
+    insecure_skip_verify: bool,
+}
+
+/// TLS to the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObTls {
+    /// PEM CA certificates to trust besides the built-in web roots.
+    pub ca_file: Option<PathBuf>,
+    /// Accept any certificate (test setups only).
+    pub insecure_skip_verify: bool,
 }
 
 /// The `--ob.*` flags; each wins over its YAML key.
@@ -77,6 +96,8 @@ pub struct ObOptions {
     /// Add the statement text (cut to 256 bytes) to top-SQL series. Off: SQL text can carry
     /// literals that are personal data.
     pub top_sql_text: bool,
+    /// Connect with TLS when set.
+    pub tls: Option<ObTls>,
 }
 
 impl ObOptions {
@@ -94,6 +115,7 @@ impl ObOptions {
             connect_timeout: Duration::from_secs(5),
             top_sql_limit: 20,
             top_sql_text: false,
+            tls: None,
         }
     }
 }
@@ -202,6 +224,19 @@ pub fn compile(
         o.top_sql_limit = n;
     }
     o.top_sql_text = raw.top_sql_text;
+    if let Some(t) = raw.tls {
+        let ca_file = t.ca_file.map(|f| base.join(f));
+        if let Some(f) = &ca_file
+            && let Err(e) = std::fs::metadata(f)
+        {
+            return Err(ConfigError::invalid(
+                path,
+                "oceanbase.tls.ca_file",
+                format!("cannot read {}: {e}", f.display()),
+            ));
+        }
+        o.tls = Some(ObTls { ca_file, insecure_skip_verify: t.insecure_skip_verify });
+    }
     Ok(Some(o))
 }
 
@@ -267,6 +302,11 @@ mod tests {
                 "field `oceanbase.password_file`: cannot read /nonexistent/pw",
             ),
             ("address: h:1\nadress: x", "unknown field `adress`"),
+            (
+                "address: h:1\ntls: {ca_file: /nonexistent/ca.pem}",
+                "field `oceanbase.tls.ca_file`: cannot read /nonexistent/ca.pem",
+            ),
+            ("address: h:1\ntls: {cafile: x}", "unknown field `cafile`"),
         ];
         for (yaml, want) in cases {
             let e = compile_yaml(yaml, ObFlags::default(), None).unwrap_err();

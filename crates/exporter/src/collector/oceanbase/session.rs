@@ -7,10 +7,10 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 use mysql_async::prelude::Queryable;
-use mysql_async::{Conn, OptsBuilder, Row, Value};
+use mysql_async::{Conn, OptsBuilder, Row, SslOpts, Value};
 
 use super::catalogue;
-use super::options::ObOptions;
+use super::options::{ObOptions, ObTls};
 use super::version::{self, ObVersion};
 
 /// Why a statement or connection failed, sorted into what a DBA has to fix.
@@ -135,8 +135,33 @@ pub struct Session {
 }
 
 impl Session {
-    /// Connects and logs in within `connect_timeout`.
+    /// Connects and logs in within `connect_timeout`. A refused plain login is retried once
+    /// over TLS without checking the certificate, only to tell "requires TLS" from "wrong
+    /// password": MariaDB's `require_secure_transport` answers a plain login with the same
+    /// 1045 as a bad password.
     pub async fn connect(o: &ObOptions) -> Result<Session, SqlError> {
+        match Self::connect_with(o, o.tls.as_ref().map(ssl_opts)).await {
+            Err(SqlError::AuthFailed { message, .. }) if o.tls.is_none() => {
+                let probe = SslOpts::default()
+                    .with_danger_accept_invalid_certs(true)
+                    .with_danger_skip_domain_validation(true);
+                match Self::connect_with(o, Some(probe)).await {
+                    Ok(s) => {
+                        s.close().await;
+                        Err(SqlError::TlsRequired { address: o.address.clone(), message })
+                    }
+                    Err(_) => Err(SqlError::AuthFailed {
+                        address: o.address.clone(),
+                        user: o.username.clone(),
+                        message,
+                    }),
+                }
+            }
+            other => other,
+        }
+    }
+
+    async fn connect_with(o: &ObOptions, ssl: Option<SslOpts>) -> Result<Session, SqlError> {
         let (host, port) = o.address.rsplit_once(':').unwrap_or((&o.address, "2881"));
         let host = host.trim_start_matches('[').trim_end_matches(']');
         let opts = OptsBuilder::default()
@@ -148,7 +173,8 @@ impl Session {
             // The driver would otherwise switch to the server's unix socket when connecting
             // to localhost; stay on the configured address.
             .prefer_socket(false)
-            .stmt_cache_size(0);
+            .stmt_cache_size(0)
+            .ssl_opts(ssl);
         let unreachable =
             |reason: String| SqlError::Unreachable { address: o.address.clone(), reason };
         match tokio::time::timeout(o.connect_timeout, Conn::new(opts)).await {
@@ -246,6 +272,12 @@ impl Session {
     pub async fn close(self) {
         let _ = tokio::time::timeout(Duration::from_secs(1), self.conn.disconnect()).await;
     }
+}
+
+fn ssl_opts(t: &ObTls) -> SslOpts {
+    SslOpts::default()
+        .with_root_certs(t.ca_file.iter().map(|f| f.clone().into()).collect())
+        .with_danger_accept_invalid_certs(t.insecure_skip_verify)
 }
 
 /// Sorts a login error: 1045 is a refused login, unless the message says TLS is required
