@@ -18,6 +18,7 @@ use flate2::write::GzEncoder;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RenameFlags, Timestamps};
 use rustix::io::Errno;
 
+use crate::config::Policy;
 use crate::plan::{ActionKind, FileInfo, Plan};
 use crate::scan::{Meta, Scan, open_dir_at, stat_at};
 
@@ -35,6 +36,11 @@ pub enum Outcome {
     Skipped(String),
     /// Failed (permission, read-only filesystem, full disk, ...): counted as an error.
     Failed(String),
+    /// An active file was rotated to this name (in the same directory).
+    Rotated {
+        /// The rotated file's name.
+        to: OsString,
+    },
 }
 
 impl Outcome {
@@ -45,12 +51,20 @@ impl Outcome {
             Outcome::Held => "held".into(),
             Outcome::Skipped(why) => format!("skipped: {why}"),
             Outcome::Failed(why) => format!("failed: {why}"),
+            Outcome::Rotated { to } => format!("done: rotated to {}", to.to_string_lossy()),
         }
     }
 }
 
 /// Performs the plan's actions in order, calling `record` after each with its outcome.
-pub fn apply(scan: &Scan, plan: &Plan, mut record: impl FnMut(usize, &Outcome)) {
+pub fn apply(
+    scan: &Scan,
+    plan: &Plan,
+    policies: &[Policy],
+    mut record: impl FnMut(usize, &Outcome),
+) {
+    // One suffix per run, in local time as OBServer names its own rotated logs.
+    let stamp = jiff::Zoned::now().strftime("%Y%m%d%H%M%S").to_string();
     let mut current: Option<(u32, Result<OwnedFd, String>)> = None;
     for (n, action) in plan.actions.iter().enumerate() {
         let f = &scan.files[action.file];
@@ -63,6 +77,20 @@ pub fn apply(scan: &Scan, plan: &Plan, mut record: impl FnMut(usize, &Outcome)) 
             match current.as_ref().map(|(_, fd)| fd) {
                 Some(Ok(dir)) => match action.kind {
                     ActionKind::Delete => delete(dir, f),
+                    ActionKind::Rotate => {
+                        match policies.get(f.policy as usize).and_then(|p| p.rotate.as_ref()) {
+                            Some(r) => crate::rotate::rotate(
+                                dir,
+                                &scan.dirs[f.dir as usize].path,
+                                f,
+                                r,
+                                &stamp,
+                            ),
+                            None => {
+                                Outcome::Failed("internal: rotation without a rotate policy".into())
+                            }
+                        }
+                    }
                     _ => compress(dir, f, &mut || Ok(())),
                 },
                 Some(Err(why)) => Outcome::Skipped(why.clone()),

@@ -15,6 +15,8 @@ use crate::pattern::Glob;
 pub const DEFAULT_LOCK_FILE: &str = "/run/lock/obwatch-cleaner.lock";
 /// Default `interval` of `run`.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
+/// Default `rotate.postrotate_timeout`.
+pub const DEFAULT_POSTROTATE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Default `priority` of a policy (lower goes first under disk pressure).
 pub const DEFAULT_PRIORITY: u32 = 100;
 
@@ -53,6 +55,9 @@ struct RawRotate {
     compress: Option<Compression>,
     #[serde(default)]
     copytruncate: bool,
+    #[serde(default)]
+    postrotate: Vec<String>,
+    postrotate_timeout: Option<HumanDuration>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +121,21 @@ pub struct Policy {
     pub priority: u32,
     /// Compress files this policy keeps (implemented: gzip).
     pub compress: Option<Compression>,
+    /// Rotate the policy's active files when they grow past a size.
+    pub rotate: Option<Rotation>,
+}
+
+/// Rotation of active files by size (logrotate's `size`, `copytruncate`, `postrotate`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rotation {
+    /// An active file larger than this is rotated.
+    pub max_size_bytes: u64,
+    /// Copy then truncate in place (for writers that never reopen) instead of renaming.
+    pub copytruncate: bool,
+    /// Command (argv, no shell) run after each rename, e.g. to make the writer reopen.
+    pub postrotate: Vec<String>,
+    /// How long `postrotate` may run before it is killed.
+    pub postrotate_timeout: Duration,
 }
 
 /// Start purging at `high` percent used, stop at `low`.
@@ -198,23 +218,57 @@ fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
         };
         let globs = parse_all("paths", &p.paths)?;
         let active = parse_all("active", &p.active)?;
-        let (mut compress, mut rotates) = (None, false);
-        if let Some(r) = &p.rotate {
+        let mut globs = globs;
+        let (mut compress, mut rotate) = (None, None);
+        if let Some(r) = p.rotate {
             compress = r.compress;
-            if r.max_size.is_some() || r.copytruncate {
-                rotates = true;
-                not_implemented.push(format!(
-                    "{}: field `{}`: rotation by size is not implemented yet; the file is not rotated",
-                    path.display(),
-                    at("rotate.max_size")
-                ));
-            }
             if r.compress == Some(Compression::Zstd) {
                 not_implemented.push(format!(
                     "{}: field `{}`: zstd is not implemented yet; files are not compressed (use gzip)",
                     path.display(),
                     at("rotate.compress")
                 ));
+            }
+            match r.max_size {
+                Some(max) => {
+                    if active.is_empty() {
+                        return Err(bad(
+                            &at("active"),
+                            "rotate.max_size rotates the policy's active files: expected at \
+                             least one `active` glob"
+                                .into(),
+                        ));
+                    }
+                    if max.0 == 0 {
+                        return Err(bad(&at("rotate.max_size"), "expected a size above 0".into()));
+                    }
+                    if r.postrotate.first().is_some_and(|c| !Path::new(c).is_absolute()) {
+                        return Err(bad(
+                            &at("rotate.postrotate[0]"),
+                            format!("expected an absolute program path, got {:?}", r.postrotate[0]),
+                        ));
+                    }
+                    // The walk must see the active files to measure them; `active` keeps them
+                    // safe from every other rule.
+                    globs.extend(active.iter().cloned());
+                    rotate = Some(Rotation {
+                        max_size_bytes: max.0,
+                        copytruncate: r.copytruncate,
+                        postrotate: r.postrotate,
+                        postrotate_timeout: r
+                            .postrotate_timeout
+                            .map_or(DEFAULT_POSTROTATE_TIMEOUT, |d| d.0),
+                    });
+                }
+                None if r.copytruncate || !r.postrotate.is_empty() => {
+                    return Err(bad(
+                        &at("rotate.max_size"),
+                        "copytruncate and postrotate need a size to rotate at: expected \
+                         rotate.max_size, e.g. 256MiB"
+                            .into(),
+                    ));
+                }
+                None => {}
             }
         }
         if p.max_files == Some(0) {
@@ -224,7 +278,7 @@ fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
             || p.max_files.is_some()
             || p.max_total_size.is_some()
             || compress.is_some()
-            || rotates
+            || rotate.is_some()
             || disk.is_some();
         if !does_something {
             return Err(bad(
@@ -246,6 +300,7 @@ fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
             max_total_size_bytes: p.max_total_size.map(|b| b.0),
             priority: p.priority.unwrap_or(DEFAULT_PRIORITY),
             compress,
+            rotate,
         });
     }
     Ok(Config {
@@ -303,9 +358,11 @@ disk: { high_watermark: 80%, low_watermark: 70% }
         assert_eq!(ob.compress, Some(Compression::Gzip));
         assert_eq!(c.policies[1].priority, 10);
         assert_eq!(c.disk.map(|d| d.high.value()), Some(80.0));
-        assert_eq!(c.not_implemented.len(), 1);
-        assert!(c.not_implemented[0].contains("policies[0].rotate.max_size"));
-        assert!(c.not_implemented[0].contains("not implemented yet"));
+        assert!(c.not_implemented.is_empty());
+        let r = ob.rotate.as_ref().unwrap();
+        assert_eq!((r.max_size_bytes, r.copytruncate), (256 << 20, false));
+        // The walk includes the active files, so rotation can measure them.
+        assert_eq!(ob.globs.len(), 3, "two paths plus the active glob");
     }
 
     #[test]
@@ -357,14 +414,47 @@ disk: { high_watermark: 80%, low_watermark: 70% }
     }
 
     #[test]
-    fn zstd_and_copytruncate_are_reported_not_ignored() {
+    fn zstd_is_reported_not_ignored() {
         let c = Config::parse(
             Path::new("c.yml"),
-            "policies:\n  - name: a\n    paths: [/l/*]\n    rotate: {compress: zstd, copytruncate: true}\n",
+            "policies:\n  - name: a\n    paths: [/l/*]\n    rotate: {compress: zstd}\n",
         )
         .unwrap();
         let all = c.not_implemented.join("\n");
-        assert!(all.contains("rotation by size is not implemented yet"), "{all}");
         assert!(all.contains("zstd is not implemented yet"), "{all}");
+    }
+
+    #[test]
+    fn rotation_needs_a_size_and_active_files() {
+        let pol = "policies:\n  - name: a\n    paths: [/l/*.log.*]\n";
+        for (text, want) in [
+            (
+                format!("{pol}    rotate: {{copytruncate: true}}\n"),
+                "field `policies[0].rotate.max_size`: copytruncate and postrotate need a size",
+            ),
+            (
+                format!("{pol}    rotate: {{max_size: 1MiB}}\n"),
+                "field `policies[0].active`: rotate.max_size rotates the policy's active files",
+            ),
+            (
+                format!("{pol}    active: [/l/*.log]\n    rotate: {{max_size: 0B}}\n"),
+                "field `policies[0].rotate.max_size`: expected a size above 0",
+            ),
+            (
+                format!(
+                    "{pol}    active: [/l/*.log]\n    rotate: {{max_size: 1MiB, postrotate: [kill, -HUP, '1']}}\n"
+                ),
+                "field `policies[0].rotate.postrotate[0]`: expected an absolute program path",
+            ),
+            (
+                format!(
+                    "{pol}    active: [/l/*.log]\n    rotate: {{max_size: 1MiB, postrotat: []}}\n"
+                ),
+                "unknown field `postrotat`",
+            ),
+        ] {
+            let e = err(&text);
+            assert!(e.contains(want), "want {want:?} in:\n{e}");
+        }
     }
 }

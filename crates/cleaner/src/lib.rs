@@ -19,6 +19,7 @@ pub mod metrics;
 pub mod pattern;
 pub mod plan;
 pub mod procfd;
+pub mod rotate;
 pub mod scan;
 
 use std::future::Future;
@@ -85,6 +86,8 @@ pub struct Summary {
     pub deleted: u64,
     /// Files compressed (or planned).
     pub compressed: u64,
+    /// Active files rotated by size (or planned).
+    pub rotated: u64,
     /// Files a rule wanted that a process held open.
     pub held: u64,
     /// Bytes freed (planned: sizes at the scan).
@@ -180,6 +183,10 @@ pub fn run_once(
                 summary.held += 1;
                 *run.held.entry(policy.to_string()).or_default() += 1;
             }
+            (ActionKind::Rotate, None | Some(Outcome::Rotated { .. })) => {
+                summary.rotated += 1;
+                counts[4] += 1.0;
+            }
             (kind, None | Some(Outcome::Done { .. })) => {
                 let freed = match outcome {
                     Some(Outcome::Done { freed_bytes }) => *freed_bytes,
@@ -221,7 +228,7 @@ pub fn run_once(
     if opts.dry_run {
         (0..plan.actions.len()).for_each(|n| emit(n, None));
     } else {
-        apply::apply(&scan, &plan, |n, o| emit(n, Some(o)));
+        apply::apply(&scan, &plan, &config.policies, |n, o| emit(n, Some(o)));
     }
     for d in &scan.deleted_open {
         run.deleted_open_bytes += d.bytes;
@@ -313,6 +320,7 @@ fn report(r: Result<Result<Summary, RunError>, tokio::task::JoinError>) {
         Ok(Ok(s)) => tracing::info!(
             deleted = s.deleted,
             compressed = s.compressed,
+            rotated = s.rotated,
             held = s.held,
             freed = %human_bytes(s.freed_bytes),
             errors = s.errors,

@@ -8,14 +8,15 @@ use std::path::Path;
 use obwatch_common::metrics::{MetricSet, MetricType};
 
 /// Per-policy counters, in the order of [`COUNTERS`].
-pub type Counts = [f64; 4];
+pub type Counts = [f64; 5];
 
 /// Counter families, labelled `{policy}`.
-pub const COUNTERS: [(&str, &str); 4] = [
+pub const COUNTERS: [(&str, &str); 5] = [
     ("obwatch_cleaner_freed_bytes_total", "Bytes freed by deleting or compressing files."),
     ("obwatch_cleaner_files_deleted_total", "Files deleted."),
     ("obwatch_cleaner_files_compressed_total", "Files compressed."),
     ("obwatch_cleaner_errors_total", "Actions that failed, and scan errors."),
+    ("obwatch_cleaner_files_rotated_total", "Active files rotated by size."),
 ];
 
 /// What one run adds and reports.
@@ -104,10 +105,10 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("cleaner.prom");
         let mut run = RunMetrics { started: 1.7e9, duration_seconds: 0.25, ..Default::default() };
-        run.counts.insert("observer".into(), [1024.0, 2.0, 1.0, 0.0]);
+        run.counts.insert("observer".into(), [1024.0, 2.0, 1.0, 0.0, 0.0]);
         run.held.insert("observer".into(), 3);
         obwatch_common::fs::atomic_write(&p, encode(&previous(&p), &run).as_bytes()).unwrap();
-        run.counts.insert("crs".into(), [0.0, 0.0, 0.0, 1.0]);
+        run.counts.insert("crs".into(), [0.0, 0.0, 0.0, 1.0, 0.0]);
         let text = encode(&previous(&p), &run);
         assert!(
             text.contains("obwatch_cleaner_freed_bytes_total{policy=\"observer\"} 2048\n"),

@@ -12,6 +12,7 @@
 //!    `priority` first, then oldest, then path) until the planned frees bring it to
 //!    `low_watermark`.
 //! 5. Survivors of a compressing policy that are not yet compressed are compressed.
+//! 6. Active files of a rotating policy larger than `rotate.max_size` are rotated.
 //!
 //! A file a process holds open is never deleted or compressed: the plan says `held` instead.
 
@@ -94,6 +95,8 @@ pub enum ActionKind {
     Held,
     /// Compress to `name.gz` and unlink the original.
     Compress,
+    /// Rotate an active file that grew past `rotate.max_size`.
+    Rotate,
 }
 
 impl ActionKind {
@@ -103,6 +106,7 @@ impl ActionKind {
             ActionKind::Delete => "delete",
             ActionKind::Held => "held",
             ActionKind::Compress => "compress",
+            ActionKind::Rotate => "rotate",
         }
     }
 }
@@ -138,6 +142,15 @@ pub enum Reason {
     },
     /// The policy compresses what it keeps.
     Compress(Compression),
+    /// An active file grew past `rotate.max_size`.
+    MaxSize {
+        /// The policy's limit.
+        max_size_bytes: u64,
+        /// The file's size at the scan.
+        size_bytes: u64,
+        /// Copy and truncate rather than rename.
+        copytruncate: bool,
+    },
 }
 
 impl fmt::Display for Reason {
@@ -155,6 +168,13 @@ impl fmt::Display for Reason {
                 "filesystem {used_percent:.1}% used, at or above high_watermark {high}; purging to {low}"
             ),
             Reason::Compress(c) => write!(f, "compress ({c:?})"),
+            Reason::MaxSize { max_size_bytes, size_bytes, copytruncate } => write!(
+                f,
+                "size {} over rotate.max_size {}{}",
+                human_bytes(*size_bytes),
+                human_bytes(*max_size_bytes),
+                if *copytruncate { "; copytruncate" } else { "" }
+            ),
         }
     }
 }
@@ -263,6 +283,21 @@ pub fn plan(
             }
             let kind = if f.held_by.is_some() { ActionKind::Held } else { ActionKind::Compress };
             actions.push(Action { kind, file: i, reason: Reason::Compress(c) });
+        }
+    }
+    // Active files past their policy's size are rotated (held or not: they are being
+    // written, that is why they are active).
+    for (i, f) in files.iter().enumerate() {
+        let Some(r) = policies.get(f.policy as usize).and_then(|p| p.rotate.as_ref()) else {
+            continue;
+        };
+        if f.active && f.size_bytes > r.max_size_bytes {
+            let reason = Reason::MaxSize {
+                max_size_bytes: r.max_size_bytes,
+                size_bytes: f.size_bytes,
+                copytruncate: r.copytruncate,
+            };
+            actions.push(Action { kind: ActionKind::Rotate, file: i, reason });
         }
     }
     actions.sort_by(|a, b| {

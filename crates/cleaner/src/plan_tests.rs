@@ -369,7 +369,9 @@ fn check_invariants(files: &[FileInfo], yaml: &str, u: &HashMap<u64, FsUsage>) {
                 assert!(newer + f.size_bytes > *max_total_size_bytes, "{yaml}: {name}");
             }
             Reason::Watermark { .. } => assert!(!p.pressure.is_empty()),
-            Reason::Compress(_) => unreachable!(),
+            Reason::Compress(_) | Reason::MaxSize { .. } => {
+                unreachable!("grid has no compress or rotate")
+            }
         }
     }
     // Completeness: every unprotected, non-active survivor satisfies age and count rules.
@@ -394,4 +396,32 @@ fn check_invariants(files: &[FileInfo], yaml: &str, u: &HashMap<u64, FsUsage>) {
             }
         }
     }
+}
+
+#[test]
+fn active_files_past_max_size_are_rotated_and_nothing_else_is() {
+    let yaml = "policies:\n  - name: a\n    paths: [/log/app.log.*]\n    active: [/log/*.log]\n    max_age: 1d\n    rotate: {max_size: 1KiB, copytruncate: true}\n";
+    let mut big = file(0, "app.log", 4096, 5.0);
+    big.active = true;
+    big.held_by = Some(42); // the writer: rotation happens anyway
+    let mut small = file(0, "other.log", 1024, 5.0);
+    small.active = true;
+    let old = file(0, "app.log.1", 4096, 5.0);
+    let (list, _) = run_with(&[big, small, old], yaml, &HashMap::new());
+    let reason = Reason::MaxSize { max_size_bytes: 1024, size_bytes: 4096, copytruncate: true };
+    assert_eq!(
+        list,
+        vec![
+            (ActionKind::Rotate, "app.log".into(), reason.clone()),
+            (
+                ActionKind::Delete,
+                "app.log.1".into(),
+                Reason::MaxAge {
+                    max_age: Duration::from_secs(86400),
+                    age: Duration::from_secs(5 * 86400)
+                }
+            ),
+        ]
+    );
+    assert_eq!(reason.to_string(), "size 4KiB over rotate.max_size 1KiB; copytruncate");
 }

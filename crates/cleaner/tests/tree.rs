@@ -102,7 +102,7 @@ fn a_directory_swapped_for_a_symlink_after_the_scan_leads_nowhere() {
     symlink(&outside, log.join("trace")).unwrap();
     let before = fingerprint(&outside);
     let mut outcomes = Vec::new();
-    apply(&s, &p, |_, o| outcomes.push(o.clone()));
+    apply(&s, &p, &c.policies, |_, o| outcomes.push(o.clone()));
     assert_eq!(outcomes.len(), 2);
     for o in &outcomes {
         assert!(matches!(o, Outcome::Skipped(w) if w.contains("replaced")), "{o:?}");
@@ -117,7 +117,7 @@ fn a_directory_swapped_for_a_symlink_after_the_scan_leads_nowhere() {
         old_file(&log.join("trace").join(n), b"new content", 30);
     }
     let mut outcomes = Vec::new();
-    apply(&s, &p, |_, o| outcomes.push(o.clone()));
+    apply(&s, &p, &c.policies, |_, o| outcomes.push(o.clone()));
     assert!(
         outcomes
             .iter()
