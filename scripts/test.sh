@@ -14,6 +14,7 @@ declare -A peers=(
   [curl]=curl
   [openssl]=openssl
   [flock]=util-linux
+  [logrotate]=logrotate
   # MariaDB stands in for OceanBase's MySQL protocol (fixture views, OceanBase version()).
   [mariadbd]=mariadb-server
   [mariadb-install-db]=mariadb-server
