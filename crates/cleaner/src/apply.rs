@@ -18,7 +18,7 @@ use flate2::write::GzEncoder;
 use rustix::fs::{AtFlags, FileType, Mode, OFlags, RenameFlags, Timestamps};
 use rustix::io::Errno;
 
-use crate::config::Policy;
+use crate::config::{Compression, Policy};
 use crate::plan::{ActionKind, FileInfo, Plan};
 use crate::scan::{Meta, Scan, open_dir_at, stat_at};
 
@@ -91,7 +91,10 @@ pub fn apply(
                             }
                         }
                     }
-                    _ => compress(dir, f, &mut || Ok(())),
+                    _ => {
+                        let c = policies.get(f.policy as usize).and_then(|p| p.compress);
+                        compress(dir, f, c.unwrap_or(Compression::Gzip), &mut || Ok(()))
+                    }
                 },
                 Some(Err(why)) => Outcome::Skipped(why.clone()),
                 None => Outcome::Failed("internal: no directory".into()),
@@ -160,21 +163,26 @@ fn delete(dir: &OwnedFd, f: &FileInfo) -> Outcome {
 }
 
 /// Name of the archive of `name`, and of the temp file it is written to.
-fn archive_names(name: &OsStr) -> (OsString, OsString) {
+fn archive_names(name: &OsStr, c: Compression) -> (OsString, OsString) {
     let mut gz = name.to_os_string();
-    gz.push(".gz");
+    gz.push(c.suffix());
     let mut tmp = OsString::from(".");
     tmp.push(&gz);
     tmp.push(".obwatch-tmp");
     (gz, tmp)
 }
 
-/// Compresses `f` to `name.gz` beside it: writes a hidden temp file, fsyncs it, gives it the
+/// Compresses `f` to `name.gz` (or `.zst`) beside it: writes a hidden temp file, fsyncs it, gives it the
 /// original's mtime, mode and owner, checks the original did not change meanwhile, renames
 /// the archive into place (never over an existing file) and unlinks the original. On any
 /// failure the temp file is removed and the original kept. `hook` runs after the archive is
 /// written and before the re-check (tests use it to append or to fail).
-pub fn compress(dir: &OwnedFd, f: &FileInfo, hook: &mut dyn FnMut() -> io::Result<()>) -> Outcome {
+pub fn compress(
+    dir: &OwnedFd,
+    f: &FileInfo,
+    c: Compression,
+    hook: &mut dyn FnMut() -> io::Result<()>,
+) -> Outcome {
     let src = match rustix::fs::openat(
         dir,
         f.name.as_os_str(),
@@ -192,7 +200,7 @@ pub fn compress(dir: &OwnedFd, f: &FileInfo, hook: &mut dyn FnMut() -> io::Resul
     if let Some(why) = changed(f, &before) {
         return Outcome::Skipped(why.into());
     }
-    let (gz, tmp) = archive_names(&f.name);
+    let (gz, tmp) = archive_names(&f.name, c);
     match stat_at(dir, &gz) {
         Err(Errno::NOENT) => {}
         Ok(_) => return Outcome::Failed(format!("{} already exists", gz.to_string_lossy())),
@@ -207,7 +215,7 @@ pub fn compress(dir: &OwnedFd, f: &FileInfo, hook: &mut dyn FnMut() -> io::Resul
         Ok(fd) => fd,
         Err(e) => return fail(e),
     };
-    let written = write_archive(src, out, &before).and_then(|archive| {
+    let written = write_archive(src, out, &before, c).and_then(|archive| {
         hook()?;
         Ok(archive)
     });
@@ -245,14 +253,24 @@ pub fn compress(dir: &OwnedFd, f: &FileInfo, hook: &mut dyn FnMut() -> io::Resul
     Outcome::Done { freed_bytes: before.disk_bytes.saturating_sub(archive.disk_bytes) }
 }
 
-/// Streams `src` through gzip into `out`, fsyncs, copies mtime/owner; returns the archive's
-/// metadata.
-fn write_archive(src: OwnedFd, out: OwnedFd, before: &Meta) -> io::Result<Meta> {
+/// Streams `src` through gzip or zstd into `out`, fsyncs, copies mtime/owner; returns the
+/// archive's metadata.
+fn write_archive(src: OwnedFd, out: OwnedFd, before: &Meta, c: Compression) -> io::Result<Meta> {
     let mut input = File::from(src);
-    let mut enc =
-        GzEncoder::new(io::BufWriter::with_capacity(1 << 16, File::from(out)), Level::new(6));
-    io::copy(&mut input, &mut enc)?;
-    let file = enc.finish()?.into_inner().map_err(|e| e.into_error())?;
+    let buffered = io::BufWriter::with_capacity(1 << 16, File::from(out));
+    let buffered = match c {
+        Compression::Gzip => {
+            let mut enc = GzEncoder::new(buffered, Level::new(6));
+            io::copy(&mut input, &mut enc)?;
+            enc.finish()?
+        }
+        Compression::Zstd => {
+            let mut enc = zstd::stream::Encoder::new(buffered, zstd::DEFAULT_COMPRESSION_LEVEL)?;
+            io::copy(&mut input, &mut enc)?;
+            enc.finish()?
+        }
+    };
+    let file = buffered.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     // Keep the original's mtime: age rules must see the archive as old as its content.
     let mtime = rustix::fs::Timespec {
@@ -318,7 +336,7 @@ mod tests {
             .set_modified(old)
             .unwrap();
         let f = FileInfo { mtime_ns: 1_600_000_000 * 1_000_000_000, ..f };
-        let out = compress(&dir, &f, &mut || Ok(()));
+        let out = compress(&dir, &f, Compression::Gzip, &mut || Ok(()));
         assert!(matches!(out, Outcome::Done { .. }), "{out:?}");
         assert_eq!(listing(&d), ["app.log.1.gz"]);
         let gz = File::open(d.path().join("app.log.1.gz")).unwrap();
@@ -329,6 +347,18 @@ mod tests {
     }
 
     #[test]
+    fn zstd_roundtrips_with_its_decoder() {
+        let content = b"2026-11-23 12:00:00.000 [INFO] a routine line\n".repeat(5_000);
+        let (d, dir, f) = setup(&content);
+        let out = compress(&dir, &f, Compression::Zstd, &mut || Ok(()));
+        assert!(matches!(out, Outcome::Done { .. }), "{out:?}");
+        assert_eq!(listing(&d), ["app.log.1.zst"]);
+        let z = std::fs::read(d.path().join("app.log.1.zst")).unwrap();
+        assert!(z.len() * 20 < content.len(), "{} bytes from {}", z.len(), content.len());
+        assert_eq!(zstd::stream::decode_all(&z[..]).unwrap(), content);
+    }
+
+    #[test]
     fn append_during_compression_keeps_the_original_and_loses_nothing() {
         let (d, dir, f) = setup(b"first\n");
         let path = d.path().join("app.log.1");
@@ -336,7 +366,7 @@ mod tests {
             let mut w = File::options().append(true).open(&path)?;
             w.write_all(b"late line\n")
         };
-        let out = compress(&dir, &f, &mut hook);
+        let out = compress(&dir, &f, Compression::Gzip, &mut hook);
         assert_eq!(out, Outcome::Skipped("modified since the scan while compressing".into()));
         assert_eq!(listing(&d), ["app.log.1"], "no archive, no temp file left");
         assert_eq!(std::fs::read(&path).unwrap(), b"first\nlate line\n");
@@ -345,7 +375,8 @@ mod tests {
     #[test]
     fn failure_while_compressing_removes_the_partial_archive() {
         let (d, dir, f) = setup(b"data\n");
-        let out = compress(&dir, &f, &mut || Err(io::Error::from_raw_os_error(28)));
+        let out =
+            compress(&dir, &f, Compression::Gzip, &mut || Err(io::Error::from_raw_os_error(28)));
         match out {
             Outcome::Failed(why) => assert!(why.contains("No space left"), "{why}"),
             o => panic!("{o:?}"),
@@ -359,7 +390,7 @@ mod tests {
         let (d, dir, f) = setup(b"data\n");
         std::fs::write(d.path().join("app.log.1.gz"), b"precious").unwrap();
         assert!(
-            matches!(compress(&dir, &f, &mut || Ok(())), Outcome::Failed(w) if w.contains("already exists"))
+            matches!(compress(&dir, &f, Compression::Gzip, &mut || Ok(())), Outcome::Failed(w) if w.contains("already exists"))
         );
         assert_eq!(std::fs::read(d.path().join("app.log.1.gz")).unwrap(), b"precious");
         assert_eq!(listing(&d), ["app.log.1", "app.log.1.gz"]);

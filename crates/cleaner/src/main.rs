@@ -73,14 +73,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    for note in &config.not_implemented {
-        tracing::warn!(warning = %note, "Configured but not implemented.");
-    }
     match cli.command {
         Command::Check { .. } => {
-            for note in &config.not_implemented {
-                eprintln!("warning: {note}");
-            }
             let mut out = std::io::stdout().lock();
             let _ =
                 writeln!(out, "{}: ok, {} policies", config.path.display(), config.policies.len());

@@ -93,7 +93,7 @@ pub enum ActionKind {
     Delete,
     /// Report only: a rule wanted it but a process holds it open.
     Held,
-    /// Compress to `name.gz` and unlink the original.
+    /// Compress to `name.gz` or `name.zst` and unlink the original.
     Compress,
     /// Rotate an active file that grew past `rotate.max_size`.
     Rotate,
@@ -275,7 +275,7 @@ pub fn plan(
         .collect();
     let planned: std::collections::HashSet<usize> = actions.iter().map(|a| a.file).collect();
     for (p, policy) in policies.iter().enumerate() {
-        let Some(c @ Compression::Gzip) = policy.compress else { continue };
+        let Some(c) = policy.compress else { continue };
         for &i in &by_policy[p] {
             let f = &files[i];
             if planned.contains(&i) || is_compressed(&f.name) || f.size_bytes == 0 || f.nlink > 1 {

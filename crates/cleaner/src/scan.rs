@@ -368,10 +368,13 @@ fn push_closure(policies: &[Policy], out: &mut States, s: (usize, usize, usize))
     }
 }
 
-/// A policy that compresses also owns the `.gz` files it made.
+/// A policy that compresses also owns the `.gz`/`.zst` archives it made.
 fn name_matches(pattern: &str, name: &[u8], compress: bool) -> bool {
     matches(pattern, name)
-        || (compress && name.strip_suffix(b".gz").is_some_and(|n| matches(pattern, n)))
+        || (compress
+            && [&b".gz"[..], b".zst"]
+                .iter()
+                .any(|s| name.strip_suffix(*s).is_some_and(|n| matches(pattern, n))))
 }
 
 /// Flags files matched by any policy's `active` globs.

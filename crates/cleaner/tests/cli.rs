@@ -82,22 +82,6 @@ fn bad_config_exits_2_naming_file_and_field() {
 }
 
 #[test]
-fn check_reports_what_is_not_implemented() {
-    let d = tempfile::tempdir().unwrap();
-    let cfg = write_config(
-        d.path(),
-        "policies:\n  - name: ob\n    paths: [/l/*.log.*]\n    rotate: {compress: zstd}\n",
-    );
-    let (code, out, err) = run(&["check", "--config", &cfg]);
-    assert_eq!(code, 0, "{err}");
-    assert!(out.contains("ok, 1 policies"), "{out}");
-    assert!(
-        err.contains("field `policies[0].rotate.compress`: zstd is not implemented yet"),
-        "{err}"
-    );
-}
-
-#[test]
 fn once_json_and_exit_codes() {
     let d = tempfile::tempdir().unwrap();
     let log = d.path().join("log");
