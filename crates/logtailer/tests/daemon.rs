@@ -144,6 +144,18 @@ fn bad_configs_and_bad_rules_exit_2_naming_the_problem() {
     );
     assert_eq!(code, Some(2));
     assert!(err.contains("field `alertmanager.urls[0]`"), "{err}");
+    // The tls section: unknown keys, and files named with their field.
+    let (code, err) = run(
+        "state_dir: s\ninputs: [{ name: a, paths: [\"/x/*.log\"] }]\nrule_files: [r.yaml]\nalertmanager: { urls: [\"https://127.0.0.1:9\"], tls: { ca: x } }\n",
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("unknown field `ca`"), "{err}");
+    let (code, err) = run(
+        "state_dir: s\ninputs: [{ name: a, paths: [\"/x/*.log\"] }]\nrule_files: [r.yaml]\nalertmanager: { urls: [\"https://127.0.0.1:9\"], tls: { ca_file: nope.pem } }\n",
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("field `alertmanager.tls.ca_file`: cannot read"), "{err}");
+    assert!(err.contains("nope.pem"), "{err}");
     // Rules that do not check: the daemon does not start.
     let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/bad.yaml");
     let (code, err) = run(&format!(
@@ -348,4 +360,81 @@ fn sigkill_at_any_moment_loses_no_alert() {
             a["labels"]["n"] == want.as_str()
         });
     }
+}
+
+#[test]
+fn https_alertmanager_a_wrong_ca_is_logged_and_counted_then_the_right_one_delivers() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    std::fs::create_dir(&pki).unwrap();
+    make_pki(&pki);
+    let am_port = free_port();
+    let _am = spawn_alertmanager_tls(dir.path(), am_port, &pki);
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), RULES_A).unwrap();
+    let config = dir.path().join("logtailer.yml");
+    let url = format!("https://127.0.0.1:{am_port}");
+    // Paths in `tls` are relative to the config file.
+    let write_config = |ca: &str| {
+        std::fs::write(
+            &config,
+            format!(
+                "state_dir: state\ninputs: [{{ name: app, paths: [\"{}\"] }}]\nrule_files: [rules.yaml]\nalertmanager:\n  urls: [\"{url}\"]\n  tls: {{ ca_file: pki/{ca}, cert_file: pki/client.pem, key_file: pki/client.key }}\n",
+                log.display()
+            ),
+        )
+        .unwrap();
+    };
+
+    // A CA that did not sign Alertmanager's certificate: every post fails, is counted, and
+    // logged with the reason; the daemon keeps running and the alert waits in the outbox.
+    write_config("other-ca.pem");
+    let port = free_port();
+    let stderr = dir.path().join("lt.log");
+    let mut lt = Killed(
+        logtailer(&config, port).stderr(std::fs::File::create(&stderr).unwrap()).spawn().unwrap(),
+    );
+    wait_ready(port, &mut lt.0, "logtailer");
+    append(&log, "AAA 7");
+    wait_metric(port, &format!("obwatch_logtailer_outbox_entries{{url=\"{url}\"}} 1"));
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
+        let failed = metrics
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!(
+                    "obwatch_logtailer_alert_posts_failed_total{{url=\"{url}\"}} "
+                ))
+            })
+            .map(|v| v.parse::<f64>().unwrap());
+        if failed >= Some(2.0) {
+            break; // retried, not given up
+        }
+        assert!(Instant::now() < deadline, "posts not counted as failed:\n{metrics}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(lt.0.try_wait().unwrap().is_none(), "a TLS failure must not stop the daemon");
+    let logged = std::fs::read_to_string(&stderr).unwrap();
+    assert!(logged.contains("invalid peer certificate: UnknownIssuer"), "{logged}");
+    assert_eq!(logged.matches("Alertmanager post failed").count(), 1, "logged once: {logged}");
+    drop(lt);
+
+    // The right CA: the alert queued during the failures arrives.
+    write_config("ca.pem");
+    let port = free_port();
+    let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
+    wait_ready(port, &mut lt.0, "logtailer");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let text = get_with(&format!("{url}/api/v2/alerts"), &tls_curl_args(&pki)).unwrap();
+        let alerts: Vec<Value> = serde_json::from_str(&text).unwrap();
+        if alerts.iter().any(|a| a["labels"]["alertname"] == "RuleA" && a["labels"]["n"] == "7") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "alert not delivered over https: {alerts:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    wait_metric(port, &format!("obwatch_logtailer_outbox_entries{{url=\"{url}\"}} 0"));
 }

@@ -148,10 +148,11 @@ pub async fn run(
         .map(|u| (u, false))
         .chain(config.webhook_url.iter().map(|u| (u, true)));
     for (i, (url, webhook)) in sinks.enumerate() {
+        let timeout = config.alertmanager_timeout;
         let am = if webhook {
-            Alertmanager::webhook(url, config.alertmanager_timeout)?
+            Alertmanager::webhook(url, timeout, config.webhook_tls.as_ref())?
         } else {
-            Alertmanager::new(std::slice::from_ref(url), config.alertmanager_timeout)?
+            Alertmanager::new(std::slice::from_ref(url), timeout, config.alertmanager_tls.as_ref())?
         };
         let dir = config.state_dir.join("outbox").join(i.to_string());
         let outbox = Arc::new(Mutex::new(Outbox::open(
