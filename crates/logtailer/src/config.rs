@@ -8,6 +8,7 @@ use std::time::Duration;
 use obwatch_common::config::{ByteSize, ConfigError, HumanDuration, load_yaml};
 use serde::Deserialize;
 
+use crate::rule::Multiline;
 use crate::sink::tls::{SYSTEM_ROOTS, TlsClient, TlsSettings};
 
 /// Default listen address of the logtailer's own metrics.
@@ -49,6 +50,15 @@ struct RawWeb {
 struct RawInput {
     name: String,
     paths: Vec<String>,
+    multiline: Option<RawMultiline>,
+}
+
+/// `inputs[].multiline`, as a rule group's `multiline`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMultiline {
+    start: String,
+    max_lines: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -76,6 +86,9 @@ pub struct Input {
     pub paths: Vec<String>,
     /// The same, compiled, to tell which input a file belongs to.
     pub patterns: Vec<glob::Pattern>,
+    /// `inputs[].multiline`: the record format of the groups reading these files that do
+    /// not set `multiline` themselves (a group's own setting wins).
+    pub multiline: Option<Multiline>,
 }
 
 /// The validated config.
@@ -154,7 +167,16 @@ impl Config {
                         .map_err(|e| invalid(&field, format!("bad glob {p:?}: {e}")))?,
                 );
             }
-            inputs.push(Input { name: input.name, paths: input.paths, patterns });
+            let multiline = input
+                .multiline
+                .map(|m| {
+                    Multiline::new(&m.start, m.max_lines).map_err(|e| {
+                        let (field, msg) = e.split_once(": ").unwrap_or(("start", &e));
+                        invalid(&format!("inputs[{i}].multiline.{field}"), msg.to_string())
+                    })
+                })
+                .transpose()?;
+            inputs.push(Input { name: input.name, paths: input.paths, patterns, multiline });
         }
         if raw.rule_files.is_empty() {
             return Err(invalid("rule_files", "expected at least one rule file or glob".into()));
@@ -222,11 +244,8 @@ impl Config {
     }
 
     /// The input a file belongs to (the first whose globs match it).
-    pub fn input_of(&self, path: &Path) -> Option<&str> {
-        self.inputs
-            .iter()
-            .find(|i| i.patterns.iter().any(|p| p.matches_path(path)))
-            .map(|i| i.name.as_str())
+    pub fn input_of(&self, path: &Path) -> Option<&Input> {
+        self.inputs.iter().find(|i| i.patterns.iter().any(|p| p.matches_path(path)))
     }
 
     /// Expands `rule_files` into files: globs, and directories to their `*.yaml`.

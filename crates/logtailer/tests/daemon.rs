@@ -144,6 +144,18 @@ fn bad_configs_and_bad_rules_exit_2_naming_the_problem() {
     );
     assert_eq!(code, Some(2));
     assert!(err.contains("field `alertmanager.urls[0]`"), "{err}");
+    // inputs[].multiline: a bad start regex, max_lines 0, an unknown key.
+    for (multiline, want) in [
+        ("{ start: '[' }", "field `inputs[0].multiline.start`: regex parse error"),
+        ("{ start: x, max_lines: 0 }", "field `inputs[0].multiline.max_lines`: expected 1 or more"),
+        ("{ begin: x }", "unknown field `begin`"),
+    ] {
+        let (code, err) = run(&format!(
+            "state_dir: s\ninputs: [{{ name: a, paths: [\"/x/*.log\"], multiline: {multiline} }}]\nrule_files: [r.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:9\"] }}\n"
+        ));
+        assert_eq!(code, Some(2), "{multiline}");
+        assert!(err.contains(want), "{multiline}: {err}");
+    }
     // The tls section: unknown keys, and files named with their field.
     let (code, err) = run(
         "state_dir: s\ninputs: [{ name: a, paths: [\"/x/*.log\"] }]\nrule_files: [r.yaml]\nalertmanager: { urls: [\"https://127.0.0.1:9\"], tls: { ca: x } }\n",
@@ -437,4 +449,46 @@ fn https_alertmanager_a_wrong_ca_is_logged_and_counted_then_the_right_one_delive
         std::thread::sleep(Duration::from_millis(50));
     }
     wait_metric(port, &format!("obwatch_logtailer_outbox_entries{{url=\"{url}\"}} 0"));
+}
+
+#[test]
+fn an_input_multiline_groups_lines_for_groups_without_their_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_am, am_port) = alertmanager(dir.path());
+    let (records, plain) = (dir.path().join("records.log"), dir.path().join("plain.log"));
+    std::fs::write(&records, "").unwrap();
+    std::fs::write(&plain, "").unwrap();
+    // The group has no multiline: records come from the input's setting where there is one.
+    std::fs::write(
+        dir.path().join("rules.yaml"),
+        "groups:\n  - name: g\n    rules:\n      - alert: TwoLines\n        match: 'FATAL[^\\n]*\\n\\s*code=(?P<code>\\d+)'\n        severity: critical\n",
+    )
+    .unwrap();
+    let config = dir.path().join("logtailer.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir: state\ninputs:\n  - name: records\n    paths: [\"{}\"]\n    multiline: {{ start: '^\\[\\d{{4}}-', max_lines: 50 }}\n  - name: plain\n    paths: [\"{}\"]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:{am_port}\"] }}\n",
+            records.display(),
+            plain.display()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
+    wait_ready(port, &mut lt.0, "logtailer");
+    // Without multiline, the two lines are two records: no match.
+    let two = |code| {
+        format!(
+            "[2024-01-01 00:00:00.1] FATAL crash\n  code={code}\n[2024-01-01 00:00:00.2] INFO next"
+        )
+    };
+    append(&plain, &two(43));
+    wait_metric(port, "obwatch_logtailer_lines_total{input=\"plain\"} 3");
+    // With the input's multiline they are one record (ended by the next start line).
+    append(&records, &two(42));
+    wait_alert(am_port, "TwoLines code=42", |a| a["labels"]["code"] == "42");
+    let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
+    let want = "obwatch_logtailer_rule_matches_total{alertname=\"TwoLines\",group=\"g\"} 1";
+    assert!(metrics.lines().any(|l| l == want), "{want} not in:\n{metrics}");
 }

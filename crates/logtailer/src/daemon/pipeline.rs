@@ -15,7 +15,7 @@ use tracing::warn;
 
 use crate::config::Config;
 use crate::rule::state::{Alert, AlertState};
-use crate::rule::{Hit, Matcher, RuleSet};
+use crate::rule::{Hit, Matcher, Multiline, RuleSet};
 use crate::sink::alertmanager::Alertmanager;
 use crate::sink::outbox::Outbox;
 use crate::tail::{FileKey, LogEvents, Position, Tailer};
@@ -37,6 +37,8 @@ pub(super) struct Queue {
 /// Per tracked file: the input it belongs to, its groups, and an unfinished record.
 struct FileState {
     input: String,
+    /// The input's `multiline`, for the groups without their own.
+    multiline: Option<Multiline>,
     path: String,
     groups: Vec<usize>,
     /// Bytes of the lines after the last safe cut (newline-terminated).
@@ -101,8 +103,10 @@ pub(super) fn run(
         let mut fired: Vec<Alert> = Vec::new();
         if let Some(batch) = batch {
             let key = batch.position().key();
+            let input = config.input_of(batch.path());
             let fs = files.entry(key).or_insert_with(|| FileState {
-                input: config.input_of(batch.path()).unwrap_or("unknown").to_string(),
+                input: input.map_or("unknown", |i| i.name.as_str()).to_string(),
+                multiline: input.and_then(|i| i.multiline.clone()),
                 path: batch.path().display().to_string(),
                 groups: rules.groups_for(batch.path()),
                 carry: Vec::new(),
@@ -121,7 +125,8 @@ pub(super) fn run(
                 bytes += line.bytes.len() as u64 + 1;
             }
             shared.count_lines(&fs.input, batch.len() as u64, bytes);
-            let matcher = Matcher::new(rules, fs.groups.clone());
+            let matcher =
+                Matcher::new(rules, fs.groups.clone()).with_input_multiline(fs.multiline.as_ref());
             let cut = matcher.safe_end(&text);
             fs.path = batch.path().display().to_string();
             let hits = matcher.eval(&text[..cut], 1);
@@ -149,7 +154,8 @@ pub(super) fn run(
         // Records whose end never came (the file went quiet): evaluate them as they are.
         for fs in files.values_mut() {
             if !fs.carry.is_empty() && fs.last_data.elapsed() >= RECORD_FLUSH {
-                let matcher = Matcher::new(rules, fs.groups.clone());
+                let matcher = Matcher::new(rules, fs.groups.clone())
+                    .with_input_multiline(fs.multiline.as_ref());
                 let hits = matcher.eval(&fs.carry, 1);
                 observe(rules, &hits, &fs.path, now, &mut state, shared, &mut fired);
                 fs.carry.clear();
