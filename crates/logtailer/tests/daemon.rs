@@ -492,3 +492,85 @@ fn an_input_multiline_groups_lines_for_groups_without_their_own() {
     let want = "obwatch_logtailer_rule_matches_total{alertname=\"TwoLines\",group=\"g\"} 1";
     assert!(metrics.lines().any(|l| l == want), "{want} not in:\n{metrics}");
 }
+
+#[test]
+fn sighup_reloads_the_web_config_and_a_bad_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    std::fs::create_dir(&pki).unwrap();
+    make_pki(&pki);
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), RULES_A).unwrap();
+    let config = dir.path().join("logtailer.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:{}\"] }}\n",
+            log.display(),
+            free_port()
+        ),
+    )
+    .unwrap();
+    let web = dir.path().join("web.yml");
+    let tls = format!(
+        "tls_server_config: {{ cert_file: {0}/server.pem, key_file: {0}/server.key }}\n",
+        pki.display()
+    );
+    std::fs::write(&web, &tls).unwrap();
+    let port = free_port();
+    let stderr = dir.path().join("lt.log");
+    let mut lt = Killed(
+        logtailer(&config, port)
+            .arg(format!("--web.config.file={}", web.display()))
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let https = format!("https://127.0.0.1:{port}/metrics");
+    let plain = format!("http://127.0.0.1:{port}/metrics");
+    let ca = ["--cacert".to_string(), pki.join("ca.pem").display().to_string()];
+    let metric = |body: &str| -> Option<String> {
+        body.lines()
+            .find_map(|l| l.strip_prefix("obwatch_logtailer_web_config_last_reload_successful "))
+            .map(str::to_string)
+    };
+    // Waits until `url` answers with the reload gauge at `want`.
+    let wait = |url: &str, args: &[String], want: &str| {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(body) = get_with(url, args)
+                && metric(&body).as_deref() == Some(want)
+            {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{url}: no answer with reload gauge {want}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let hup = |lt: &Killed| {
+        Command::new("kill").arg("-HUP").arg(lt.0.id().to_string()).status().unwrap();
+    };
+    wait(&https, &ca, "1");
+    assert!(get(&plain).is_none(), "plain http while TLS is configured");
+
+    // A web config that does not load: refused and logged, TLS stays.
+    std::fs::write(&web, tls.replace("server.pem", "missing.pem")).unwrap();
+    hup(&lt);
+    wait(&https, &ca, "0");
+    let logged = std::fs::read_to_string(&stderr).unwrap();
+    assert!(logged.contains("Web config reload refused"), "{logged}");
+    assert!(logged.contains("missing.pem"), "{logged}");
+    assert!(get(&plain).is_none());
+
+    // A good one (no TLS): new connections are plain http.
+    std::fs::write(&web, "").unwrap();
+    hup(&lt);
+    wait(&plain, &[], "1");
+    assert!(get_with(&https, &ca).is_none(), "https after TLS was turned off");
+    // And back to TLS.
+    std::fs::write(&web, &tls).unwrap();
+    hup(&lt);
+    wait(&https, &ca, "1");
+    assert!(lt.0.try_wait().unwrap().is_none(), "SIGHUP must not stop the daemon");
+}

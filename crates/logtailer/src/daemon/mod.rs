@@ -76,6 +76,7 @@ struct Counters {
     files: Vec<(PathBuf, u64)>,
     reload_ok: bool,
     reload_time: f64,
+    web_reload_failed: bool,
 }
 
 impl Shared {
@@ -109,6 +110,10 @@ impl Shared {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0.0, |d| d.as_secs_f64());
         }
+    }
+
+    fn set_web_reload(&self, ok: bool) {
+        self.lock().web_reload_failed = !ok;
     }
 
     fn set_tail(&self, stats: TailStats, files: Vec<(PathBuf, u64, bool)>) {
@@ -195,7 +200,9 @@ pub async fn run(
             pipeline::run(&config, rules, &reload_rx, &queues, &shared, &stop, tailer)
         })
     };
-    let reloader = tokio::spawn(reload::watch(config.clone(), reload_tx, shared.clone(), stop_rx));
+    let (web_tx, web_rx) = watch::channel(Arc::new(web));
+    let reloader =
+        tokio::spawn(reload::watch(config.clone(), reload_tx, web_tx, shared.clone(), stop_rx));
     tracing::info!(
         rules = rules.rule_count(),
         files = rule_paths.len(),
@@ -203,7 +210,7 @@ pub async fn run(
         "Started."
     );
     let handler = Arc::new(Handler { shared, targets });
-    obwatch_common::http::serve(vec![listener], Arc::new(web), handler, shutdown).await;
+    obwatch_common::http::serve_reloadable(vec![listener], web_rx, handler, shutdown).await;
     stop.store(true, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     let _ = pipe.await;
@@ -357,6 +364,11 @@ impl Handler {
             "obwatch_logtailer_config_last_reload_success_timestamp_seconds",
             "When the rules in use were loaded.",
             c.reload_time,
+        );
+        set.gauge(
+            "obwatch_logtailer_web_config_last_reload_successful",
+            "0 when the last reload of web.config_file (on SIGHUP) was refused; the previous web config stays in use.",
+            if c.web_reload_failed { 0.0 } else { 1.0 },
         );
         drop(c);
         set
