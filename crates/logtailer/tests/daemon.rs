@@ -574,3 +574,143 @@ fn sighup_reloads_the_web_config_and_a_bad_one_is_refused() {
     wait(&https, &ca, "1");
     assert!(lt.0.try_wait().unwrap().is_none(), "SIGHUP must not stop the daemon");
 }
+
+/// A tmpfs mounted at a directory, unmounted when dropped.
+struct Tmpfs(std::path::PathBuf);
+
+impl Tmpfs {
+    /// Mounts a tmpfs of `size` at `dir`; `None` (the reason printed) when mounting is not
+    /// permitted here (not root, or no CAP_SYS_ADMIN in a container).
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return Some(Tmpfs(dir.to_path_buf()));
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        let denied = ["permission denied", "must be superuser", "only root", "not permitted"];
+        assert!(
+            denied.iter().any(|d| err.to_lowercase().contains(d)),
+            "mount -t tmpfs failed for another reason than permission: {err}"
+        );
+        eprintln!("SKIPPED: mounting a tmpfs is not permitted here ({}).", err.trim());
+        None
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let ok = Command::new("umount").arg(&self.0).status().is_ok_and(|s| s.success());
+        if !ok {
+            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
+        }
+    }
+}
+
+/// The committed offset of `log` in the daemon's checkpoint file.
+fn committed(state_dir: &Path, log: &Path) -> u64 {
+    let text = std::fs::read_to_string(state_dir.join("checkpoints.json")).unwrap();
+    let state: Value = serde_json::from_str(&text).unwrap();
+    let file =
+        state["files"].as_array().unwrap().iter().find(|f| f["path"] == log.to_str().unwrap());
+    file.map_or(0, |f| f["offset"].as_u64().unwrap())
+}
+
+#[test]
+fn a_full_outbox_disk_is_logged_and_counted_holds_the_checkpoint_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_am, am_port) = alertmanager(dir.path());
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), RULES_A).unwrap();
+    let state = dir.path().join("state");
+    let outbox = state.join("outbox");
+    std::fs::create_dir_all(&outbox).unwrap();
+    // Declared after `dir` and before the daemon: the daemon dies first, then the unmount,
+    // then the temp dir goes.
+    let Some(_tmpfs) = Tmpfs::mount(&outbox, "256k") else { return };
+    let config = dir.path().join("logtailer.yml");
+    let url = format!("http://127.0.0.1:{am_port}");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"{url}\"] }}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let stderr = dir.path().join("lt.log");
+    let mut lt = Killed(
+        logtailer(&config, port).stderr(std::fs::File::create(&stderr).unwrap()).spawn().unwrap(),
+    );
+    wait_ready(port, &mut lt.0, "logtailer");
+    let lag = |n: u64| format!("obwatch_logtailer_lag_bytes{{path=\"{}\"}} {n}", log.display());
+
+    // The outbox on the tmpfs works: an alert goes through and everything is committed.
+    append(&log, "AAA 0");
+    wait_alert(am_port, "AAA 0", |a| a["labels"]["n"] == "0");
+    wait_metric(port, &lag(0));
+    let before = std::fs::metadata(&log).unwrap().len();
+    assert_eq!(committed(&state, &log), before);
+
+    // Fill the tmpfs.
+    let filler = outbox.join("filler");
+    let mut f = std::fs::File::create(&filler).unwrap();
+    let chunk = vec![b'x'; 4096];
+    let full = loop {
+        if let Err(e) = f.write_all(&chunk) {
+            break e;
+        }
+    };
+    drop(f);
+    assert_eq!(full.raw_os_error(), Some(28), "expected ENOSPC, got {full}");
+
+    // Matching lines while the outbox cannot take their alerts.
+    for n in 1..=5 {
+        append(&log, &format!("AAA {n}"));
+        append(&log, "noise");
+    }
+    let end = std::fs::metadata(&log).unwrap().len();
+    let failures = format!("obwatch_logtailer_outbox_write_failures_total{{url=\"{url}\"}} ");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
+        let n = metrics.lines().find_map(|l| l.strip_prefix(failures.as_str())).unwrap_or("0");
+        if n.parse::<f64>().unwrap() >= 3.0 {
+            break; // counted, and retried
+        }
+        assert!(Instant::now() < deadline, "write failures not counted:\n{metrics}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(lt.0.try_wait().unwrap().is_none(), "a full disk must not stop the daemon");
+    let logged = std::fs::read_to_string(&stderr).unwrap();
+    assert!(logged.contains("No space left on device"), "{logged}");
+    assert_eq!(
+        logged.matches("Cannot queue alerts in the outbox").count(),
+        1,
+        "logged once per outage: {logged}"
+    );
+    // Nothing past the lines whose alerts are not queued is committed.
+    assert_eq!(committed(&state, &log), before, "checkpoint moved while the outbox was full");
+    wait_metric(port, &lag(end - before));
+    let text = get(&format!("{url}/api/v2/alerts")).unwrap();
+    let alerts: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert!(!alerts.iter().any(|a| a["labels"]["n"] == "1"), "{alerts:?}");
+
+    // Space again: every alert arrives and the checkpoint reaches the end.
+    std::fs::remove_file(&filler).unwrap();
+    for n in 1..=5 {
+        let want = n.to_string();
+        wait_alert(am_port, &format!("AAA {n} after space came back"), |a| {
+            a["labels"]["n"] == want.as_str()
+        });
+    }
+    wait_metric(port, &lag(0));
+    assert_eq!(committed(&state, &log), end);
+    let logged = std::fs::read_to_string(&stderr).unwrap();
+    assert!(logged.contains("The outbox takes alerts again"), "{logged}");
+}

@@ -313,8 +313,8 @@ impl Handler {
             c.tail.lines_cut as f64,
         );
         drop(c);
-        let (mut sent, mut failed, mut dropped, mut queued) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut sent, mut failed, mut dropped, mut queued, mut write_failed) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for t in &self.targets {
             let s = t.stats.lock().unwrap_or_else(|p| p.into_inner());
             let o = t.outbox.lock().unwrap_or_else(|p| p.into_inner());
@@ -322,6 +322,7 @@ impl Handler {
             failed.push((t.url.as_str(), s.failed));
             dropped.push((t.url.as_str(), o.dropped));
             queued.push((t.url.as_str(), o.len() as u64));
+            write_failed.push((t.url.as_str(), o.write_failures));
         }
         for (name, help, kind, values) in [
             (
@@ -347,6 +348,12 @@ impl Handler {
                 "Posts waiting in the outbox.",
                 MetricType::Gauge,
                 queued,
+            ),
+            (
+                "obwatch_logtailer_outbox_write_failures_total",
+                "Posts the outbox could not write (full disk; retried, lines stay uncommitted).",
+                MetricType::Counter,
+                write_failed,
             ),
         ] {
             let f = set.family(name, help, kind);

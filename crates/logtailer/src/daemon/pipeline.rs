@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Notify;
-use tracing::warn;
+use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::rule::state::{Alert, AlertState};
@@ -70,9 +70,10 @@ pub(super) fn run(
     // before anything else, and nothing is committed until they are in.
     let mut posts: Vec<Alert> = Vec::new();
     let mut commit: Vec<Position> = Vec::new();
+    let mut outbox_failing = false;
     while !stop.load(Ordering::Relaxed) {
         if !posts.is_empty() {
-            if !enqueue(&posts, &instance, queues) {
+            if !enqueue(&posts, &instance, queues, &mut outbox_failing) {
                 std::thread::sleep(Duration::from_secs(1)); // back-pressure: read nothing new
                 continue;
             }
@@ -170,7 +171,7 @@ pub(super) fn run(
         }
         shared.set_firing(state.firing().count() as u64, state.dropped);
         if !posts.is_empty() {
-            if !enqueue(&posts, &instance, queues) {
+            if !enqueue(&posts, &instance, queues, &mut outbox_failing) {
                 // A full disk: keep the lines uncommitted and the posts for the next try.
                 continue;
             }
@@ -222,8 +223,9 @@ fn resend_interval(config: &Config, rules: &RuleSet) -> Duration {
         .max(Duration::from_secs(1))
 }
 
-/// Writes the posts to every outbox; false when one could not take them.
-fn enqueue(posts: &[Alert], instance: &str, queues: &[Queue]) -> bool {
+/// Writes the posts to every outbox; false when one could not take them. Logged once per
+/// outage (`failing` carries it between calls); each failure is counted by the outbox.
+fn enqueue(posts: &[Alert], instance: &str, queues: &[Queue], failing: &mut bool) -> bool {
     let body = Alertmanager::body(posts, instance);
     let mut ok = true;
     for q in queues {
@@ -231,11 +233,17 @@ fn enqueue(posts: &[Alert], instance: &str, queues: &[Queue]) -> bool {
         match pushed {
             Ok(()) => q.wake.notify_one(),
             Err(e) => {
-                warn!(error = %e, "Cannot queue alerts in the outbox.");
+                if !*failing {
+                    warn!(error = %e, "Cannot queue alerts in the outbox; reading stops and nothing is committed until it can (retried every second).");
+                }
                 ok = false;
             }
         }
     }
+    if ok && *failing {
+        info!("The outbox takes alerts again; reading goes on.");
+    }
+    *failing = !ok;
     ok
 }
 
