@@ -43,8 +43,11 @@ struct FileState {
     groups: Vec<usize>,
     /// Bytes of the lines after the last safe cut (newline-terminated).
     carry: Vec<u8>,
-    /// File offset of `carry[0]`.
-    carry_offset: u64,
+    /// Where `carry[0]` is in the file, in the content (truncation generation) it was read
+    /// from: committed while the record is unfinished. After a copytruncate that position is
+    /// in the old content, and the engine ignores it, so neither the old content's rest nor
+    /// the new content is committed until the record is evaluated.
+    carry_start: Position,
     /// Position after the last batch, committed in full once the carry is evaluated.
     last: Position,
     last_data: Instant,
@@ -111,7 +114,7 @@ pub(super) fn run(
                 path: batch.path().display().to_string(),
                 groups: rules.groups_for(batch.path()),
                 carry: Vec::new(),
-                carry_offset: batch.lines().next().map_or(0, |l| l.offset),
+                carry_start: batch.position().back_to(batch.lines().next().map_or(0, |l| l.offset)),
                 last: batch.position(),
                 last_data: Instant::now(),
             });
@@ -132,25 +135,19 @@ pub(super) fn run(
             fs.path = batch.path().display().to_string();
             let hits = matcher.eval(&text[..cut], 1);
             observe(rules, &hits, &fs.path, now, &mut state, shared, &mut fired);
-            // Where the carried record starts in the file.
-            let cut_offset = if cut >= fs.carry.len() {
-                starts
+            // Where the carried record starts in the file: in this batch, or still where the
+            // old carry began (maybe before a truncation).
+            if cut >= fs.carry.len() {
+                let offset = starts
                     .iter()
                     .find(|(t, _)| *t >= cut)
-                    .map_or(batch.position().offset(), |(_, o)| *o)
-            } else {
-                fs.carry_offset
-            };
+                    .map_or(batch.position().offset(), |(_, o)| *o);
+                fs.carry_start = batch.position().back_to(offset);
+            }
             fs.carry = text[cut..].to_vec();
-            fs.carry_offset = cut_offset;
             fs.last = batch.position();
             fs.last_data = Instant::now();
-            let pos = if fs.carry.is_empty() {
-                batch.position()
-            } else {
-                batch.position().back_to(cut_offset)
-            };
-            commit.push(pos);
+            commit.push(if fs.carry.is_empty() { batch.position() } else { fs.carry_start });
         }
         // Records whose end never came (the file went quiet): evaluate them as they are.
         for fs in files.values_mut() {
