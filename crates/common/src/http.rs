@@ -16,7 +16,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 
 use crate::web::WebConfig;
 
@@ -62,6 +62,19 @@ pub async fn serve<H: Handler>(
     handler: Arc<H>,
     shutdown: impl Future<Output = ()>,
 ) {
+    let (_keep, web) = watch::channel(web);
+    serve_reloadable(listeners, web, handler, shutdown).await;
+}
+
+/// As [`serve`], with a web config that can change while serving (a reload on SIGHUP): each
+/// new connection uses the config current when it is accepted; connections already open
+/// keep theirs until they close.
+pub async fn serve_reloadable<H: Handler>(
+    listeners: Vec<TcpListener>,
+    web: watch::Receiver<Arc<WebConfig>>,
+    handler: Arc<H>,
+    shutdown: impl Future<Output = ()>,
+) {
     // One accept task per listener feeds a single loop that owns the graceful-shutdown
     // tracker (it is deliberately not Clone).
     let (tx, mut rx) = mpsc::channel::<(TcpStream, SocketAddr)>(64);
@@ -97,7 +110,7 @@ pub async fn serve<H: Handler>(
                 let Some((stream, peer)) = conn else { break };
                 let _ = stream.set_nodelay(true);
                 let watcher = graceful.watcher();
-                let (web, handler) = (web.clone(), handler.clone());
+                let (web, handler) = (web.borrow().clone(), handler.clone());
                 tokio::spawn(async move { serve_conn(stream, peer, web, handler, watcher).await });
             }
             () = &mut shutdown => break,

@@ -8,6 +8,9 @@ use std::time::Duration;
 use obwatch_common::config::{ByteSize, ConfigError, HumanDuration, load_yaml};
 use serde::Deserialize;
 
+use crate::rule::Multiline;
+use crate::sink::tls::{SYSTEM_ROOTS, TlsClient, TlsSettings};
+
 /// Default listen address of the logtailer's own metrics.
 pub const DEFAULT_LISTEN: &str = ":62890";
 
@@ -32,6 +35,7 @@ struct RawConfig {
 #[serde(deny_unknown_fields)]
 struct RawWebhook {
     url: String,
+    tls: Option<TlsSettings>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -46,6 +50,15 @@ struct RawWeb {
 struct RawInput {
     name: String,
     paths: Vec<String>,
+    multiline: Option<RawMultiline>,
+}
+
+/// `inputs[].multiline`, as a rule group's `multiline`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMultiline {
+    start: String,
+    max_lines: Option<u32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,6 +67,7 @@ struct RawAlertmanager {
     urls: Vec<String>,
     timeout: Option<HumanDuration>,
     resend_interval: Option<HumanDuration>,
+    tls: Option<TlsSettings>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -72,6 +86,9 @@ pub struct Input {
     pub paths: Vec<String>,
     /// The same, compiled, to tell which input a file belongs to.
     pub patterns: Vec<glob::Pattern>,
+    /// `inputs[].multiline`: the record format of the groups reading these files that do
+    /// not set `multiline` themselves (a group's own setting wins).
+    pub multiline: Option<Multiline>,
 }
 
 /// The validated config.
@@ -101,8 +118,12 @@ pub struct Config {
     pub outbox_max_bytes: u64,
     /// `max_line_bytes` (default 64KiB).
     pub max_line_bytes: usize,
+    /// `alertmanager.tls`, built when set or when a URL is `https://` (system roots).
+    pub alertmanager_tls: Option<TlsClient>,
     /// `webhook.url`: also post every alert body (the Alertmanager v2 JSON array) here.
     pub webhook_url: Option<String>,
+    /// `webhook.tls`, as `alertmanager_tls`.
+    pub webhook_tls: Option<TlsClient>,
     /// `--from-beginning`: read files never seen before from their start.
     pub from_beginning: bool,
 }
@@ -146,7 +167,16 @@ impl Config {
                         .map_err(|e| invalid(&field, format!("bad glob {p:?}: {e}")))?,
                 );
             }
-            inputs.push(Input { name: input.name, paths: input.paths, patterns });
+            let multiline = input
+                .multiline
+                .map(|m| {
+                    Multiline::new(&m.start, m.max_lines).map_err(|e| {
+                        let (field, msg) = e.split_once(": ").unwrap_or(("start", &e));
+                        invalid(&format!("inputs[{i}].multiline.{field}"), msg.to_string())
+                    })
+                })
+                .transpose()?;
+            inputs.push(Input { name: input.name, paths: input.paths, patterns, multiline });
         }
         if raw.rule_files.is_empty() {
             return Err(invalid("rule_files", "expected at least one rule file or glob".into()));
@@ -157,20 +187,31 @@ impl Config {
                 "expected at least one URL like http://127.0.0.1:9093".into(),
             ));
         }
+        let alertmanager_tls =
+            tls_client(path, "alertmanager.tls", raw.alertmanager.tls, &raw.alertmanager.urls)?;
         for (i, u) in raw.alertmanager.urls.iter().enumerate() {
             if let Err(e) = crate::sink::alertmanager::Alertmanager::new(
                 std::slice::from_ref(u),
                 Duration::from_secs(1),
+                alertmanager_tls.as_ref(),
             ) {
                 return Err(invalid(&format!("alertmanager.urls[{i}]"), e.to_string()));
             }
         }
-        if let Some(w) = &raw.webhook
-            && let Err(e) =
-                crate::sink::alertmanager::Alertmanager::webhook(&w.url, Duration::from_secs(1))
-        {
-            return Err(invalid("webhook.url", e.to_string()));
-        }
+        let (webhook_url, webhook_tls) = match raw.webhook {
+            None => (None, None),
+            Some(w) => {
+                let tls = tls_client(path, "webhook.tls", w.tls, std::slice::from_ref(&w.url))?;
+                if let Err(e) = crate::sink::alertmanager::Alertmanager::webhook(
+                    &w.url,
+                    Duration::from_secs(1),
+                    tls.as_ref(),
+                ) {
+                    return Err(invalid("webhook.url", e.to_string()));
+                }
+                (Some(w.url), tls)
+            }
+        };
         let base = path.parent().unwrap_or(Path::new("."));
         let rule_files = raw
             .rule_files
@@ -195,17 +236,16 @@ impl Config {
             outbox_max_entries: raw.outbox.max_entries.unwrap_or(10_000),
             outbox_max_bytes: raw.outbox.max_size.map_or(64 << 20, |s| s.0),
             max_line_bytes: raw.max_line_bytes.map_or(64 * 1024, |s| s.0 as usize).max(256),
-            webhook_url: raw.webhook.map(|w| w.url),
+            alertmanager_tls,
+            webhook_url,
+            webhook_tls,
             from_beginning: false,
         })
     }
 
     /// The input a file belongs to (the first whose globs match it).
-    pub fn input_of(&self, path: &Path) -> Option<&str> {
-        self.inputs
-            .iter()
-            .find(|i| i.patterns.iter().any(|p| p.matches_path(path)))
-            .map(|i| i.name.as_str())
+    pub fn input_of(&self, path: &Path) -> Option<&Input> {
+        self.inputs.iter().find(|i| i.patterns.iter().any(|p| p.matches_path(path)))
     }
 
     /// Expands `rule_files` into files: globs, and directories to their `*.yaml`.
@@ -227,5 +267,20 @@ impl Config {
             out.extend(crate::commands::expand_rule_paths(&matches)?);
         }
         Ok(out)
+    }
+}
+
+/// The TLS client of `field` (`alertmanager.tls`): built when the section is set or one of
+/// `urls` is `https://` (then with the system roots).
+fn tls_client(
+    path: &Path,
+    field: &str,
+    settings: Option<TlsSettings>,
+    urls: &[String],
+) -> Result<Option<TlsClient>, ConfigError> {
+    let https = urls.iter().any(|u| u.starts_with("https://"));
+    match settings {
+        None if !https => Ok(None),
+        s => TlsClient::new(&s.unwrap_or_default(), path, field, Path::new(SYSTEM_ROOTS)).map(Some),
     }
 }

@@ -34,6 +34,10 @@ enum Command {
         /// Listen address of the logtailer's own metrics (overrides `web.listen_address`).
         #[arg(long = "web.listen-address")]
         listen_address: Option<String>,
+        /// Web config (TLS, basic auth) of that endpoint (overrides `web.config_file`);
+        /// reloaded on SIGHUP.
+        #[arg(long = "web.config.file")]
+        web_config_file: Option<PathBuf>,
         /// Read files never seen before from their start, not their end.
         #[arg(long)]
         from_beginning: bool,
@@ -74,8 +78,8 @@ fn main() -> ExitCode {
     };
     obwatch_common::logging::init(cli.log_level, cli.log_format);
     let code = match cli.command {
-        Command::Run { config, listen_address, from_beginning } => {
-            run(&config, listen_address, from_beginning)
+        Command::Run { config, listen_address, web_config_file, from_beginning } => {
+            run(&config, listen_address, web_config_file, from_beginning)
         }
         Command::Check { rule_files } => commands::check(&rule_files),
         Command::Test { rule_files } => commands::test(&rule_files),
@@ -84,7 +88,12 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-fn run(path: &std::path::Path, listen: Option<String>, from_beginning: bool) -> u8 {
+fn run(
+    path: &std::path::Path,
+    listen: Option<String>,
+    web_config_file: Option<PathBuf>,
+    from_beginning: bool,
+) -> u8 {
     let mut config = match Config::load(path) {
         Ok(c) => c,
         Err(e) => {
@@ -95,6 +104,9 @@ fn run(path: &std::path::Path, listen: Option<String>, from_beginning: bool) -> 
     config.from_beginning = from_beginning;
     if let Some(l) = listen {
         config.listen_address = l;
+    }
+    if let Some(w) = web_config_file {
+        config.web_config_file = Some(w);
     }
     let runtime =
         match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {

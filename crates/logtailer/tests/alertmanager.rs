@@ -1,7 +1,8 @@
 //! Delivery to a real Alertmanager (Debian's `prometheus-alertmanager`, started here on a
 //! loopback port in a temp dir): a matching line becomes an alert with the right labels,
 //! annotations and expiry, it resolves, and a dead second Alertmanager does not stop the
-//! first from getting it.
+//! first from getting it; over https (Alertmanager serving TLS with a client certificate
+//! required), the right CA delivers and a wrong one fails with the reason.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)]
 
 use std::net::TcpListener;
@@ -14,6 +15,7 @@ use obwatch_logtailer::rule::{Matcher, RuleSet};
 use obwatch_logtailer::sink::alertmanager::{Alertmanager, SinkError};
 use obwatch_logtailer::sink::outbox::Outbox;
 use obwatch_logtailer::sink::sender::{self, Backoff, SenderStats};
+use obwatch_logtailer::sink::tls::{SYSTEM_ROOTS, TlsClient, TlsSettings};
 use serde_json::Value;
 use tokio::sync::{Notify, watch};
 
@@ -58,7 +60,7 @@ async fn a_matching_line_fires_and_resolves_in_alertmanager() {
 
     let dead = format!("http://127.0.0.1:{}", free_port());
     let urls = [format!("http://127.0.0.1:{}", am.port), dead];
-    let sink = Alertmanager::new(&urls, Duration::from_secs(2)).unwrap();
+    let sink = Alertmanager::new(&urls, Duration::from_secs(2), None).unwrap();
     let results = sink.post(Alertmanager::body(std::slice::from_ref(&alert), "db1")).await;
     assert!(results[0].is_ok(), "{:?}", results[0]);
     assert!(matches!(results[1], Err(SinkError::Request { .. })), "{:?}", results[1]);
@@ -102,7 +104,7 @@ async fn a_matching_line_fires_and_resolves_in_alertmanager() {
 async fn a_refused_post_names_the_status_and_a_silent_peer_times_out() {
     let am = start_alertmanager();
     let sink =
-        Alertmanager::new(&[format!("http://127.0.0.1:{}", am.port)], Duration::from_secs(2))
+        Alertmanager::new(&[format!("http://127.0.0.1:{}", am.port)], Duration::from_secs(2), None)
             .unwrap();
     let results = sink.post(bytes::Bytes::from_static(b"[{\"labels\":{}}]")).await;
     match &results[0] {
@@ -112,7 +114,7 @@ async fn a_refused_post_names_the_status_and_a_silent_peer_times_out() {
     // A listener that accepts and never answers: the post gives up at its timeout.
     let silent = TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", silent.local_addr().unwrap());
-    let sink = Alertmanager::new(&[url], Duration::from_millis(300)).unwrap();
+    let sink = Alertmanager::new(&[url], Duration::from_millis(300), None).unwrap();
     let started = Instant::now();
     let results = sink.post(bytes::Bytes::from_static(b"[]")).await;
     assert!(matches!(results[0], Err(SinkError::Timeout { .. })), "{:?}", results[0]);
@@ -150,7 +152,8 @@ async fn an_alert_survives_an_alertmanager_outage_in_the_outbox() {
     let wake = Arc::new(Notify::new());
     let stats = Arc::new(Mutex::new(SenderStats::default()));
     let sink =
-        Alertmanager::new(&[format!("http://127.0.0.1:{port}")], Duration::from_secs(1)).unwrap();
+        Alertmanager::new(&[format!("http://127.0.0.1:{port}")], Duration::from_secs(1), None)
+            .unwrap();
     let backoff = Backoff::new(Duration::from_millis(50), Duration::from_millis(400));
     let task = tokio::spawn(sender::run(
         sink,
@@ -191,4 +194,76 @@ async fn an_alert_survives_an_alertmanager_outage_in_the_outbox() {
     assert_eq!(stats.lock().unwrap().sent, 1);
     stop_tx.send(true).unwrap();
     task.await.unwrap();
+}
+
+/// A TLS client for `settings` (paths relative to `pki`), with the system roots as fallback.
+fn tls(pki: &Path, settings: TlsSettings) -> TlsClient {
+    let file = pki.join("logtailer.yml");
+    TlsClient::new(&settings, &file, "alertmanager.tls", Path::new(SYSTEM_ROOTS)).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn https_alertmanager_with_a_ca_and_a_client_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = dir.path().join("pki");
+    std::fs::create_dir(&pki).unwrap();
+    make_pki(&pki);
+    let port = free_port();
+    let _am = spawn_alertmanager_tls(dir.path(), port, &pki);
+    let url = vec![format!("https://127.0.0.1:{port}")];
+    let client = |ca: Option<&str>, cert: bool, insecure: bool| TlsSettings {
+        ca_file: ca.map(Into::into),
+        cert_file: cert.then(|| "client.pem".into()),
+        key_file: cert.then(|| "client.key".into()),
+        server_name: None,
+        insecure_skip_verify: insecure,
+    };
+    let alert = |name: &str| {
+        let now = SystemTime::now();
+        obwatch_logtailer::rule::state::Alert {
+            labels: [("alertname", name), ("severity", "critical")]
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            annotations: Default::default(),
+            starts_at: now,
+            last_match: now,
+            ends_at: None,
+            count: 1,
+            resolve_after: Duration::from_secs(600),
+        }
+    };
+    let post = |settings: TlsSettings, name: &str| {
+        let sink =
+            Alertmanager::new(&url, Duration::from_secs(5), Some(&tls(&pki, settings))).unwrap();
+        let body = Alertmanager::body(&[alert(name)], "db1");
+        async move { sink.post(body).await.remove(0) }
+    };
+
+    // The right CA and a client certificate: accepted, and Alertmanager has the alert.
+    post(client(Some("ca.pem"), true, false), "ViaTls").await.unwrap();
+    let text =
+        get_with(&format!("https://127.0.0.1:{port}/api/v2/alerts"), &tls_curl_args(&pki)).unwrap();
+    let alerts: Vec<Value> = serde_json::from_str(&text).unwrap();
+    assert!(alerts.iter().any(|a| a["labels"]["alertname"] == "ViaTls"), "{alerts:?}");
+
+    // A CA that did not sign the server's certificate: a request error that says why.
+    let e = post(client(Some("other-ca.pem"), true, false), "WrongCa").await.unwrap_err();
+    assert!(matches!(e, SinkError::Request { .. }), "{e:?}");
+    assert!(e.to_string().contains("invalid peer certificate: UnknownIssuer"), "{e}");
+    // The system roots do not know the test CA either.
+    let e = post(client(None, true, false), "SystemRoots").await.unwrap_err();
+    assert!(e.to_string().contains("UnknownIssuer"), "{e}");
+    // No client certificate where Alertmanager requires one: refused.
+    let e = post(client(Some("ca.pem"), false, false), "NoClientCert").await.unwrap_err();
+    assert!(matches!(e, SinkError::Request { .. }), "{e:?}");
+    // insecure_skip_verify: any server certificate goes (the wrong CA too).
+    post(client(Some("other-ca.pem"), true, true), "Insecure").await.unwrap();
+    // server_name: the certificate must carry that name instead of the URL's host.
+    let mut named = client(Some("ca.pem"), true, false);
+    named.server_name = Some("localhost".into());
+    post(named.clone(), "ServerName").await.unwrap();
+    named.server_name = Some("am.example.com".into());
+    let e = post(named, "WrongName").await.unwrap_err();
+    assert!(e.to_string().contains("certificate not valid for name \"am.example.com\""), "{e}");
 }

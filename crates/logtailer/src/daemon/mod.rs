@@ -76,6 +76,7 @@ struct Counters {
     files: Vec<(PathBuf, u64)>,
     reload_ok: bool,
     reload_time: f64,
+    web_reload_failed: bool,
 }
 
 impl Shared {
@@ -109,6 +110,10 @@ impl Shared {
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0.0, |d| d.as_secs_f64());
         }
+    }
+
+    fn set_web_reload(&self, ok: bool) {
+        self.lock().web_reload_failed = !ok;
     }
 
     fn set_tail(&self, stats: TailStats, files: Vec<(PathBuf, u64, bool)>) {
@@ -148,10 +153,11 @@ pub async fn run(
         .map(|u| (u, false))
         .chain(config.webhook_url.iter().map(|u| (u, true)));
     for (i, (url, webhook)) in sinks.enumerate() {
+        let timeout = config.alertmanager_timeout;
         let am = if webhook {
-            Alertmanager::webhook(url, config.alertmanager_timeout)?
+            Alertmanager::webhook(url, timeout, config.webhook_tls.as_ref())?
         } else {
-            Alertmanager::new(std::slice::from_ref(url), config.alertmanager_timeout)?
+            Alertmanager::new(std::slice::from_ref(url), timeout, config.alertmanager_tls.as_ref())?
         };
         let dir = config.state_dir.join("outbox").join(i.to_string());
         let outbox = Arc::new(Mutex::new(Outbox::open(
@@ -194,7 +200,9 @@ pub async fn run(
             pipeline::run(&config, rules, &reload_rx, &queues, &shared, &stop, tailer)
         })
     };
-    let reloader = tokio::spawn(reload::watch(config.clone(), reload_tx, shared.clone(), stop_rx));
+    let (web_tx, web_rx) = watch::channel(Arc::new(web));
+    let reloader =
+        tokio::spawn(reload::watch(config.clone(), reload_tx, web_tx, shared.clone(), stop_rx));
     tracing::info!(
         rules = rules.rule_count(),
         files = rule_paths.len(),
@@ -202,7 +210,7 @@ pub async fn run(
         "Started."
     );
     let handler = Arc::new(Handler { shared, targets });
-    obwatch_common::http::serve(vec![listener], Arc::new(web), handler, shutdown).await;
+    obwatch_common::http::serve_reloadable(vec![listener], web_rx, handler, shutdown).await;
     stop.store(true, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     let _ = pipe.await;
@@ -305,8 +313,8 @@ impl Handler {
             c.tail.lines_cut as f64,
         );
         drop(c);
-        let (mut sent, mut failed, mut dropped, mut queued) =
-            (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let (mut sent, mut failed, mut dropped, mut queued, mut write_failed) =
+            (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
         for t in &self.targets {
             let s = t.stats.lock().unwrap_or_else(|p| p.into_inner());
             let o = t.outbox.lock().unwrap_or_else(|p| p.into_inner());
@@ -314,6 +322,7 @@ impl Handler {
             failed.push((t.url.as_str(), s.failed));
             dropped.push((t.url.as_str(), o.dropped));
             queued.push((t.url.as_str(), o.len() as u64));
+            write_failed.push((t.url.as_str(), o.write_failures));
         }
         for (name, help, kind, values) in [
             (
@@ -340,6 +349,12 @@ impl Handler {
                 MetricType::Gauge,
                 queued,
             ),
+            (
+                "obwatch_logtailer_outbox_write_failures_total",
+                "Posts the outbox could not write (full disk; retried, lines stay uncommitted).",
+                MetricType::Counter,
+                write_failed,
+            ),
         ] {
             let f = set.family(name, help, kind);
             for (url, v) in values {
@@ -356,6 +371,11 @@ impl Handler {
             "obwatch_logtailer_config_last_reload_success_timestamp_seconds",
             "When the rules in use were loaded.",
             c.reload_time,
+        );
+        set.gauge(
+            "obwatch_logtailer_web_config_last_reload_successful",
+            "0 when the last reload of web.config_file (on SIGHUP) was refused; the previous web config stays in use.",
+            if c.web_reload_failed { 0.0 } else { 1.0 },
         );
         drop(c);
         set

@@ -11,11 +11,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use tokio::sync::Notify;
-use tracing::warn;
+use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::rule::state::{Alert, AlertState};
-use crate::rule::{Hit, Matcher, RuleSet};
+use crate::rule::{Hit, Matcher, Multiline, RuleSet};
 use crate::sink::alertmanager::Alertmanager;
 use crate::sink::outbox::Outbox;
 use crate::tail::{FileKey, LogEvents, Position, Tailer};
@@ -37,12 +37,17 @@ pub(super) struct Queue {
 /// Per tracked file: the input it belongs to, its groups, and an unfinished record.
 struct FileState {
     input: String,
+    /// The input's `multiline`, for the groups without their own.
+    multiline: Option<Multiline>,
     path: String,
     groups: Vec<usize>,
     /// Bytes of the lines after the last safe cut (newline-terminated).
     carry: Vec<u8>,
-    /// File offset of `carry[0]`.
-    carry_offset: u64,
+    /// Where `carry[0]` is in the file, in the content (truncation generation) it was read
+    /// from: committed while the record is unfinished. After a copytruncate that position is
+    /// in the old content, and the engine ignores it, so neither the old content's rest nor
+    /// the new content is committed until the record is evaluated.
+    carry_start: Position,
     /// Position after the last batch, committed in full once the carry is evaluated.
     last: Position,
     last_data: Instant,
@@ -68,9 +73,10 @@ pub(super) fn run(
     // before anything else, and nothing is committed until they are in.
     let mut posts: Vec<Alert> = Vec::new();
     let mut commit: Vec<Position> = Vec::new();
+    let mut outbox_failing = false;
     while !stop.load(Ordering::Relaxed) {
         if !posts.is_empty() {
-            if !enqueue(&posts, &instance, queues) {
+            if !enqueue(&posts, &instance, queues, &mut outbox_failing) {
                 std::thread::sleep(Duration::from_secs(1)); // back-pressure: read nothing new
                 continue;
             }
@@ -101,12 +107,14 @@ pub(super) fn run(
         let mut fired: Vec<Alert> = Vec::new();
         if let Some(batch) = batch {
             let key = batch.position().key();
+            let input = config.input_of(batch.path());
             let fs = files.entry(key).or_insert_with(|| FileState {
-                input: config.input_of(batch.path()).unwrap_or("unknown").to_string(),
+                input: input.map_or("unknown", |i| i.name.as_str()).to_string(),
+                multiline: input.and_then(|i| i.multiline.clone()),
                 path: batch.path().display().to_string(),
                 groups: rules.groups_for(batch.path()),
                 carry: Vec::new(),
-                carry_offset: batch.lines().next().map_or(0, |l| l.offset),
+                carry_start: batch.position().back_to(batch.lines().next().map_or(0, |l| l.offset)),
                 last: batch.position(),
                 last_data: Instant::now(),
             });
@@ -121,35 +129,31 @@ pub(super) fn run(
                 bytes += line.bytes.len() as u64 + 1;
             }
             shared.count_lines(&fs.input, batch.len() as u64, bytes);
-            let matcher = Matcher::new(rules, fs.groups.clone());
+            let matcher =
+                Matcher::new(rules, fs.groups.clone()).with_input_multiline(fs.multiline.as_ref());
             let cut = matcher.safe_end(&text);
             fs.path = batch.path().display().to_string();
             let hits = matcher.eval(&text[..cut], 1);
             observe(rules, &hits, &fs.path, now, &mut state, shared, &mut fired);
-            // Where the carried record starts in the file.
-            let cut_offset = if cut >= fs.carry.len() {
-                starts
+            // Where the carried record starts in the file: in this batch, or still where the
+            // old carry began (maybe before a truncation).
+            if cut >= fs.carry.len() {
+                let offset = starts
                     .iter()
                     .find(|(t, _)| *t >= cut)
-                    .map_or(batch.position().offset(), |(_, o)| *o)
-            } else {
-                fs.carry_offset
-            };
+                    .map_or(batch.position().offset(), |(_, o)| *o);
+                fs.carry_start = batch.position().back_to(offset);
+            }
             fs.carry = text[cut..].to_vec();
-            fs.carry_offset = cut_offset;
             fs.last = batch.position();
             fs.last_data = Instant::now();
-            let pos = if fs.carry.is_empty() {
-                batch.position()
-            } else {
-                batch.position().back_to(cut_offset)
-            };
-            commit.push(pos);
+            commit.push(if fs.carry.is_empty() { batch.position() } else { fs.carry_start });
         }
         // Records whose end never came (the file went quiet): evaluate them as they are.
         for fs in files.values_mut() {
             if !fs.carry.is_empty() && fs.last_data.elapsed() >= RECORD_FLUSH {
-                let matcher = Matcher::new(rules, fs.groups.clone());
+                let matcher = Matcher::new(rules, fs.groups.clone())
+                    .with_input_multiline(fs.multiline.as_ref());
                 let hits = matcher.eval(&fs.carry, 1);
                 observe(rules, &hits, &fs.path, now, &mut state, shared, &mut fired);
                 fs.carry.clear();
@@ -164,7 +168,7 @@ pub(super) fn run(
         }
         shared.set_firing(state.firing().count() as u64, state.dropped);
         if !posts.is_empty() {
-            if !enqueue(&posts, &instance, queues) {
+            if !enqueue(&posts, &instance, queues, &mut outbox_failing) {
                 // A full disk: keep the lines uncommitted and the posts for the next try.
                 continue;
             }
@@ -216,8 +220,9 @@ fn resend_interval(config: &Config, rules: &RuleSet) -> Duration {
         .max(Duration::from_secs(1))
 }
 
-/// Writes the posts to every outbox; false when one could not take them.
-fn enqueue(posts: &[Alert], instance: &str, queues: &[Queue]) -> bool {
+/// Writes the posts to every outbox; false when one could not take them. Logged once per
+/// outage (`failing` carries it between calls); each failure is counted by the outbox.
+fn enqueue(posts: &[Alert], instance: &str, queues: &[Queue], failing: &mut bool) -> bool {
     let body = Alertmanager::body(posts, instance);
     let mut ok = true;
     for q in queues {
@@ -225,11 +230,17 @@ fn enqueue(posts: &[Alert], instance: &str, queues: &[Queue]) -> bool {
         match pushed {
             Ok(()) => q.wake.notify_one(),
             Err(e) => {
-                warn!(error = %e, "Cannot queue alerts in the outbox.");
+                if !*failing {
+                    warn!(error = %e, "Cannot queue alerts in the outbox; reading stops and nothing is committed until it can (retried every second).");
+                }
                 ok = false;
             }
         }
     }
+    if ok && *failing {
+        info!("The outbox takes alerts again; reading goes on.");
+    }
+    *failing = !ok;
     ok
 }
 

@@ -2,12 +2,18 @@
 //! [`POLL`]: size and mtime of every file the globs expand to, so a new file counts too). A
 //! rule set that does not check is refused: its errors are logged, the running rules stay,
 //! and `obwatch_logtailer_config_last_reload_successful` turns 0 until a good one loads.
+//!
+//! SIGHUP also reloads the web config (`web.config_file`) of the daemon's own endpoint: a
+//! file that does not load is refused and logged, the running one stays, and
+//! `obwatch_logtailer_web_config_last_reload_successful` turns 0 until a good one loads. New
+//! connections use the new config; open ones keep theirs.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::Sender;
 use std::time::{Duration, SystemTime};
 
+use obwatch_common::web::WebConfig;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 use tracing::{error, info, warn};
@@ -52,10 +58,30 @@ fn load(config: &Config) -> Option<RuleSet> {
     }
 }
 
-/// Watches for SIGHUP and rule file changes until `stop`; sends each good new rule set.
+/// Reloads the web config from `path` into `web` (on SIGHUP); a bad file is refused and
+/// logged, and the running config stays.
+async fn reload_web(path: &std::path::Path, web: &watch::Sender<Arc<WebConfig>>, shared: &Shared) {
+    let p = path.to_path_buf();
+    match tokio::task::spawn_blocking(move || WebConfig::load(&p)).await {
+        Ok(Ok(new)) => {
+            web.send_replace(Arc::new(new));
+            shared.set_web_reload(true);
+            info!(file = %path.display(), "Web config reloaded; new connections use it.");
+        }
+        Ok(Err(e)) => {
+            shared.set_web_reload(false);
+            error!(error = %e, "Web config reload refused; keeping the running one.");
+        }
+        Err(_) => {} // the blocking pool is shutting down
+    }
+}
+
+/// Watches for SIGHUP and rule file changes until `stop`; sends each good new rule set, and
+/// on SIGHUP reloads the web config (`web`) when there is one.
 pub(super) async fn watch(
     config: Config,
     tx: Sender<Arc<RuleSet>>,
+    web: watch::Sender<Arc<WebConfig>>,
     shared: Arc<Shared>,
     mut stop: watch::Receiver<bool>,
 ) {
@@ -84,6 +110,11 @@ pub(super) async fn watch(
         seen = now;
         if why.is_empty() {
             continue;
+        }
+        if why == "SIGHUP"
+            && let Some(path) = &config.web_config_file
+        {
+            reload_web(path, &web, &shared).await;
         }
         let c = config.clone();
         let loaded = tokio::task::spawn_blocking(move || load(&c)).await.ok().flatten();

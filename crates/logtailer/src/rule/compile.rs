@@ -21,7 +21,7 @@ use super::{Group, Multiline, Rule, RuleError, RuleSet, Selector, Severity, Test
 /// that needs more is a mistake, and the daemon holds every group in memory).
 const REGEX_SIZE_LIMIT: usize = 4 << 20;
 /// Records longer than this many lines are evaluated in pieces of this size.
-const DEFAULT_MAX_RECORD_LINES: u32 = 500;
+pub(super) const DEFAULT_MAX_RECORD_LINES: u32 = 500;
 /// Quiet period before a firing alert resolves, when a rule does not say.
 const DEFAULT_RESOLVE_AFTER: Duration = Duration::from_secs(5 * 60);
 /// Labels every alert carries; captures and rule labels may not reuse them.
@@ -98,7 +98,7 @@ impl Checker<'_> {
     }
 }
 
-fn builder(pattern: &str) -> RegexBuilder {
+pub(super) fn builder(pattern: &str) -> RegexBuilder {
     let mut b = RegexBuilder::new(pattern);
     // `^`/`$` at every line of a multiline record, and before `\r\n` too.
     b.multi_line(true).crlf(true).size_limit(REGEX_SIZE_LIMIT);

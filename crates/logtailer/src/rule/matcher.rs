@@ -3,7 +3,8 @@
 //! not line by line); only the record around a hit is confirmed with the group's `RegexSet`,
 //! checked against `exclude` and, for rules with named groups, captured. Records are single
 //! lines, or for a `multiline` group a start line and the lines after it up to the next start
-//! (cut into pieces of `max_lines`).
+//! (cut into pieces of `max_lines`). A group without `multiline` of its own takes the input's
+//! (`inputs[].multiline` of the run config) when there is one: the group's setting wins.
 //!
 //! No false negatives: every pattern runs in multi-line mode on records too, so a match in a
 //! record is also a match of the same bytes in the buffer; the search resumes at the next
@@ -36,12 +37,25 @@ pub struct Hit<'t> {
 pub struct Matcher<'r> {
     rules: &'r RuleSet,
     groups: Vec<usize>,
+    input_multiline: Option<&'r Multiline>,
 }
 
 impl<'r> Matcher<'r> {
     /// A matcher for the groups `groups` (from [`RuleSet::groups_for`]).
     pub fn new(rules: &'r RuleSet, groups: Vec<usize>) -> Self {
-        Matcher { rules, groups }
+        Matcher { rules, groups, input_multiline: None }
+    }
+
+    /// Records of the groups without a `multiline` of their own are built with `multiline`
+    /// (the input's setting); groups with their own keep it.
+    pub fn with_input_multiline(mut self, multiline: Option<&'r Multiline>) -> Self {
+        self.input_multiline = multiline;
+        self
+    }
+
+    /// The record format of group `g`: its own, else the input's, else single lines.
+    fn multiline(&self, g: usize) -> Option<&'r Multiline> {
+        self.rules.groups[g].multiline.as_ref().or(self.input_multiline)
     }
 
     /// True when no group reads the file.
@@ -55,7 +69,7 @@ impl<'r> Matcher<'r> {
     pub fn safe_end(&self, text: &[u8]) -> usize {
         let mut end = text.len();
         for &g in &self.groups {
-            if let Some(ml) = &self.rules.groups[g].multiline {
+            if let Some(ml) = self.multiline(g) {
                 if text.is_empty() {
                     return 0;
                 }
@@ -71,7 +85,7 @@ impl<'r> Matcher<'r> {
     pub fn eval<'t>(&self, text: &'t [u8], first_line: u64) -> Vec<Hit<'t>> {
         let mut hits = Vec::new();
         for &g in &self.groups {
-            eval_group(&self.rules.groups[g], g, text, first_line, &mut hits);
+            eval_group(&self.rules.groups[g], self.multiline(g), g, text, first_line, &mut hits);
         }
         if self.groups.len() > 1 {
             hits.sort_by_key(|h| (h.offset, h.group, h.rule));
@@ -82,6 +96,7 @@ impl<'r> Matcher<'r> {
 
 fn eval_group<'t>(
     group: &Group,
+    multiline: Option<&Multiline>,
     gi: usize,
     text: &'t [u8],
     first_line: u64,
@@ -94,7 +109,7 @@ fn eval_group<'t>(
         if m.start() >= text.len() {
             break; // an empty match after the last newline: there is no line there
         }
-        let (start, end) = record_bounds(group.multiline.as_ref(), text, pos, m.start());
+        let (start, end) = record_bounds(multiline, text, pos, m.start());
         let body = text[start..end].strip_suffix(b"\n").unwrap_or(&text[start..end]);
         for ri in group.set.matches(body).iter() {
             let rule = &group.rules[ri];

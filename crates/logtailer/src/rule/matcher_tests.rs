@@ -60,12 +60,17 @@ fn rules() -> RuleSet {
 
 /// (line, group, rule, captures) by building records one line at a time.
 fn naive(rules: &RuleSet, text: &str) -> Vec<Found> {
+    naive_with(rules, text, None)
+}
+
+/// As [`naive`], with `input` as the record format of groups without their own.
+fn naive_with(rules: &RuleSet, text: &str, input: Option<&Multiline>) -> Vec<Found> {
     let lines: Vec<&str> = text.split_terminator('\n').collect();
     let mut out = Vec::new();
     for (gi, g) in rules.groups.iter().enumerate() {
         let mut records: Vec<(usize, Vec<&str>)> = Vec::new();
         for (i, line) in lines.iter().enumerate() {
-            let new = match (&g.multiline, records.last()) {
+            let new = match (g.multiline.as_ref().or(input), records.last()) {
                 (_, None) | (None, _) => true,
                 (Some(ml), Some((_, rec))) => {
                     ml.start.is_match(line.as_bytes()) || rec.len() >= ml.max_lines as usize
@@ -101,7 +106,11 @@ fn naive(rules: &RuleSet, text: &str) -> Vec<Found> {
 }
 
 fn fast(rules: &RuleSet, text: &str) -> Vec<Found> {
-    let m = Matcher::new(rules, vec![0, 1]);
+    fast_with(rules, text, None)
+}
+
+fn fast_with(rules: &RuleSet, text: &str, input: Option<&Multiline>) -> Vec<Found> {
+    let m = Matcher::new(rules, vec![0, 1]).with_input_multiline(input);
     let mut out: Vec<_> = m
         .eval(text.as_bytes(), 1)
         .into_iter()
@@ -134,6 +143,39 @@ fn agrees_with_the_naive_matcher_on_generated_text() {
         assert!(!want.is_empty() || text.len() < 40, "seed {seed}: generator too weak");
         assert_eq!(got, want, "seed {seed}:\n{text}");
     }
+}
+
+#[test]
+fn an_input_multiline_shapes_the_records_of_groups_without_their_own() {
+    // Group `lines` has no multiline: with the input's, its records start at `[` lines and
+    // hold at most 2 lines; group `records` keeps its own (`^\d{4}-`, 3 lines).
+    let rules = rules();
+    let input = Multiline::new(r"^\[", Some(2)).unwrap();
+    let mut differs = 0;
+    for seed in 1..200 {
+        let text = generate(seed, 1 + (seed as usize * 7) % 60);
+        let want = naive_with(&rules, &text, Some(&input));
+        assert_eq!(fast_with(&rules, &text, Some(&input)), want, "seed {seed}:\n{text}");
+        differs += usize::from(want != naive(&rules, &text));
+    }
+    assert!(differs > 50, "the input's multiline changed only {differs} of 199 texts");
+    // A record `[...] ERROR [CLOG]` + `ORA-00600 x`: the ORA line is part of the record.
+    let text = "[2024-01-01 10:00:00.1] ERROR [CLOG] disk\nORA-00600 x\n";
+    let lines = |input| -> Vec<u64> {
+        fast_with(&rules, text, input)
+            .iter()
+            .filter(|h| h.1 == 0 && h.2 == 1)
+            .map(|h| h.0)
+            .collect()
+    };
+    assert_eq!(lines(None), vec![2]);
+    assert_eq!(lines(Some(&input)), vec![1]);
+    // The cut point follows the input's record too: the last record starts at line 1.
+    let m = Matcher::new(&rules, vec![0]).with_input_multiline(Some(&input));
+    assert_eq!(m.safe_end(text.as_bytes()), 0);
+    assert_eq!(Matcher::new(&rules, vec![0]).safe_end(text.as_bytes()), text.len());
+    assert!(Multiline::new("(", None).unwrap_err().starts_with("start: "));
+    assert!(Multiline::new("x", Some(0)).unwrap_err().starts_with("max_lines: "));
 }
 
 #[test]

@@ -107,11 +107,27 @@ impl Group {
     }
 }
 
-/// How records of a multiline group begin.
-#[derive(Debug)]
-struct Multiline {
+/// How multiline records begin: a line matching `start` begins one, the lines after it up
+/// to the next start belong to it, in pieces of at most `max_lines` lines. Set by a group
+/// (`groups[].multiline`) or by an input of the run config (`inputs[].multiline`, for the
+/// groups that do not set their own).
+#[derive(Clone, Debug)]
+pub struct Multiline {
     start: Regex,
     max_lines: u32,
+}
+
+impl Multiline {
+    /// Compiles `start` as rule regexes are (multi-line mode, CRLF-aware); `max_lines`
+    /// defaults to 500 and must be at least 1.
+    pub fn new(start: &str, max_lines: Option<u32>) -> Result<Multiline, String> {
+        let max_lines = max_lines.unwrap_or(compile::DEFAULT_MAX_RECORD_LINES);
+        if max_lines == 0 {
+            return Err("max_lines: expected 1 or more".into());
+        }
+        let start = compile::builder(start).build().map_err(|e| format!("start: {e}"))?;
+        Ok(Multiline { start, max_lines })
+    }
 }
 
 /// One compiled rule.

@@ -6,6 +6,8 @@
 //! A firing alert carries `endsAt = last match + resolve_after`, its own expiry: if the
 //! logtailer dies, Alertmanager resolves it on time instead of after its global
 //! `resolve_timeout`. A resolved alert carries the `endsAt` when it resolved.
+//!
+//! `http://` and `https://` URLs; https through [`super::tls`] (rustls).
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
@@ -18,6 +20,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 
+use super::tls::{Connector, TlsClient, error_chain};
 use crate::rule::state::Alert;
 
 /// Why a post to one Alertmanager failed.
@@ -31,8 +34,8 @@ pub enum SinkError {
         /// What was expected.
         message: String,
     },
-    /// Connection or protocol error.
-    #[error("{url}: {source}")]
+    /// Connection, TLS or protocol error.
+    #[error("{url}: {}", error_chain(source))]
     Request {
         /// The endpoint.
         url: String,
@@ -75,35 +78,48 @@ struct Postable<'a> {
 #[derive(Clone, Debug)]
 pub struct Alertmanager {
     endpoints: Vec<Uri>,
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<Connector, Full<Bytes>>,
     timeout: Duration,
 }
 
 impl Alertmanager {
-    /// A client for `urls` (`http://host:9093`, optionally with a path prefix), each request
-    /// bounded by `timeout`.
-    pub fn new(urls: &[String], timeout: Duration) -> Result<Self, SinkError> {
-        Self::build(urls, timeout, "/api/v2/alerts")
+    /// A client for `urls` (`http://host:9093` or `https://...`, optionally with a path
+    /// prefix), each request bounded by `timeout`; `tls` is needed for `https://` URLs.
+    pub fn new(
+        urls: &[String],
+        timeout: Duration,
+        tls: Option<&TlsClient>,
+    ) -> Result<Self, SinkError> {
+        Self::build(urls, timeout, "/api/v2/alerts", tls)
     }
 
     /// A client that posts the same JSON body to `url` itself: the optional webhook, for
     /// receivers other than Alertmanager.
-    pub fn webhook(url: &str, timeout: Duration) -> Result<Self, SinkError> {
-        Self::build(std::slice::from_ref(&url.to_string()), timeout, "")
+    pub fn webhook(
+        url: &str,
+        timeout: Duration,
+        tls: Option<&TlsClient>,
+    ) -> Result<Self, SinkError> {
+        Self::build(std::slice::from_ref(&url.to_string()), timeout, "", tls)
     }
 
-    fn build(urls: &[String], timeout: Duration, path: &str) -> Result<Self, SinkError> {
+    fn build(
+        urls: &[String],
+        timeout: Duration,
+        path: &str,
+        tls: Option<&TlsClient>,
+    ) -> Result<Self, SinkError> {
         let mut endpoints = Vec::new();
         for url in urls {
             let bad =
                 |message: &str| SinkError::BadUrl { url: url.clone(), message: message.into() };
-            if url.starts_with("https://") {
-                return Err(bad(
-                    "https is not supported yet; use http:// (a TLS proxy or a local Alertmanager)",
-                ));
+            if url.starts_with("https://") && tls.is_none() {
+                return Err(bad("https:// needs a TLS client configuration"));
             }
-            if !url.starts_with("http://") {
-                return Err(bad("expected http://HOST:PORT, e.g. http://127.0.0.1:9093"));
+            if !url.starts_with("http://") && !url.starts_with("https://") {
+                return Err(bad(
+                    "expected http://HOST:PORT or https://HOST:PORT, e.g. http://127.0.0.1:9093",
+                ));
             }
             let endpoint = if path.is_empty() {
                 url.clone()
@@ -119,9 +135,10 @@ impl Alertmanager {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(timeout));
         connector.set_nodelay(true);
+        connector.enforce_http(false); // https:// goes through the TLS layer of `Connector`
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
-            .build(connector);
+            .build(Connector::new(connector, tls.cloned()));
         Ok(Alertmanager { endpoints, client, timeout })
     }
 
@@ -250,10 +267,10 @@ mod tests {
     #[test]
     fn urls_are_checked() {
         let t = Duration::from_secs(1);
-        assert!(Alertmanager::new(&["http://127.0.0.1:9093/".into()], t).is_ok());
-        let e = Alertmanager::new(&["127.0.0.1:9093".into()], t).unwrap_err().to_string();
-        assert!(e.contains("expected http://HOST:PORT"), "{e}");
-        let e = Alertmanager::new(&["https://am:9093".into()], t).unwrap_err().to_string();
-        assert!(e.contains("https is not supported yet"), "{e}");
+        assert!(Alertmanager::new(&["http://127.0.0.1:9093/".into()], t, None).is_ok());
+        let e = Alertmanager::new(&["127.0.0.1:9093".into()], t, None).unwrap_err().to_string();
+        assert!(e.contains("expected http://HOST:PORT or https://HOST:PORT"), "{e}");
+        let e = Alertmanager::new(&["https://am:9093".into()], t, None).unwrap_err().to_string();
+        assert!(e.contains("https:// needs a TLS client configuration"), "{e}");
     }
 }

@@ -39,6 +39,8 @@ pub struct Outbox {
     max_bytes: u64,
     /// Entries dropped because the outbox was full, since it was opened.
     pub dropped: u64,
+    /// Pushes that failed (a full disk), since it was opened.
+    pub write_failures: u64,
 }
 
 impl Outbox {
@@ -71,6 +73,7 @@ impl Outbox {
             max_entries: max_entries.max(1),
             max_bytes,
             dropped: 0,
+            write_failures: 0,
         })
     }
 
@@ -83,7 +86,10 @@ impl Outbox {
     pub fn push(&mut self, body: &[u8]) -> Result<(), OutboxError> {
         let seq = self.next_seq;
         let path = self.path(seq);
-        atomic_write(&path, body).map_err(|source| OutboxError::Io { path, source })?;
+        if let Err(source) = atomic_write(&path, body) {
+            self.write_failures += 1;
+            return Err(OutboxError::Io { path, source });
+        }
         self.next_seq += 1;
         self.entries.push_back((seq, body.len() as u64));
         self.bytes += body.len() as u64;
@@ -226,5 +232,6 @@ mod tests {
         let e = o.push(b"[1]").unwrap_err().to_string();
         assert!(e.contains("box"), "{e}");
         assert!(o.is_empty());
+        assert_eq!(o.write_failures, 1);
     }
 }

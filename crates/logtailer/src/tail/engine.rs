@@ -192,7 +192,8 @@ impl<E: TailEvents> Tailer<E> {
     /// complete scan: a rotation created them and renamed them away while we were down (or
     /// before we recorded them), so no checkpoint names them and no input matches them. Read
     /// from 0, except a copytruncate copy (its head is a checkpointed file's head): that
-    /// resumes where the copied content was committed.
+    /// resumes where the copied content was committed. Also an older copy of content from
+    /// before a truncation that was not committed to its end, from where it was committed.
     fn catch_up_siblings(&mut self, state: &State, now: Instant) {
         let mut names: BTreeSet<PathBuf> = self.readers.values().map(|r| r.path.clone()).collect();
         names.extend(state.files.iter().map(|cp| PathBuf::from(&cp.path)));
@@ -209,7 +210,20 @@ impl<E: TailEvents> Tailer<E> {
             }
         }
         for path in candidates {
-            if !born_after(&path, state.scanned_at_unix_ms) {
+            let born_late = born_after(&path, state.scanned_at_unix_ms);
+            // An older sibling is taken only when it is a copy of content truncated while we
+            // ran whose lines were not all committed (a multiline record held across a
+            // copytruncate when we died): the copy is the only place left with those lines.
+            let uncommitted_copy = || {
+                let Ok(size) = std::fs::metadata(&path).map(|m| m.len()) else { return false };
+                state.files.iter().filter_map(|cp| cp.before_truncation).any(|g| {
+                    g.offset < size
+                        && g.fingerprint.len > 0
+                        && File::open(&path)
+                            .is_ok_and(|f| g.fingerprint.matches(&f).unwrap_or(false))
+                })
+            };
+            if !born_late && !uncommitted_copy() {
                 continue;
             }
             let Some((file, key)) = self.open_file(&path) else { continue };

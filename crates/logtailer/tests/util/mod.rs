@@ -1,5 +1,6 @@
 //! Helpers shared by the logtailer's integration tests: loopback ports, HTTP GETs through
-//! curl, child processes killed on drop, and a real Alertmanager in a temp dir.
+//! curl, child processes killed on drop, a real Alertmanager in a temp dir (optionally
+//! serving TLS), and a test PKI made by openssl.
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::net::TcpListener;
@@ -14,7 +15,17 @@ pub fn free_port() -> u16 {
 
 /// The body of a 2xx answer to GET `url`, `None` otherwise.
 pub fn get(url: &str) -> Option<String> {
-    let out = Command::new("curl").args(["-sf", "--max-time", "2", url]).output().ok()?;
+    get_with::<&str>(url, &[])
+}
+
+/// As [`get`], with more curl arguments (`--cacert`, `--cert`, ...).
+pub fn get_with<A: AsRef<std::ffi::OsStr>>(url: &str, curl_args: &[A]) -> Option<String> {
+    let out = Command::new("curl")
+        .args(["-sf", "--max-time", "2"])
+        .args(curl_args)
+        .arg(url)
+        .output()
+        .ok()?;
     out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
 }
 
@@ -41,19 +52,120 @@ pub fn wait_ready(port: u16, child: &mut Child, what: &str) {
 /// Starts Alertmanager (Debian's `prometheus-alertmanager`) with its config, storage and log
 /// in `dir` on `port`, clustering off, and waits until it is ready.
 pub fn spawn_alertmanager(dir: &Path, port: u16) -> Killed {
-    let cfg = dir.join("am.yml");
-    std::fs::write(&cfg, "route: { receiver: blackhole }\nreceivers: [{ name: blackhole }]\n")
-        .unwrap();
-    let child = Command::new("prometheus-alertmanager")
-        .arg(format!("--config.file={}", cfg.display()))
-        .arg(format!("--storage.path={}", dir.join("am-data").display()))
-        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
-        .arg("--cluster.listen-address=")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(dir.join("am.log")).unwrap())
+    let child = alertmanager_command(dir, port)
         .spawn()
         .expect("prometheus-alertmanager (scripts/test.sh installs it)");
     let mut am = Killed(child);
     wait_ready(port, &mut am.0, "alertmanager");
     am
+}
+
+fn alertmanager_command(dir: &Path, port: u16) -> Command {
+    let cfg = dir.join("am.yml");
+    std::fs::write(&cfg, "route: { receiver: blackhole }\nreceivers: [{ name: blackhole }]\n")
+        .unwrap();
+    let mut c = Command::new("prometheus-alertmanager");
+    c.arg(format!("--config.file={}", cfg.display()))
+        .arg(format!("--storage.path={}", dir.join("am-data").display()))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .arg("--cluster.listen-address=")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(dir.join("am.log")).unwrap());
+    c
+}
+
+/// Starts Alertmanager serving https only, with the server certificate of [`make_pki`] in
+/// `pki` and requiring a client certificate signed by its CA; waits until it is ready.
+pub fn spawn_alertmanager_tls(dir: &Path, port: u16, pki: &Path) -> Killed {
+    let web = dir.join("am-web.yml");
+    std::fs::write(
+        &web,
+        format!(
+            "tls_server_config:\n  cert_file: {0}/server.pem\n  key_file: {0}/server.key\n  client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: {0}/ca.pem\n",
+            pki.display()
+        ),
+    )
+    .unwrap();
+    let child = alertmanager_command(dir, port)
+        .arg(format!("--web.config.file={}", web.display()))
+        .spawn()
+        .expect("prometheus-alertmanager (scripts/test.sh installs it)");
+    let mut am = Killed(child);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while get_with(&format!("https://127.0.0.1:{port}/-/ready"), &tls_curl_args(pki)).is_none() {
+        assert!(am.0.try_wait().unwrap().is_none(), "alertmanager (TLS) exited");
+        assert!(Instant::now() < deadline, "alertmanager (TLS) not ready on :{port}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    am
+}
+
+/// curl arguments to talk to [`spawn_alertmanager_tls`]: its CA and the client certificate.
+pub fn tls_curl_args(pki: &Path) -> Vec<std::ffi::OsString> {
+    let mut args = Vec::new();
+    for (flag, file) in [("--cacert", "ca.pem"), ("--cert", "client.pem"), ("--key", "client.key")]
+    {
+        args.push(flag.into());
+        args.push(pki.join(file).into_os_string());
+    }
+    args
+}
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl").args(args).current_dir(dir).output().unwrap();
+    assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+/// In `dir`: a CA (`ca.pem`), a server certificate for 127.0.0.1 (`server.pem`/`.key`) and a
+/// client certificate (`client.pem`/`.key`) it signed, and an unrelated CA (`other-ca.pem`),
+/// all P-256, made by openssl as the exporter's web tests do.
+pub fn make_pki(dir: &Path) {
+    let ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
+    for ca in ["ca", "other-ca"] {
+        let (key, pem, subj) =
+            (format!("{ca}.key"), format!("{ca}.pem"), format!("/CN=obwatch {ca}"));
+        let mut args = vec!["req", "-x509"];
+        args.extend_from_slice(&ec);
+        args.extend_from_slice(&["-keyout", &key, "-out", &pem, "-days", "2", "-subj", &subj]);
+        args.extend_from_slice(&["-addext", "basicConstraints=critical,CA:TRUE"]);
+        args.extend_from_slice(&["-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+        openssl(dir, &args);
+    }
+    for (name, ext) in [
+        ("server", "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n"),
+        ("client", "subjectAltName=DNS:obwatch-logtailer\nextendedKeyUsage=clientAuth\n"),
+    ] {
+        std::fs::write(dir.join(format!("{name}.ext")), ext).unwrap();
+        let (key, csr, pem, extf, subj) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.pem"),
+            format!("{name}.ext"),
+            format!("/CN={name}"),
+        );
+        let mut req = vec!["req"];
+        req.extend_from_slice(&ec);
+        req.extend_from_slice(&["-keyout", &key, "-out", &csr, "-subj", &subj]);
+        openssl(dir, &req);
+        openssl(
+            dir,
+            &[
+                "x509",
+                "-req",
+                "-in",
+                &csr,
+                "-CA",
+                "ca.pem",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-out",
+                &pem,
+                "-days",
+                "2",
+                "-extfile",
+                &extf,
+            ],
+        );
+    }
 }

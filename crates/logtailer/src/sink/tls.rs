@@ -1,0 +1,375 @@
+//! https for the Alertmanager client: a rustls `ClientConfig` built from a Prometheus-style
+//! `tls_config` section (`ca_file`, `cert_file`, `key_file`, `server_name`,
+//! `insecure_skip_verify`), and a small hyper connector that puts tokio-rustls over hyper's
+//! `HttpConnector` for `https://` URLs (plain TCP for `http://`).
+//!
+//! Root certificates: `ca_file` when set (and then only it, as Prometheus does), else the
+//! system store [`SYSTEM_ROOTS`].
+
+use std::future::Future;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use hyper::Uri;
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::rt::TokioIo;
+use obwatch_common::config::ConfigError;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use serde::Deserialize;
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tower_service::Service;
+
+/// The system's CA bundle (Debian/Ubuntu `ca-certificates`), the default roots.
+pub const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
+
+/// A `tls` section of the run config, with Prometheus' `tls_config` field names. Relative
+/// paths are relative to the config file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// CA certificates (PEM) to verify the server with, instead of the system store.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate chain (PEM), for Alertmanagers that require one.
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    pub key_file: Option<PathBuf>,
+    /// The name the server's certificate must carry, instead of the URL's host.
+    pub server_name: Option<String>,
+    /// Accept any server certificate (testing only: no protection against impostors).
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+/// A TLS client for one set of endpoints: the rustls config and the optional server name.
+#[derive(Clone, Debug)]
+pub struct TlsClient {
+    config: Arc<ClientConfig>,
+    server_name: Option<ServerName<'static>>,
+}
+
+impl TlsClient {
+    /// Builds the client `settings` describe; `file` (the config file, relative paths are
+    /// resolved against its directory) and `field` (`alertmanager.tls`) name errors.
+    /// `system_roots` is the CA bundle used when `ca_file` is not set.
+    pub fn new(
+        settings: &TlsSettings,
+        file: &Path,
+        field: &str,
+        system_roots: &Path,
+    ) -> Result<TlsClient, ConfigError> {
+        let base = file.parent().unwrap_or(Path::new("."));
+        let inv =
+            |sub: &str, msg: String| ConfigError::invalid(file, format!("{field}.{sub}"), msg);
+        let read = |sub: &str, p: &Path| {
+            let p = base.join(p);
+            std::fs::read(&p).map_err(|e| inv(sub, format!("cannot read {}: {e}", p.display())))
+        };
+        let certs = |sub: &str, p: &Path| -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+            let pem = read(sub, p)?;
+            let certs: Vec<_> = rustls_pemfile::certs(&mut &pem[..])
+                .collect::<Result<_, _>>()
+                .map_err(|e| inv(sub, format!("{}: bad PEM: {e}", base.join(p).display())))?;
+            if certs.is_empty() {
+                return Err(inv(
+                    sub,
+                    format!("{}: expected at least one PEM CERTIFICATE", base.join(p).display()),
+                ));
+            }
+            Ok(certs)
+        };
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| inv("ca_file", e.to_string()))?;
+        let builder = if settings.insecure_skip_verify {
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+        } else {
+            let mut roots = RootCertStore::empty();
+            match &settings.ca_file {
+                Some(ca) => {
+                    for c in certs("ca_file", ca)? {
+                        roots.add(c).map_err(|e| {
+                            inv("ca_file", format!("{}: {e}", base.join(ca).display()))
+                        })?;
+                    }
+                }
+                None => {
+                    let pem = std::fs::read(system_roots).map_err(|e| {
+                        inv(
+                            "ca_file",
+                            format!(
+                                "not set, and the system CA store {} cannot be read: {e}",
+                                system_roots.display()
+                            ),
+                        )
+                    })?;
+                    let found: Vec<_> =
+                        rustls_pemfile::certs(&mut &pem[..]).filter_map(Result::ok).collect();
+                    let (added, _) = roots.add_parsable_certificates(found);
+                    if added == 0 {
+                        return Err(inv(
+                            "ca_file",
+                            format!(
+                                "not set, and the system CA store {} has no certificate",
+                                system_roots.display()
+                            ),
+                        ));
+                    }
+                }
+            }
+            builder.with_root_certificates(roots)
+        };
+        let mut config = match (&settings.cert_file, &settings.key_file) {
+            (None, None) => builder.with_no_client_auth(),
+            (Some(_), None) => {
+                return Err(inv("key_file", "required when cert_file is set".into()));
+            }
+            (None, Some(_)) => {
+                return Err(inv("cert_file", "required when key_file is set".into()));
+            }
+            (Some(cert), Some(key)) => {
+                let chain = certs("cert_file", cert)?;
+                let pem = read("key_file", key)?;
+                let key_path = base.join(key).display().to_string();
+                let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut &pem[..])
+                    .map_err(|e| inv("key_file", format!("{key_path}: bad PEM: {e}")))?
+                    .ok_or_else(|| {
+                        inv("key_file", format!("{key_path}: expected a PEM PRIVATE KEY"))
+                    })?;
+                builder.with_client_auth_cert(chain, key).map_err(|e| {
+                    inv("key_file", format!("{key_path}: does not match cert_file: {e}"))
+                })?
+            }
+        };
+        config.alpn_protocols = vec![b"http/1.1".to_vec()];
+        let server_name = settings
+            .server_name
+            .as_ref()
+            .map(|n| {
+                ServerName::try_from(n.clone())
+                    .map_err(|e| inv("server_name", format!("{n:?}: {e}")))
+            })
+            .transpose()?;
+        Ok(TlsClient { config: Arc::new(config), server_name })
+    }
+}
+
+/// Accepts every certificate, still checking the handshake signatures (`insecure_skip_verify`).
+#[derive(Debug)]
+struct NoVerify(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// hyper's TCP connector, with TLS on top for `https://` URIs.
+#[derive(Clone, Debug)]
+pub struct Connector {
+    http: HttpConnector,
+    tls: Option<TlsClient>,
+}
+
+impl Connector {
+    /// `http` must accept any scheme (`enforce_http(false)`); `tls` is needed for https.
+    pub fn new(http: HttpConnector, tls: Option<TlsClient>) -> Self {
+        Connector { http, tls }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+impl Service<Uri> for Connector {
+    type Response = Stream;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.http.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, uri: Uri) -> Self::Future {
+        let https = uri.scheme_str() == Some("https");
+        let tls = self.tls.clone();
+        let host = uri.host().unwrap_or("").trim_matches(['[', ']']).to_string();
+        let tcp = self.http.call(uri);
+        Box::pin(async move {
+            let tcp = tcp.await?;
+            if !https {
+                return Ok(Stream::Plain(tcp));
+            }
+            let tls = tls.ok_or("https:// needs a TLS client configuration")?;
+            let name = match tls.server_name {
+                Some(n) => n,
+                None => ServerName::try_from(host)?,
+            };
+            let stream = TlsConnector::from(tls.config).connect(name, tcp.into_inner()).await?;
+            Ok(Stream::Tls(Box::new(TokioIo::new(stream))))
+        })
+    }
+}
+
+/// A connection to an Alertmanager: plain TCP or TLS over TCP.
+#[derive(Debug)]
+pub enum Stream {
+    /// `http://`.
+    Plain(TokioIo<TcpStream>),
+    /// `https://`.
+    Tls(Box<TokioIo<TlsStream<TcpStream>>>),
+}
+
+impl Read for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match self.get_mut() {
+            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
+impl Connection for Stream {
+    fn connected(&self) -> Connected {
+        match self {
+            Stream::Plain(s) => s.connected(),
+            Stream::Tls(s) => s.inner().get_ref().0.connected(),
+        }
+    }
+}
+
+/// The error and its causes, `: `-joined (hyper's client error alone says only "Connect").
+pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        let text = s.to_string();
+        if !out.contains(&text) {
+            out.push_str(": ");
+            out.push_str(&text);
+        }
+        source = s.source();
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(settings: &TlsSettings, system: &str) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lt.yml");
+        std::fs::write(dir.path().join("junk.pem"), "not pem\n").unwrap();
+        TlsClient::new(settings, &file, "alertmanager.tls", Path::new(system))
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_file() {
+        let s = TlsSettings { ca_file: Some("missing.pem".into()), ..TlsSettings::default() };
+        let e = err(&s, SYSTEM_ROOTS);
+        assert!(e.contains("field `alertmanager.tls.ca_file`: cannot read"), "{e}");
+        assert!(e.contains("missing.pem"), "{e}");
+        let s = TlsSettings { ca_file: Some("junk.pem".into()), ..TlsSettings::default() };
+        let e = err(&s, SYSTEM_ROOTS);
+        assert!(e.contains("junk.pem: expected at least one PEM CERTIFICATE"), "{e}");
+        let s = TlsSettings { cert_file: Some("c.pem".into()), ..TlsSettings::default() };
+        let e = err(&s, SYSTEM_ROOTS);
+        assert!(e.contains("`alertmanager.tls.key_file`: required when cert_file is set"), "{e}");
+        let e = err(&TlsSettings::default(), "/nonexistent/ca.crt");
+        assert!(e.contains("the system CA store /nonexistent/ca.crt cannot be read"), "{e}");
+        let s = TlsSettings { server_name: Some("a b".into()), ..TlsSettings::default() };
+        let e = err(&s, SYSTEM_ROOTS);
+        assert!(e.contains("`alertmanager.tls.server_name`"), "{e}");
+    }
+
+    #[test]
+    fn the_system_store_loads() {
+        if !Path::new(SYSTEM_ROOTS).exists() {
+            return;
+        }
+        let file = Path::new("/etc/obwatch/lt.yml");
+        TlsClient::new(&TlsSettings::default(), file, "alertmanager.tls", Path::new(SYSTEM_ROOTS))
+            .unwrap();
+    }
+}
