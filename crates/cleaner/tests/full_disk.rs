@@ -1,0 +1,88 @@
+//! A really full disk while compressing: a 1 MiB tmpfs holds a 600 KiB log of random bytes
+//! (gzip cannot shrink it), so the archive cannot be written. The half-written archive is
+//! removed, the original kept byte for byte, the failure logged, counted and audited, and the
+//! run exits 1. Needs root to mount; it says so and passes only if mounting is refused for lack
+//! of permission.
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// A tmpfs mounted for the test's lifetime.
+struct Tmpfs(PathBuf);
+
+impl Tmpfs {
+    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .output()
+            .unwrap();
+        if out.status.success() {
+            return Some(Tmpfs(dir.to_path_buf()));
+        }
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            err.contains("permission denied") || err.contains("must be superuser"),
+            "mount failed for another reason than permission: {err}"
+        );
+        None
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+fn random_bytes(n: usize) -> Vec<u8> {
+    let mut buf = vec![0; n];
+    std::fs::File::open("/dev/urandom").unwrap().read_exact(&mut buf).unwrap();
+    buf
+}
+
+#[test]
+fn full_disk_while_compressing_keeps_the_original() {
+    let t = tempfile::tempdir().unwrap();
+    let log = t.path().join("log");
+    std::fs::create_dir(&log).unwrap();
+    let Some(_mount) = Tmpfs::mount(&log, "1m") else {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let content = random_bytes(600 << 10);
+    std::fs::write(log.join("app.log.1"), &content).unwrap();
+    let cfg = t.path().join("cleaner.yml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "lock_file: {s}/lock\naudit_log: {s}/audit.jsonl\ntextfile: {s}/cleaner.prom\npolicies:\n  - name: app\n    paths: [{d}/app.log.*]\n    rotate: {{compress: gzip}}\n",
+            s = t.path().display(),
+            d = log.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_obwatch-cleaner"))
+        .args(["once", "--config", cfg.to_str().unwrap(), "--format", "json"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "a failed action exits 1: {stdout}{stderr}");
+    assert!(stdout.contains(r#""action":"compress""#), "{stdout}");
+    assert!(stdout.contains("No space left on device"), "{stdout}");
+    assert!(stderr.contains("Action failed"), "{stderr}");
+    // The original is intact and alone: no archive, no temp file.
+    let names: Vec<String> = std::fs::read_dir(&log)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["app.log.1"]);
+    assert_eq!(std::fs::read(log.join("app.log.1")).unwrap(), content);
+    let audit = std::fs::read_to_string(t.path().join("audit.jsonl")).unwrap();
+    assert!(audit.contains("No space left on device"), "{audit}");
+    let prom = std::fs::read_to_string(t.path().join("cleaner.prom")).unwrap();
+    assert!(prom.contains(r#"obwatch_cleaner_errors_total{policy="app"} 1"#), "{prom}");
+}
