@@ -1,8 +1,9 @@
-//! A really full disk while compressing: a 1 MiB tmpfs holds a 600 KiB log of random bytes
-//! (gzip cannot shrink it), so the archive cannot be written. The half-written archive is
-//! removed, the original kept byte for byte, the failure logged, counted and audited, and the
-//! run exits 1. Needs root to mount; it says so and passes only if mounting is refused for lack
-//! of permission.
+//! Filesystems that refuse writes, on real tmpfs mounts. A full disk while compressing: a 1 MiB
+//! tmpfs holds a 600 KiB log of random bytes (gzip cannot shrink it), so the archive cannot be
+//! written; the half-written archive is removed, the original kept byte for byte, the failure
+//! logged, counted and audited, and the run exits 1. A read-only filesystem: its deletions fail
+//! and are counted, the other policy's deletions still happen. Needs root to mount; it says so
+//! and passes only if mounting is refused for lack of permission.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
 use std::io::Read;
@@ -13,6 +14,11 @@ use std::process::Command;
 struct Tmpfs(PathBuf);
 
 impl Tmpfs {
+    fn remount_read_only(&self) {
+        let st = Command::new("mount").args(["-o", "remount,ro"]).arg(&self.0).status().unwrap();
+        assert!(st.success(), "remount read-only");
+    }
+
     fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
         let out = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -85,4 +91,46 @@ fn full_disk_while_compressing_keeps_the_original() {
     assert!(audit.contains("No space left on device"), "{audit}");
     let prom = std::fs::read_to_string(t.path().join("cleaner.prom")).unwrap();
     assert!(prom.contains(r#"obwatch_cleaner_errors_total{policy="app"} 1"#), "{prom}");
+}
+
+#[test]
+fn a_read_only_filesystem_fails_its_deletions_and_the_rest_goes_on() {
+    let t = tempfile::tempdir().unwrap();
+    let (ro, rw) = (t.path().join("ro"), t.path().join("rw"));
+    std::fs::create_dir(&ro).unwrap();
+    std::fs::create_dir(&rw).unwrap();
+    let Some(mount) = Tmpfs::mount(&ro, "1m") else {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(30 * 86400);
+    for d in [&ro, &rw] {
+        let p = d.join("app.log.1");
+        std::fs::write(&p, b"old\n").unwrap();
+        std::fs::File::options().write(true).open(&p).unwrap().set_modified(old).unwrap();
+    }
+    mount.remount_read_only();
+    let cfg = t.path().join("cleaner.yml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "lock_file: {s}/lock\ntextfile: {s}/cleaner.prom\npolicies:\n  - name: ro\n    paths: [{ro}/*.log.*]\n    max_age: 7d\n  - name: rw\n    paths: [{rw}/*.log.*]\n    max_age: 7d\n",
+            s = t.path().display(),
+            ro = ro.display(),
+            rw = rw.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_obwatch-cleaner"))
+        .args(["once", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("Read-only file system"), "{stdout}");
+    assert!(ro.join("app.log.1").exists(), "nothing can go on a read-only filesystem");
+    assert!(!rw.join("app.log.1").exists(), "the other policy's file went");
+    let prom = std::fs::read_to_string(t.path().join("cleaner.prom")).unwrap();
+    assert!(prom.contains(r#"obwatch_cleaner_errors_total{policy="ro"} 1"#), "{prom}");
+    assert!(prom.contains(r#"obwatch_cleaner_files_deleted_total{policy="rw"} 1"#), "{prom}");
 }
