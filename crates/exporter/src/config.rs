@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::collector::ALL;
 use crate::collector::namedprocess::{NameConfig, NameMatcher};
+use crate::collector::obproxy::ObproxyOptions;
 use crate::collector::oceanbase::options::{
     self as ob_options, ObFlags, PASSWORD_ENV, RawObSection,
 };
@@ -183,6 +184,10 @@ struct Cli {
     /// Oracle Clusterware (Grid) home; found from /etc/oracle/olr.loc when not given.
     #[arg(long = "collector.clusterware.crs-home", value_name = "DIR")]
     crs_home: Option<PathBuf>,
+    /// OBProxy's Prometheus endpoint (http://HOST:2884/metrics) to relay; the obproxy
+    /// collector is off without it.
+    #[arg(long = "obproxy.metrics-url", value_name = "URL")]
+    obproxy_metrics_url: Option<String>,
     /// OceanBase SQL port (HOST:PORT) to read ob_* metrics from; the oceanbase collector is
     /// off without it.
     #[arg(long = "ob.address", value_name = "HOST:PORT")]
@@ -222,6 +227,16 @@ struct FileConfig {
     oceanbase: RawObSection,
     #[serde(default)]
     clusterware: ClusterwareSection,
+    #[serde(default)]
+    obproxy: ObproxySection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ObproxySection {
+    metrics_url: Option<String>,
+    interval: Option<HumanDuration>,
+    timeout: Option<HumanDuration>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -491,6 +506,10 @@ fn merge(
     if c.options.oceanbase.is_some() && !fc.disable.iter().any(|n| n == "oceanbase") {
         enabled.insert("oceanbase");
     }
+    c.options.obproxy = obproxy(&path, cli.obproxy_metrics_url, f.obproxy)?;
+    if c.options.obproxy.is_some() && !fc.disable.iter().any(|n| n == "obproxy") {
+        enabled.insert("obproxy");
+    }
     for spec in ALL {
         if m.get_flag(&format!("collector.{}", spec.name)) {
             enabled.insert(spec.name);
@@ -623,6 +642,55 @@ fn merge(
         cli.textfile_directories
     };
     Ok(c)
+}
+
+/// The `obproxy:` section with `--obproxy.metrics-url` over its `metrics_url`.
+fn obproxy(
+    path: &Path,
+    flag: Option<String>,
+    raw: ObproxySection,
+) -> Result<Option<ObproxyOptions>, ConfigError> {
+    let (url, src) = match (flag, raw.metrics_url) {
+        (Some(u), _) => (u, Path::new("command line")),
+        (None, Some(u)) => (u, path),
+        (None, None) => return Ok(None),
+    };
+    let field = "obproxy.metrics_url";
+    let uri: hyper::Uri = url.parse().map_err(|e| {
+        ConfigError::invalid(
+            src,
+            field,
+            format!("expected http://HOST:PORT/metrics, got {url:?}: {e}"),
+        )
+    })?;
+    if uri.scheme_str() != Some("http") || uri.host().is_none() {
+        return Err(ConfigError::invalid(
+            src,
+            field,
+            format!("expected an http:// URL with a host (https is not supported), got {url:?}"),
+        ));
+    }
+    let mut o = ObproxyOptions {
+        metrics_url: uri,
+        interval: Duration::from_secs(15),
+        timeout: Duration::from_secs(5),
+    };
+    for (value, field, slot) in [
+        (raw.interval, "obproxy.interval", &mut o.interval),
+        (raw.timeout, "obproxy.timeout", &mut o.timeout),
+    ] {
+        if let Some(d) = value {
+            if d.0 < Duration::from_millis(100) {
+                return Err(ConfigError::invalid(
+                    path,
+                    field,
+                    format!("expected a duration of at least 100ms, got {d}"),
+                ));
+            }
+            *slot = d.0;
+        }
+    }
+    Ok(Some(o))
 }
 
 /// The user's entries (tried first, in order), then the built-in set unless `builtin` is

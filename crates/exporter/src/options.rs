@@ -8,6 +8,7 @@ use regex::Regex;
 
 use crate::collector::clusterware::ClusterwareOptions;
 use crate::collector::namedprocess::{NameMatcher, builtin};
+use crate::collector::obproxy::ObproxyOptions;
 use crate::collector::oceanbase::ObOptions;
 
 /// An include/exclude pair of anchored regexes, as node_exporter's `*-include`/`*-exclude`
@@ -78,6 +79,8 @@ pub struct CollectorOptions {
     pub oceanbase: Option<ObOptions>,
     /// clusterware: the CRS home (else found), interval and tool timeout.
     pub clusterware: ClusterwareOptions,
+    /// obproxy: OBProxy's metrics endpoint; `None` keeps the collector off.
+    pub obproxy: Option<ObproxyOptions>,
 }
 
 impl Default for CollectorOptions {
@@ -98,6 +101,7 @@ impl Default for CollectorOptions {
             timer_margin: Duration::from_millis(500),
             oceanbase: None,
             clusterware: ClusterwareOptions::default(),
+            obproxy: None,
         }
     }
 }

@@ -23,7 +23,7 @@ use util::*;
 const HOST_BOUND: &[&str] = &["filesystem", "time", "timex", "uname"];
 
 /// Our own collectors, which node_exporter does not have (its flags would reject them).
-const OURS_ONLY: &[&str] = &["clusterware", "namedprocess", "oceanbase", "timer"];
+const OURS_ONLY: &[&str] = &["clusterware", "namedprocess", "obproxy", "oceanbase", "timer"];
 
 /// Families that legitimately differ: build info and per-run durations.
 fn ignored(name: &str) -> bool {

@@ -54,7 +54,7 @@ fn no_collector_panics_on_mangled_files() {
     let options = CollectorOptions::default();
     let cx = BuildContext { root: &root, options: &options };
     let collectors: Vec<(&str, Box<dyn Collector>)> =
-        // oceanbase (off by default) needs a server, not files.
+        // oceanbase and obproxy (off by default) need a server, not files.
         ALL.iter().filter(|s| s.default_enabled).map(|s| (s.name, (s.build)(&cx).unwrap())).collect();
     let mut all = Vec::new();
     files(tree.path(), &mut all);

@@ -14,7 +14,7 @@ use util::*;
 
 /// Collectors whose output depends on the live host (or a database), not the fixture tree.
 const HOST_BOUND: &[&str] =
-    &["clusterware", "filesystem", "oceanbase", "textfile", "time", "timex", "uname"];
+    &["clusterware", "filesystem", "obproxy", "oceanbase", "textfile", "time", "timex", "uname"];
 
 /// Starts `run()` in-process with `args`; returns the base URL and a stop handle.
 async fn serve(args: &[String]) -> (String, oneshot::Sender<()>) {

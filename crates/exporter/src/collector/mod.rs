@@ -31,6 +31,7 @@ pub mod netclass;
 pub mod netdev;
 pub mod netstat;
 pub mod nvme;
+pub mod obproxy;
 pub mod oceanbase;
 pub mod open_files;
 pub mod pressure;
@@ -179,6 +180,7 @@ pub const ALL: &[CollectorSpec] = &[
     netdev::SPEC,
     netstat::SPEC,
     nvme::SPEC,
+    obproxy::SPEC,
     oceanbase::SPEC,
     pressure::SPEC,
     schedstat::SPEC,
@@ -220,10 +222,10 @@ mod tests {
         let options = CollectorOptions::default();
         for s in ALL {
             let built = (s.build)(&BuildContext { root: &root, options: &options });
-            if s.name == "oceanbase" {
-                // Off by default: it needs an address, and says so.
+            if s.name == "oceanbase" || s.name == "obproxy" {
+                // Off by default: they need an address, and say so.
                 let e = built.err().map(|e| e.to_string()).unwrap_or_default();
-                assert!(e.contains("needs an address: --ob.address"), "{e}");
+                assert!(e.contains("--ob.address") || e.contains("--obproxy.metrics-url"), "{e}");
             } else {
                 built.unwrap_or_else(|e| panic!("{e}"));
             }
