@@ -40,21 +40,6 @@ impl Rng {
     }
 }
 
-/// Year, month, day, hour, minute, second of a Unix time (UTC; days-from-civil inverted).
-fn civil(t: i64) -> (i64, i64, i64, i64, i64, i64) {
-    let (days, secs) = (t.div_euclid(DAY), t.rem_euclid(DAY));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, secs / 3_600, secs / 60 % 60, secs % 60)
-}
-
 /// How a log stamps its lines.
 #[derive(Clone, Copy)]
 enum Stamp {
@@ -72,16 +57,14 @@ enum Stamp {
 
 impl Stamp {
     fn format(self, t: i64, rng: &mut Rng) -> String {
-        const MONTHS: [&str; 12] =
-            ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-        let (y, mo, d, h, mi, s) = civil(t);
-        let date = format!("{y}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}");
+        let at = jiff::Timestamp::from_second(t).unwrap().to_zoned(jiff::tz::TimeZone::UTC);
+        let date = at.strftime("%Y-%m-%d %H:%M:%S");
         match self {
             Stamp::Ob => format!("[{date}.{:06}]", rng.below(1_000_000)),
             Stamp::Plain => format!("{date}.{:06}", rng.below(1_000_000)),
             Stamp::Crs => format!("{date}.{:03}", rng.below(1_000)),
             Stamp::CrsColon => format!("{date}.{:03}:", rng.below(1_000)),
-            Stamp::Syslog => format!("{} {d:>2} {h:02}:{mi:02}:{s:02}", MONTHS[mo as usize - 1]),
+            Stamp::Syslog => at.strftime("%b %e %H:%M:%S").to_string(),
         }
     }
 }
@@ -578,9 +561,9 @@ const DIAG_ROUTINE: &[&str] = &[
 const ERRLOG_ROUTINE: &[&str] = &[
     "{ts},obproxy_prod,,,,obcluster:app_tenant:orders,OB_MYSQL,t_missing,,OB_MYSQL_COM_QUERY,SELECT,failed,-5019,,{n}us,0us,0us,{n}us,Y0-00007F3A4D2F{n},,10.20.0.15:5{n},,0,10.20.1.11:2881,Table doesn't exist,",
     "{ts},obproxy_prod,,,,obcluster:app_tenant:orders,OB_MYSQL,orders,,OB_MYSQL_COM_QUERY,INSERT,failed,-5024,,{n}us,0us,0us,{n}us,Y0-00007F3A4D2F{n},,10.20.0.16:4{n},,0,10.20.1.12:2881,Duplicate entry,",
-    "{ts},obproxy_prod,,,,obcluster:app_tenant:orders,OB_MYSQL,orders,,OB_MYSQL_COM_QUERY,SELECT,failed,-4012,,{big}us,0us,0us,{big}us,Y0-00007F3A4D2F{n},,10.20.0.17:3{n},,0,10.20.1.13:2881,Timeout,",
+    "{ts},obproxy_prod,,,,obcluster:app_tenant:orders,OB_MYSQL,orders,,OB_MYSQL_COM_QUERY,SELECT,failed,-4012,,10{ms}{ms}us,0us,0us,10{ms}{ms}us,Y0-00007F3A4D2F{n},,10.20.0.17:3{n},,0,10.20.1.13:2881,Timeout,",
     "{ts},obproxy_prod,,,,obclustr:sys:,OB_MYSQL,,,OB_MYSQL_COM_LOGIN,,failed,-4669,,{n}us,0us,0us,0us,Y0-00007F3A4D2F{n},,127.0.0.1:9{n},,0,,cluster not exist,",
-    "{ts},obproxy_prod,,,,obcluster:app_tenant:orders,OB_MYSQL,orders,,OB_MYSQL_COM_QUERY,UPDATE,failed,-6003,,{big}us,0us,0us,{big}us,Y0-00007F3A4D2F{n},,10.20.0.15:5{n},,0,10.20.1.11:2881,Deadlock,",
+    "{ts},obproxy_prod,,,,obcluster:app_tenant:orders,OB_MYSQL,orders,,OB_MYSQL_COM_QUERY,UPDATE,failed,-6003,,{cs}us,0us,0us,{cs}us,Y0-00007F3A4D2F{n},,10.20.0.15:5{n},,0,10.20.1.11:2881,Deadlock,",
 ];
 
 const PROXY_START: &str = "{ts} INFO  [PROXY] start (ob_proxy_main.cpp:541) [{tid}][Y0-0000000000000000] [lt=6] [dc=0] has no inherited sockets, start new obproxy(info={is_inherited:false, is_parent:true, hu_state:\"HU_STATE_WAIT_HU_CMD\"})";
