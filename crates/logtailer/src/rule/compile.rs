@@ -73,7 +73,15 @@ impl Checker<'_> {
     }
 
     fn regex(&mut self, at: &Spanned<String>, context: &str) -> Option<Regex> {
-        match builder(&at.value).build() {
+        self.build(builder(&at.value), at, context)
+    }
+
+    fn line_regex(&mut self, at: &Spanned<String>, context: &str) -> Option<Regex> {
+        self.build(line_builder(&at.value), at, context)
+    }
+
+    fn build(&mut self, b: RegexBuilder, at: &Spanned<String>, context: &str) -> Option<Regex> {
+        match b.build() {
             Ok(r) => Some(r),
             Err(e) => {
                 self.error(at, context.to_string(), format!("bad regex: {e}"));
@@ -96,6 +104,13 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+/// A regex matched against a single line without its line ending (`multiline.start`).
+pub(super) fn line_builder(pattern: &str) -> RegexBuilder {
+    let mut b = RegexBuilder::new(pattern);
+    b.size_limit(REGEX_SIZE_LIMIT);
+    b
 }
 
 pub(super) fn builder(pattern: &str) -> RegexBuilder {
@@ -137,7 +152,7 @@ fn compile_group(ck: &mut Checker, g: RawGroup) -> Option<Group> {
         }
     }
     let multiline = g.multiline.as_ref().and_then(|m| {
-        let start = ck.regex(&m.start, &format!("group {gname:?} field `multiline.start`"));
+        let start = ck.line_regex(&m.start, &format!("group {gname:?} field `multiline.start`"));
         let max_lines = match &m.max_lines {
             Some(n) if n.value == 0 => {
                 ck.error(

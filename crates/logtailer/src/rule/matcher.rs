@@ -144,7 +144,7 @@ fn record_bounds(ml: Option<&Multiline>, text: &[u8], floor: usize, at: usize) -
     let mut lines = 1;
     while end < text.len() && lines < ml.max_lines {
         let next = line_end(text, end);
-        if ml.start.is_match(strip_nl(&text[end..next])) {
+        if ml.start.is_match(strip_eol(&text[end..next])) {
             break;
         }
         end = next;
@@ -158,7 +158,7 @@ fn record_bounds(ml: Option<&Multiline>, text: &[u8], floor: usize, at: usize) -
 fn piece_start(ml: &Multiline, text: &[u8], floor: usize, line: usize) -> usize {
     let mut record = line;
     let mut back = 0u64;
-    while record > floor && !ml.start.is_match(strip_nl(&text[record..line_end(text, record)])) {
+    while record > floor && !ml.start.is_match(strip_eol(&text[record..line_end(text, record)])) {
         record = line_start(text, floor, record - 1);
         back += 1;
     }
@@ -179,6 +179,12 @@ fn line_start(text: &[u8], floor: usize, at: usize) -> usize {
 /// Offset just after the newline ending the line that starts at `start` (or the text's end).
 fn line_end(text: &[u8], start: usize) -> usize {
     memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i + 1)
+}
+
+/// A line without its `\n` or `\r\n`, as `multiline.start` sees it.
+fn strip_eol(line: &[u8]) -> &[u8] {
+    let line = strip_nl(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
 }
 
 fn strip_nl(line: &[u8]) -> &[u8] {
