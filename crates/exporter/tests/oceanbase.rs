@@ -131,6 +131,13 @@ fn oceanbase_4x_fixture_then_bad_inputs_slow_query_and_a_dead_database() {
         "ob_top_sql_cpu_seconds_total",
         "ob_top_sql_elapsed_seconds_total",
         "ob_top_sql_executions_total",
+        "ob_trans_expire_num",
+        "ob_unit_config_max_cpu",
+        "ob_unit_config_max_iops",
+        "ob_unit_config_max_memory_bytes",
+        "ob_unit_config_min_cpu",
+        "ob_unit_config_min_iops",
+        "ob_unit_config_min_memory_bytes",
         "ob_unit_num",
         "ob_up",
         "ob_waitevent_wait_seconds_total",
@@ -190,6 +197,20 @@ fn oceanbase_4x_fixture_then_bad_inputs_slow_query_and_a_dead_database() {
     assert_eq!(v("ob_tenant_resource_max_memory", &app), Some(8589934592.0));
     assert_eq!(v("ob_tenant_disk_log_size", &app), Some(6979321856.0));
     assert_eq!(v("ob_waitevent_wait_total", &app), Some(6500.0));
+    assert_eq!(v("ob_trans_expire_num", &app), Some(2.0));
+    assert_eq!(
+        v("ob_trans_expire_num", &[("ob_tenant_id", "1"), ("tenant_name", "sys")]),
+        Some(0.0)
+    );
+    assert_eq!(
+        v("ob_unit_config_max_iops", &[app[0], app[1], ("unit_config_name", "app_unit")]),
+        Some(20000.0)
+    );
+    assert_eq!(
+        families(&body)["ob_unit_config_max_cpu"].samples.len(),
+        2,
+        "pools with a unit here"
+    );
     assert_eq!(v("ob_waitevent_wait_seconds_total", &app), Some(14.5));
     assert_eq!(
         v("ob_system_event_total_waits", &[app[0], app[1], ("event_group", "IO")]),
@@ -328,6 +349,13 @@ fn oceanbase_3x_fixture() {
         "ob_top_sql_cpu_seconds_total",
         "ob_top_sql_elapsed_seconds_total",
         "ob_top_sql_executions_total",
+        "ob_trans_expire_num",
+        "ob_unit_config_max_cpu",
+        "ob_unit_config_max_iops",
+        "ob_unit_config_max_memory_bytes",
+        "ob_unit_config_min_cpu",
+        "ob_unit_config_min_iops",
+        "ob_unit_config_min_memory_bytes",
         "ob_unit_num",
         "ob_up",
         "ob_waitevent_wait_seconds_total",
@@ -364,6 +392,14 @@ fn oceanbase_3x_fixture() {
     assert_eq!(v("ob_zone_stat", &[("zone", ""), ("name", "frozen_version")]), Some(12.0));
     assert_eq!(v("ob_zone_stat", &[("zone", "zone2"), ("name", "is_merge_timeout")]), Some(1.0));
     assert_eq!(v("ob_waitevent_wait_total", &trade), Some(450.0));
+    assert_eq!(v("ob_trans_expire_num", &trade), Some(1.0));
+    assert_eq!(
+        v(
+            "ob_unit_config_min_memory_bytes",
+            &[trade[0], trade[1], ("unit_config_name", "trade_unit")]
+        ),
+        Some(34359738368.0)
+    );
     assert_eq!(
         v("ob_system_event_total_waits", &[trade[0], trade[1], ("event_group", "LATCH")]),
         Some(50.0)

@@ -177,6 +177,23 @@ pub const ALL: &[Query] = &[
         }],
     },
     Query {
+        name: "long_transactions",
+        v3: Some(
+            "SELECT /*+ MONITOR_AGENT READ_CONSISTENCY(WEAK) */ n.tenant_id AS ob_tenant_id, n.tenant_name, COUNT(t.tenant_id) AS expired FROM __all_tenant n LEFT JOIN __all_virtual_trans_stat t ON t.tenant_id = n.tenant_id AND t.svr_ip = '{svr_ip}' AND t.svr_port = {svr_port} AND t.part_trans_action > 2 AND t.ctx_create_time < DATE_SUB(NOW(), INTERVAL 600 SECOND) GROUP BY n.tenant_id, n.tenant_name",
+        ),
+        v4: Some(
+            "SELECT /* MONITOR_AGENT */ n.tenant_id AS ob_tenant_id, n.tenant_name, COUNT(t.tenant_id) AS expired FROM DBA_OB_TENANTS n LEFT JOIN GV$OB_TRANSACTION_PARTICIPANTS t ON t.tenant_id = n.tenant_id AND t.svr_ip = '{svr_ip}' AND t.svr_port = {svr_port} AND t.ctx_create_time < DATE_SUB(NOW(), INTERVAL 600 SECOND) WHERE n.tenant_type <> 'META' GROUP BY n.tenant_id, n.tenant_name",
+        ),
+        scope: Scope::Server,
+        labels: TENANT,
+        fields: &[Field {
+            column: "expired",
+            family: "ob_trans_expire_num",
+            help: "Transactions on this server open for more than 10 minutes (obagent's threshold), per tenant: 3.x __all_virtual_trans_stat, 4.x GV$OB_TRANSACTION_PARTICIPANTS.",
+            kind: Gauge,
+        }],
+    },
+    Query {
         name: "memstore",
         v3: Some(
             "SELECT /*+ MONITOR_AGENT READ_CONSISTENCY(WEAK) */ m.tenant_id AS ob_tenant_id, t.tenant_name, m.active, m.total, m.freeze_trigger, m.mem_limit, m.freeze_cnt FROM gv$memstore m LEFT JOIN __all_tenant t ON t.tenant_id = m.tenant_id WHERE m.ip = '{svr_ip}' AND m.port = {svr_port}",
@@ -528,6 +545,55 @@ pub const ALL: &[Query] = &[
                 family: "ob_top_sql_cpu_seconds_total",
                 help: "CPU time of a top statement since its plans were cached, seconds.",
                 kind: Counter,
+            },
+        ],
+    },
+    Query {
+        name: "unit_config",
+        v3: Some(
+            "SELECT /*+ MONITOR_AGENT READ_CONSISTENCY(WEAK) */ p.tenant_id AS ob_tenant_id, t.tenant_name, c.name AS unit_config_name, c.max_cpu, c.min_cpu, c.max_memory, c.min_memory, c.max_iops, c.min_iops FROM __all_resource_pool p JOIN __all_unit_config c ON c.unit_config_id = p.unit_config_id LEFT JOIN __all_tenant t ON t.tenant_id = p.tenant_id WHERE EXISTS (SELECT 1 FROM __all_unit u WHERE u.resource_pool_id = p.resource_pool_id AND u.svr_ip = '{svr_ip}' AND u.svr_port = {svr_port})",
+        ),
+        v4: Some(
+            "SELECT /* MONITOR_AGENT */ p.tenant_id AS ob_tenant_id, t.tenant_name, c.name AS unit_config_name, c.max_cpu, c.min_cpu, c.memory_size AS max_memory, c.memory_size AS min_memory, c.max_iops, c.min_iops FROM DBA_OB_RESOURCE_POOLS p JOIN DBA_OB_UNIT_CONFIGS c ON c.unit_config_id = p.unit_config_id LEFT JOIN DBA_OB_TENANTS t ON t.tenant_id = p.tenant_id WHERE EXISTS (SELECT 1 FROM DBA_OB_UNITS u WHERE u.resource_pool_id = p.resource_pool_id AND u.svr_ip = '{svr_ip}' AND u.svr_port = {svr_port})",
+        ),
+        scope: Scope::Server,
+        labels: &["ob_tenant_id", "tenant_name", "unit_config_name"],
+        fields: &[
+            Field {
+                column: "max_cpu",
+                family: "ob_unit_config_max_cpu",
+                help: "max_cpu of the unit config of a tenant's pool on this server.",
+                kind: Gauge,
+            },
+            Field {
+                column: "min_cpu",
+                family: "ob_unit_config_min_cpu",
+                help: "min_cpu of the unit config.",
+                kind: Gauge,
+            },
+            Field {
+                column: "max_memory",
+                family: "ob_unit_config_max_memory_bytes",
+                help: "Memory of the unit config (4.x: MEMORY_SIZE), bytes.",
+                kind: Gauge,
+            },
+            Field {
+                column: "min_memory",
+                family: "ob_unit_config_min_memory_bytes",
+                help: "Reserved memory of the unit config (4.x: MEMORY_SIZE), bytes.",
+                kind: Gauge,
+            },
+            Field {
+                column: "max_iops",
+                family: "ob_unit_config_max_iops",
+                help: "max_iops of the unit config.",
+                kind: Gauge,
+            },
+            Field {
+                column: "min_iops",
+                family: "ob_unit_config_min_iops",
+                help: "min_iops of the unit config.",
+                kind: Gauge,
             },
         ],
     },
