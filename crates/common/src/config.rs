@@ -60,6 +60,27 @@ impl ConfigError {
     }
 }
 
+/// `value`, when set, must be at least `min`: stores it in `slot`, else names `field` in
+/// `path` and the limit. For the many "interval/timeout of at least N" settings.
+pub fn set_at_least(
+    path: &Path,
+    field: &str,
+    value: Option<HumanDuration>,
+    min: Duration,
+    slot: &mut Duration,
+) -> Result<(), ConfigError> {
+    let Some(d) = value else { return Ok(()) };
+    if d.0 < min {
+        return Err(ConfigError::invalid(
+            path,
+            field,
+            format!("expected a duration of at least {}, got {d}", HumanDuration(min)),
+        ));
+    }
+    *slot = d.0;
+    Ok(())
+}
+
 /// Reads and deserializes a YAML file. Unknown keys are errors when `T` says
 /// `#[serde(deny_unknown_fields)]`, which every config struct of this project does.
 pub fn load_yaml<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, CommandFactory, FromArgMatches, Parser};
-use obwatch_common::config::{ConfigError, HumanDuration, load_yaml};
+use obwatch_common::config::{ConfigError, HumanDuration, load_yaml, set_at_least};
 use obwatch_common::fs::Root;
 use obwatch_common::logging::{LogFormat, LogLevel};
 use regex::Regex;
@@ -607,17 +607,8 @@ fn merge(
         (cli.timer_tick, fc.timer_tick, "collectors.timer_tick", &mut o.timer_tick, 10),
         (cli.timer_margin, fc.timer_margin, "collectors.timer_margin", &mut o.timer_margin, 1),
     ] {
-        if let Some((d, from_flag)) = flag.map(|d| (d, true)).or(yaml.map(|d| (d, false))) {
-            if d.0 < Duration::from_millis(min) {
-                let src = if from_flag { cl } else { path.as_path() };
-                return Err(ConfigError::invalid(
-                    src,
-                    field,
-                    format!("expected a duration of at least {min}ms, got {d}"),
-                ));
-            }
-            *slot = d.0;
-        }
+        let src = if flag.is_some() { cl } else { path.as_path() };
+        set_at_least(src, field, flag.or(yaml), Duration::from_millis(min), slot)?;
     }
     let cw = &mut o.clusterware;
     cw.crs_home = cli.crs_home.or(f.clusterware.crs_home.map(|p| base.join(p)));
@@ -625,16 +616,7 @@ fn merge(
         (f.clusterware.interval, "clusterware.interval", &mut cw.interval),
         (f.clusterware.timeout, "clusterware.timeout", &mut cw.timeout),
     ] {
-        if let Some(d) = value {
-            if d.0 < Duration::from_millis(100) {
-                return Err(ConfigError::invalid(
-                    &path,
-                    field,
-                    format!("expected a duration of at least 100ms, got {d}"),
-                ));
-            }
-            *slot = d.0;
-        }
+        set_at_least(&path, field, value, Duration::from_millis(100), slot)?;
     }
     o.textfile_directories = if cli.textfile_directories.is_empty() {
         fc.textfile_directories.into_iter().map(|d| base.join(d)).collect()
@@ -679,16 +661,7 @@ fn obproxy(
         (raw.interval, "obproxy.interval", &mut o.interval),
         (raw.timeout, "obproxy.timeout", &mut o.timeout),
     ] {
-        if let Some(d) = value {
-            if d.0 < Duration::from_millis(100) {
-                return Err(ConfigError::invalid(
-                    path,
-                    field,
-                    format!("expected a duration of at least 100ms, got {d}"),
-                ));
-            }
-            *slot = d.0;
-        }
+        set_at_least(path, field, value, Duration::from_millis(100), slot)?;
     }
     Ok(Some(o))
 }

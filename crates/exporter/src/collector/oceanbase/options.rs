@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use obwatch_common::config::{ConfigError, HumanDuration};
+use obwatch_common::config::{ConfigError, HumanDuration, set_at_least};
 use serde::Deserialize;
 
 /// Environment variable that may hold the password (ARCHITECTURE.md), so it need not be in a
@@ -191,16 +191,7 @@ pub fn compile(
         (raw.query_timeout, "oceanbase.query_timeout", &mut o.query_timeout),
         (raw.connect_timeout, "oceanbase.connect_timeout", &mut o.connect_timeout),
     ] {
-        if let Some(d) = value {
-            if d.0 < Duration::from_millis(100) {
-                return Err(ConfigError::invalid(
-                    path,
-                    field,
-                    format!("expected a duration of at least 100ms, got {d}"),
-                ));
-            }
-            *slot = d.0;
-        }
+        set_at_least(path, field, value, Duration::from_millis(100), slot)?;
     }
     if o.query_timeout > o.interval {
         return Err(ConfigError::invalid(
