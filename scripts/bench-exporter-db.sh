@@ -2,7 +2,7 @@
 # What the database and process collectors cost a scrape, measured side by side in one run:
 #   host      obwatch-exporter with the host collectors only (node_exporter's default set)
 #   all-db    host + namedprocess + timer + oceanbase against a MariaDB loaded with the
-#             OceanBase 4.x fixture (crates/exporter/tests/fixtures/oceanbase/ob4.sql)
+#             OceanBase 4.x fixture (crates/testkit/fixtures/oceanbase/ob4.sql)
 #   slow-db   the same, against a second MariaDB where every view takes 5 s to answer
 # Per exporter: CPU ms per scrape (utime+stime of the whole process over the run, so the
 # background OceanBase rounds are included, / requests), p50/p99 latency (wrk, 1 scraper).
@@ -32,7 +32,7 @@ start_db() {
     --innodb-buffer-pool-size=16M --version=5.7.25-OceanBase_CE-v4.2.1.0 >"$d/log" 2>&1 &
   pids+=($!)
   for _ in $(seq 300); do mariadb-admin --no-defaults -uroot -S "$d/sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
-  mariadb --no-defaults -uroot -S "$d/sock" <crates/exporter/tests/fixtures/oceanbase/ob4.sql
+  mariadb --no-defaults -uroot -S "$d/sock" <crates/testkit/fixtures/oceanbase/ob4.sql
   mariadb --no-defaults -uroot -S "$d/sock" -e \
     "CREATE USER ocp_monitor@'%' IDENTIFIED BY 'pw'; GRANT SELECT, EXECUTE ON oceanbase.* TO ocp_monitor@'%';"
 }

@@ -7,41 +7,9 @@
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// A tmpfs mounted for the test's lifetime.
-struct Tmpfs(PathBuf);
-
-impl Tmpfs {
-    fn remount_read_only(&self) {
-        let st = Command::new("mount").args(["-o", "remount,ro"]).arg(&self.0).status().unwrap();
-        assert!(st.success(), "remount read-only");
-    }
-
-    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .output()
-            .unwrap();
-        if out.status.success() {
-            return Some(Tmpfs(dir.to_path_buf()));
-        }
-        let err = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            err.contains("permission denied") || err.contains("must be superuser"),
-            "mount failed for another reason than permission: {err}"
-        );
-        None
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-    }
-}
+use obwatch_testkit::tmpfs::Tmpfs;
 
 fn random_bytes(n: usize) -> Vec<u8> {
     let mut buf = vec![0; n];

@@ -1,5 +1,5 @@
 //! The OceanBase collector against a real MariaDB server loaded with OceanBase 3.x and 4.x
-//! view fixtures (tests/fixtures/oceanbase/*.sql) and answering `version()` like OceanBase:
+//! view fixtures (crates/testkit/fixtures/oceanbase/*.sql) and answering `version()` like OceanBase:
 //! exact families, labels and values per version; a wrong password, a user without grants
 //! and a plain MariaDB each named in `obwatch_ob_state`/per-query success; a slow query times
 //! out alone while scrapes stay fast; a killed database gives `ob_up 0` and no stale series.
@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use util::mariadb::{LIMITED_USER, MONITOR_PASSWORD, MONITOR_USER, MariaDb};
+use obwatch_testkit::mariadb::{LIMITED_USER, MONITOR_PASSWORD, MONITOR_USER, MariaDb};
 use util::*;
 
 const OB4: &str = "5.7.25-OceanBase_CE-v4.2.1.0";
@@ -443,7 +443,7 @@ fn a_plain_mariadb_is_not_oceanbase() {
 fn tls_required_is_named_and_tls_connects() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    util::pki::make_pki(d);
+    obwatch_testkit::pki::make_pki(d);
     let cert = d.join("server.pem").display().to_string();
     let key = d.join("server.key").display().to_string();
     let ca = d.join("ca.pem").display().to_string();

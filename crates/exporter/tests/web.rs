@@ -7,7 +7,7 @@ mod util;
 
 use std::process::Command;
 
-use util::pki::make_pki;
+use obwatch_testkit::pki::make_pki;
 use util::*;
 
 /// Runs curl; returns (exit code, HTTP status or 0).

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use obwatch_testkit::tmpfs::Tmpfs;
 use serde_json::Value;
 
 mod util;
@@ -573,41 +574,6 @@ fn sighup_reloads_the_web_config_and_a_bad_one_is_refused() {
     hup(&lt);
     wait(&https, &ca, "1");
     assert!(lt.0.try_wait().unwrap().is_none(), "SIGHUP must not stop the daemon");
-}
-
-/// A tmpfs mounted at a directory, unmounted when dropped.
-struct Tmpfs(std::path::PathBuf);
-
-impl Tmpfs {
-    /// Mounts a tmpfs of `size` at `dir`; `None` (the reason printed) when mounting is not
-    /// permitted here (not root, or no CAP_SYS_ADMIN in a container).
-    fn mount(dir: &Path, size: &str) -> Option<Tmpfs> {
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(dir)
-            .output()
-            .unwrap();
-        if out.status.success() {
-            return Some(Tmpfs(dir.to_path_buf()));
-        }
-        let err = String::from_utf8_lossy(&out.stderr);
-        let denied = ["permission denied", "must be superuser", "only root", "not permitted"];
-        assert!(
-            denied.iter().any(|d| err.to_lowercase().contains(d)),
-            "mount -t tmpfs failed for another reason than permission: {err}"
-        );
-        eprintln!("SKIPPED: mounting a tmpfs is not permitted here ({}).", err.trim());
-        None
-    }
-}
-
-impl Drop for Tmpfs {
-    fn drop(&mut self) {
-        let ok = Command::new("umount").arg(&self.0).status().is_ok_and(|s| s.success());
-        if !ok {
-            let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-        }
-    }
 }
 
 /// The committed offset of `log` in the daemon's checkpoint file.

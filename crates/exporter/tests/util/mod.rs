@@ -11,9 +11,6 @@ use std::time::{Duration, Instant};
 
 use obwatch_common::exposition::{self, Family};
 
-pub mod mariadb;
-pub mod pki;
-
 /// A peer binary from the Debian packages `scripts/test.sh` installs. Missing means the test
 /// environment is incomplete: fail loudly rather than skip, so CI can't pass without it.
 pub fn peer(name: &str) -> PathBuf {

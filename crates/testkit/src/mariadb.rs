@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use super::{Proc, free_port, peer};
+use crate::net::free_port;
+use crate::{Proc, peer};
 
 /// The monitoring user the fixture creates, with SELECT and EXECUTE on `oceanbase.*`.
 pub const MONITOR_USER: &str = "ocp_monitor";
@@ -16,6 +17,7 @@ pub const MONITOR_PASSWORD: &str = "monitor-pw";
 pub const LIMITED_USER: &str = "limited";
 
 /// A running server; killed when dropped.
+#[derive(Debug)]
 pub struct MariaDb {
     /// TCP port on 127.0.0.1.
     pub port: u16,
@@ -25,7 +27,7 @@ pub struct MariaDb {
 
 impl MariaDb {
     /// Starts a server answering `version()` with `version` (MariaDB's own when `None`) and
-    /// loads `fixture` (a file under tests/fixtures/oceanbase) when given.
+    /// loads `fixture` (`ob3.sql` or `ob4.sql` of this crate's `fixtures/oceanbase`) when given.
     pub fn start(version: Option<&str>, fixture: Option<&str>) -> MariaDb {
         Self::start_with(version, fixture, &[])
     }
@@ -76,8 +78,7 @@ impl MariaDb {
         let mut db = MariaDb { port, dir, proc: Some(proc) };
         db.wait_ready();
         if let Some(f) = fixture {
-            let path =
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/oceanbase").join(f);
+            let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oceanbase").join(f);
             db.sql(&std::fs::read_to_string(path).unwrap());
             // The limited user may read what identifying the server needs, nothing else.
             let identity = if f.starts_with("ob4") {

@@ -1,0 +1,55 @@
+//! Helpers shared by the integration tests of the obwatch crates and by the end-to-end suite:
+//! real peer binaries started as child processes that die with the test ([`Proc`], [`peer`]),
+//! loopback ports and a tiny HTTP client ([`net`]), a MariaDB loaded with OceanBase view
+//! fixtures ([`mariadb`]), a throwaway PKI ([`pki`]) and tmpfs mounts ([`tmpfs`]).
+//!
+//! Test code: it panics with a message instead of returning errors, and spawns processes.
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)]
+
+pub mod mariadb;
+pub mod net;
+pub mod pki;
+pub mod tmpfs;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+/// A peer binary from the Debian packages `scripts/test.sh` installs. Missing means the test
+/// environment is incomplete: fail loudly rather than skip, so CI cannot pass without it.
+pub fn peer(name: &str) -> PathBuf {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file()).unwrap_or_else(|| {
+        panic!("{name} not found in PATH; run scripts/test.sh, which installs it")
+    })
+}
+
+/// A child process killed (and reaped) when dropped.
+#[derive(Debug)]
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl Proc {
+    /// Starts `bin args...` with stdin closed and stdout/stderr to `log` for post-mortems.
+    pub fn start(bin: &Path, args: &[&str], log: &Path) -> Proc {
+        let out = std::fs::File::create(log).unwrap();
+        let child = Command::new(bin)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+        Proc(child)
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
