@@ -1,5 +1,10 @@
-//! Helpers for the end-to-end tests in `main.rs`: real peer binaries and a small HTTP client.
+//! Helpers for the end-to-end tests in `main.rs`: real peer binaries, a small HTTP client, a
+//! MariaDB standing in for OceanBase, and the dashboards and rules with their PromQL.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code: starts real peers
+
+pub mod mariadb;
+pub mod promql;
+pub mod surface;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -1,7 +1,12 @@
 //! End-to-end tests of the whole stack against real peers. Table of contents:
 //! - prometheus_scrapes_the_exporter: a real Prometheus scrapes obwatch-exporter on loopback;
 //!   the node_exporter names dashboards and alerts use are queryable.
+//! - dashboards (module): the dashboards follow their structural rules, their expressions
+//!   parse, and every metric the dashboards and Prometheus rules read is one the binaries
+//!   really export, with the labels matched on.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
+
+mod dashboards;
 
 use std::time::Duration;
 
