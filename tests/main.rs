@@ -4,9 +4,12 @@
 //! - dashboards (module): the dashboards follow their structural rules, their expressions
 //!   parse, and every metric the dashboards and Prometheus rules read is one the binaries
 //!   really export, with the labels matched on.
+//! - packaging (module): the example configs pass each binary's config validation, and the
+//!   systemd units, timer, cron line and examples agree on paths.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
 mod dashboards;
+mod packaging;
 
 use std::time::Duration;
 
