@@ -1,6 +1,7 @@
 //! The dashboards and Prometheus rules against the binaries, without Grafana or a Prometheus
 //! server:
 //! - every dashboard follows the structural rules (`surface::check_dashboard`);
+//! - every alert has a severity and a summary and description naming its labels;
 //! - every expression of every dashboard (Grafana variables expanded) parses, by
 //!   `promtool check rules` on a generated rule file;
 //! - every metric an expression reads is one the binaries really export, and the labels its
@@ -95,6 +96,29 @@ fn the_structural_check_catches_bad_dashboards() {
     assert!(errs.contains("P1809F7CD0C75ACF3"), "{errs}");
     assert!(errs.contains("no unit"), "{errs}");
     assert!(errs.contains("duplicate id"), "{errs}");
+}
+
+/// Every alert has a severity the logtailer also uses, and a summary and a description that
+/// name what they are about through its labels.
+#[test]
+fn every_alert_has_severity_and_annotations() {
+    let mut errs = Vec::new();
+    for (file, f) in surface::rule_files() {
+        for r in f.groups.iter().flat_map(|g| &g.rules) {
+            let Some(alert) = &r.alert else { continue };
+            let severity = r.labels.get("severity").map(String::as_str);
+            if !matches!(severity, Some("critical" | "warning" | "info")) {
+                errs.push(format!("{file} {alert}: severity {severity:?}"));
+            }
+            for key in ["summary", "description"] {
+                match r.annotations.get(key) {
+                    Some(t) if t.contains("{{ $labels.") => {}
+                    _ => errs.push(format!("{file} {alert}: no {key} naming a label")),
+                }
+            }
+        }
+    }
+    assert!(errs.is_empty(), "{}", errs.join("\n"));
 }
 
 fn all_exprs() -> (Vec<Expr>, BTreeSet<String>) {
