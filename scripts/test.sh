@@ -45,3 +45,8 @@ cargo test --workspace --all-targets --no-fail-fast
 # The shipped rule files must pass `check` and their own inline tests.
 cargo run -q -p obwatch-logtailer -- check rules/
 cargo run -q -p obwatch-logtailer -- test rules/
+
+# The Prometheus alerting and recording rules must load, and pass their promtool unit tests
+# (series in, alerts that must and must not fire out).
+promtool check rules rules/prometheus/*.rules.yml
+promtool test rules rules/prometheus/tests/*.test.yml

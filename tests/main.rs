@@ -1,7 +1,15 @@
 //! End-to-end tests of the whole stack against real peers. Table of contents:
 //! - prometheus_scrapes_the_exporter: a real Prometheus scrapes obwatch-exporter on loopback;
 //!   the node_exporter names dashboards and alerts use are queryable.
+//! - dashboards (module): the dashboards follow their structural rules, their expressions
+//!   parse, and every metric the dashboards and Prometheus rules read is one the binaries
+//!   really export, with the labels matched on.
+//! - packaging (module): the example configs pass each binary's config validation, and the
+//!   systemd units, timer, cron line and examples agree on paths.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
+
+mod dashboards;
+mod packaging;
 
 use std::time::Duration;
 
@@ -27,7 +35,7 @@ fn prometheus_scrapes_the_exporter() {
     let port = free_port();
     let listen = format!("127.0.0.1:{port}");
     let data = dir.path().join("data");
-    let _prom = start(
+    let _prom = Proc::start(
         &peer("prometheus"),
         &[
             &format!("--config.file={}", cfg.display()),

@@ -14,8 +14,7 @@ use std::time::{Duration, Instant};
 use obwatch_testkit::mariadb::{LIMITED_USER, MONITOR_PASSWORD, MONITOR_USER, MariaDb};
 use util::*;
 
-const OB4: &str = "5.7.25-OceanBase_CE-v4.2.1.0";
-const OB3: &str = "5.7.25-OceanBase-v3.2.4.1";
+use obwatch_testkit::mariadb::{OB3_VERSION as OB3, OB4_VERSION as OB4};
 
 /// Writes a config for `db` and starts the exporter with only the OceanBase collector.
 fn start_exporter(

@@ -13,6 +13,10 @@ use crate::{Proc, peer};
 pub const MONITOR_USER: &str = "ocp_monitor";
 /// Its password.
 pub const MONITOR_PASSWORD: &str = "monitor-pw";
+/// `version()` of an OceanBase 4.x server (MariaDB's `--version` answers it).
+pub const OB4_VERSION: &str = "5.7.25-OceanBase_CE-v4.2.1.0";
+/// `version()` of an OceanBase 3.x server.
+pub const OB3_VERSION: &str = "5.7.25-OceanBase-v3.2.4.1";
 /// A user that can log in and identify the server but read nothing else.
 pub const LIMITED_USER: &str = "limited";
 
