@@ -217,7 +217,7 @@ fn every_metric_referenced_is_exported() {
 }
 
 /// Starts `obwatch_exporter::run` in-process with `args`; returns its URL and a stop handle.
-fn exporter(rt: &Runtime, args: &[String]) -> (String, oneshot::Sender<()>) {
+pub(crate) fn exporter(rt: &Runtime, args: &[String]) -> (String, oneshot::Sender<()>) {
     let argv = std::iter::once("obwatch-exporter".to_string()).chain(args.iter().cloned());
     let config = obwatch_exporter::Config::load(argv).unwrap();
     let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
@@ -230,7 +230,7 @@ fn exporter(rt: &Runtime, args: &[String]) -> (String, oneshot::Sender<()>) {
 }
 
 /// Scrapes `url` until `ready` accepts the body.
-fn scrape_until(url: &str, what: &str, ready: impl Fn(&str) -> bool) -> String {
+pub(crate) fn scrape_until(url: &str, what: &str, ready: impl Fn(&str) -> bool) -> String {
     wait_for(what, Duration::from_secs(30), || {
         let (status, body) = get(url).ok()?;
         (status == 200 && ready(&body)).then_some(body)
@@ -243,7 +243,8 @@ fn write_exec(path: &Path, text: &str) {
 }
 
 /// Fake Clusterware tools printing the documented formats: a healthy stack with one resource
-/// offline against its target, one voting disk offline and one node inactive.
+/// offline against its target and one stopped on purpose, one voting disk offline and one node
+/// inactive.
 const CRSCTL: &str = r#"#!/bin/sh
 case "$*" in
   "check crs") printf '%s\n' "CRS-4638: Oracle High Availability Services is online" \
@@ -251,14 +252,16 @@ case "$*" in
     "CRS-4533: Event Manager is online" ;;
   "stat res -v") printf '%s\n' NAME=ora.LISTENER.lsnr TYPE=ora.listener.type LAST_SERVER=rac1 \
     "STATE=ONLINE on rac1" TARGET=ONLINE CARDINALITY_ID=rac1 RESTART_COUNT=0 FAILURE_COUNT=0 "" \
-    LAST_SERVER=rac2 STATE=OFFLINE TARGET=ONLINE CARDINALITY_ID=rac2 RESTART_COUNT=2 FAILURE_COUNT=1 ;;
+    LAST_SERVER=rac2 STATE=OFFLINE TARGET=ONLINE CARDINALITY_ID=rac2 RESTART_COUNT=2 FAILURE_COUNT=1 "" \
+    NAME=ora.gsd TYPE=ora.gsd.type LAST_SERVER=rac1 STATE=OFFLINE TARGET=OFFLINE CARDINALITY_ID=1 \
+    RESTART_COUNT=0 FAILURE_COUNT=0 ;;
   "query css votedisk") printf '%s\n' " 1. ONLINE   4f7d2d1c1a2b4f6fbf0a3b8f6d2e1c0a (/dev/sdb1) [OCR]" \
     " 2. OFFLINE  9a8b7c6d5e4f40312a1b2c3d4e5f6a7b (/dev/sdc1) [OCR]" "Located 2 voting disk(s)." ;;
   *) exit 1 ;;
 esac
 "#;
 
-fn clusterware_root(dir: &Path) {
+pub(crate) fn clusterware_root(dir: &Path) {
     std::fs::create_dir_all(dir.join("etc/oracle")).unwrap();
     std::fs::write(
         dir.join("etc/oracle/olr.loc"),

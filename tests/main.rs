@@ -6,10 +6,14 @@
 //!   really export, with the labels matched on.
 //! - packaging (module): the example configs pass each binary's config validation, and the
 //!   systemd units, timer, cron line and examples agree on paths.
+//! - stack (module): the three binaries with a real Prometheus, Alertmanager and MariaDB:
+//!   every dashboard and rule expression evaluated, a log incident alerted, a full disk
+//!   cleaned, a stopped database alerted.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
 mod dashboards;
 mod packaging;
+mod stack;
 
 use std::time::Duration;
 

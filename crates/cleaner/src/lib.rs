@@ -162,6 +162,11 @@ pub fn run_once(
     };
     let mut summary = Summary { errors: scan.errors.len() as u64, ..Summary::default() };
     let mut run = RunMetrics::default();
+    // Every policy's counters exist from the first run, at 0: a counter that first appears
+    // already incremented hides that increase from Prometheus' increase() and rate().
+    for p in &config.policies {
+        run.counts.entry(p.name.clone()).or_default();
+    }
     if !scan.errors.is_empty() {
         run.counts.entry(String::new()).or_default()[3] += scan.errors.len() as f64;
     }
