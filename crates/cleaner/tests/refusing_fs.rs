@@ -3,7 +3,9 @@
 //! written; the half-written archive is removed, the original kept byte for byte, the failure
 //! logged, counted and audited, and the run exits 1. A read-only filesystem: its deletions fail
 //! and are counted, the other policy's deletions still happen. Needs root to mount; it says so
-//! and passes only if mounting is refused for lack of permission.
+//! and passes only if mounting is refused for lack of permission. Permission denied: the
+//! cleaner run as nobody cannot unlink in root's directory nor list a 0700 one; both are
+//! reported and counted, its own directory is still cleaned.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
 use std::io::Read;
@@ -101,4 +103,70 @@ fn a_read_only_filesystem_fails_its_deletions_and_the_rest_goes_on() {
     let prom = std::fs::read_to_string(t.path().join("cleaner.prom")).unwrap();
     assert!(prom.contains(r#"obwatch_cleaner_errors_total{policy="ro"} 1"#), "{prom}");
     assert!(prom.contains(r#"obwatch_cleaner_files_deleted_total{policy="rw"} 1"#), "{prom}");
+}
+
+#[test]
+fn permission_denied_is_counted_and_the_rest_goes_on() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    const NOBODY: u32 = 65534;
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("SKIPPED: needs root to hand files to nobody");
+        return;
+    }
+    let t = tempfile::tempdir().unwrap();
+    let root = t.path();
+    let mode = |p: &std::path::Path, m: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(m)).unwrap()
+    };
+    mode(root, 0o755);
+    let old = std::time::SystemTime::now() - std::time::Duration::from_secs(30 * 86400);
+    let aged = |p: &std::path::Path| {
+        std::fs::write(p, b"old\n").unwrap();
+        std::fs::File::options().write(true).open(p).unwrap().set_modified(old).unwrap();
+    };
+    // root's directory: nobody may read the file's name but not unlink it.
+    let theirs = root.join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    aged(&theirs.join("app.log.1"));
+    // nobody's own directory and file: deletable.
+    let mine = root.join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    aged(&mine.join("app.log.1"));
+    chown(&mine, Some(NOBODY), Some(NOBODY)).unwrap();
+    chown(mine.join("app.log.1"), Some(NOBODY), Some(NOBODY)).unwrap();
+    // A directory nobody cannot even list.
+    let secret = root.join("secret");
+    std::fs::create_dir(&secret).unwrap();
+    mode(&secret, 0o700);
+    let state = root.join("state");
+    std::fs::create_dir(&state).unwrap();
+    chown(&state, Some(NOBODY), Some(NOBODY)).unwrap();
+    let cfg = state.join("cleaner.yml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "lock_file: {s}/lock\ntextfile: {s}/cleaner.prom\npolicies:\n  - name: theirs\n    paths: [{r}/theirs/*.log.*]\n    max_age: 7d\n  - name: mine\n    paths: [{r}/mine/*.log.*]\n    max_age: 7d\n  - name: secret\n    paths: [{r}/secret/*.log.*]\n    max_age: 7d\n",
+            s = state.display(),
+            r = root.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(env!("CARGO_BIN_EXE_obwatch-cleaner"))
+        .args(["once", "--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let (stdout, stderr) =
+        (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    assert!(stdout.contains("Permission denied"), "the refused unlink is reported: {stdout}");
+    assert!(theirs.join("app.log.1").exists());
+    assert!(!mine.join("app.log.1").exists(), "the rest goes on: {stdout}{stderr}");
+    let prom = std::fs::read_to_string(state.join("cleaner.prom")).unwrap();
+    assert!(prom.contains(r#"obwatch_cleaner_errors_total{policy="theirs"} 1"#), "{prom}");
+    assert!(prom.contains(r#"obwatch_cleaner_files_deleted_total{policy="mine"} 1"#), "{prom}");
+    // The unreadable root is a scan error, counted without a policy.
+    assert!(stderr.contains("secret"), "{stderr}");
+    assert!(prom.contains(r#"obwatch_cleaner_errors_total{policy=""} 1"#), "{prom}");
 }
