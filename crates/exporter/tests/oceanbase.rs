@@ -118,6 +118,7 @@ fn oceanbase_4x_fixture_then_bad_inputs_slow_query_and_a_dead_database() {
         "ob_sysstat",
         "ob_system_event_time_waited",
         "ob_system_event_total_waits",
+        "ob_table_num",
         "ob_tenant500_memory_hold_bytes",
         "ob_tenant500_memory_used_bytes",
         "ob_tenant_disk_data_size",
@@ -197,6 +198,7 @@ fn oceanbase_4x_fixture_then_bad_inputs_slow_query_and_a_dead_database() {
     assert_eq!(v("ob_tenant_disk_log_size", &app), Some(6979321856.0));
     assert_eq!(v("ob_waitevent_wait_total", &app), Some(6500.0));
     assert_eq!(v("ob_trans_expire_num", &app), Some(2.0));
+    assert_eq!(v("ob_table_num", &app), Some(3.0));
     assert_eq!(
         v("ob_trans_expire_num", &[("ob_tenant_id", "1"), ("tenant_name", "sys")]),
         Some(0.0)
@@ -228,6 +230,15 @@ fn oceanbase_4x_fixture_then_bad_inputs_slow_query_and_a_dead_database() {
     assert!(!body.contains("t_order set status = 2"), "no raw SQL text by default");
     let lint = promtool_lint(&body);
     assert!(lint.is_empty(), "promtool: {lint:?}");
+    // The hourly count is served from its last answer in between: same duration two rounds on.
+    let duration =
+        |b: &str, q: &str| value(b, "obwatch_ob_query_duration_seconds", &[("query", q)]);
+    let rounds = value(&body, "obwatch_ob_rounds_total", &[]).unwrap();
+    let later = scrape_until(&url, "two more rounds", |b| {
+        value(b, "obwatch_ob_rounds_total", &[]).is_some_and(|r| r >= rounds + 2.0)
+    });
+    assert_eq!(duration(&later, "table_num"), duration(&body, "table_num"), "not re-run");
+    assert_eq!(value(&later, "ob_table_num", &ob4(&app)), Some(3.0), "still served");
 
     // A wrong password and a user without grants, each said by the metrics.
     let (_bad, bad) = start_exporter(dir.path(), "badpw", &db, MONITOR_USER, "wrong", "");
@@ -323,6 +334,7 @@ fn oceanbase_3x_fixture() {
         "ob_memstore_freeze_trigger_bytes",
         "ob_memstore_limit_bytes",
         "ob_memstore_total_bytes",
+        "ob_partition_num",
         "ob_plan_cache_access_total",
         "ob_plan_cache_hit_total",
         "ob_plan_cache_memory_bytes",
@@ -338,6 +350,7 @@ fn oceanbase_3x_fixture() {
         "ob_sysstat",
         "ob_system_event_time_waited",
         "ob_system_event_total_waits",
+        "ob_table_num",
         "ob_tenant500_memory_hold_bytes",
         "ob_tenant500_memory_used_bytes",
         "ob_tenant_disk_total_size",
@@ -392,6 +405,8 @@ fn oceanbase_3x_fixture() {
     assert_eq!(v("ob_zone_stat", &[("zone", "zone2"), ("name", "is_merge_timeout")]), Some(1.0));
     assert_eq!(v("ob_waitevent_wait_total", &trade), Some(450.0));
     assert_eq!(v("ob_trans_expire_num", &trade), Some(1.0));
+    assert_eq!(v("ob_partition_num", &trade), Some(3.0));
+    assert_eq!(v("ob_table_num", &trade), Some(4.0));
     assert_eq!(
         v(
             "ob_unit_config_min_memory_bytes",

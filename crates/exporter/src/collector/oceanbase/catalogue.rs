@@ -8,6 +8,8 @@
 //! `{limit}` and `{sql_text}` are the top-SQL settings. 3.x statements carry obagent's weak-
 //! read hint so monitoring never waits on a leader.
 
+use std::time::Duration;
+
 use obwatch_common::metrics::{MetricSet, MetricType};
 
 use super::options::ObOptions;
@@ -52,6 +54,9 @@ pub struct Query {
     pub labels: &'static [&'static str],
     /// Columns that become values.
     pub fields: &'static [Field],
+    /// Run at most this often, serving the last answer in between (obagent caches its
+    /// heavy cluster-wide counts for an hour); `None`: every round.
+    pub every: Option<Duration>,
 }
 
 impl Query {

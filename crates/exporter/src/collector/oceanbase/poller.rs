@@ -32,6 +32,17 @@ pub(super) struct Poller {
     logged_errors: HashMap<&'static str, String>,
     /// Rounds completed, for `obwatch_ob_rounds_total`.
     rounds: u64,
+    /// Last answers of the queries that run at most `every` (when, their series, success,
+    /// duration), served until they are due again.
+    cached: HashMap<&'static str, Cached>,
+}
+
+/// The last answer of a query that does not run every round.
+struct Cached {
+    at: Instant,
+    metrics: MetricSet,
+    ok: bool,
+    duration: Duration,
 }
 
 impl Poller {
@@ -45,6 +56,7 @@ impl Poller {
             logged_state: "starting",
             logged_errors: HashMap::new(),
             rounds: 0,
+            cached: HashMap::new(),
         }
     }
 
@@ -67,17 +79,31 @@ impl Poller {
                     if q.scope == Scope::RootService && !self.rootservice {
                         continue;
                     }
+                    if let (Some(every), Some(c)) = (q.every, self.cached.get(q.name))
+                        && c.at.elapsed() < every
+                    {
+                        out.append(&mut c.metrics.clone());
+                        results.push((q.name, c.ok, c.duration));
+                        continue;
+                    }
                     let sql = id.bind(&catalogue::expand(sql, &self.opts));
                     let t0 = Instant::now();
                     let r = self.run(q, &sql).await;
-                    results.push((q.name, r.is_ok(), t0.elapsed()));
-                    match r {
+                    let duration = t0.elapsed();
+                    results.push((q.name, r.is_ok(), duration));
+                    let mut part = MetricSet::new();
+                    match &r {
                         Ok(table) => {
                             self.note_query(q.name, None);
-                            catalogue::render(q, &table, &static_labels(&id), &mut out);
+                            catalogue::render(q, table, &static_labels(&id), &mut part);
                         }
-                        Err(e) => self.note_query(q.name, Some(&e)),
+                        Err(e) => self.note_query(q.name, Some(e)),
                     }
+                    if q.every.is_some() {
+                        let (at, metrics, ok) = (Instant::now(), part.clone(), r.is_ok());
+                        self.cached.insert(q.name, Cached { at, metrics, ok, duration });
+                    }
+                    out.append(&mut part);
                 }
                 "up"
             }
@@ -212,6 +238,8 @@ impl Poller {
         self.logged_state = state;
         if state != "up" {
             self.identity = None;
+            // A server that went away takes its cached answers with it (no stale series).
+            self.cached.clear();
         }
     }
 

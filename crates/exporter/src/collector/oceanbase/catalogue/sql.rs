@@ -3,7 +3,12 @@
 
 use obwatch_common::metrics::MetricType::{Counter, Gauge, Untyped};
 
+use std::time::Duration;
+
 use super::{Field, Query, Scope};
+
+/// obagent's cache time for its heavy counts.
+const HOURLY: Option<Duration> = Some(Duration::from_secs(3600));
 
 /// `V$SYSSTAT` ids obagent exports from 3.x (reference/oceanbase.md §5.1): RPC, request queue,
 /// clog, transactions, SQL counts and times, caches, I/O, memstore, tenant CPU and memory.
@@ -92,6 +97,7 @@ pub const ALL: &[Query] = &[
                 kind: Gauge,
             },
         ],
+        every: None,
     },
     Query {
         name: "disk",
@@ -141,6 +147,7 @@ pub const ALL: &[Query] = &[
                 kind: Gauge,
             },
         ],
+        every: None,
     },
     Query {
         name: "index_error",
@@ -158,6 +165,7 @@ pub const ALL: &[Query] = &[
             help: "Indexes in error or unusable state in the cluster; reported by the RootService server.",
             kind: Gauge,
         }],
+        every: None,
     },
     Query {
         name: "kvcache",
@@ -175,6 +183,7 @@ pub const ALL: &[Query] = &[
             help: "Memory held by a KV cache (row, block, location, ...), bytes.",
             kind: Gauge,
         }],
+        every: None,
     },
     Query {
         name: "long_transactions",
@@ -192,6 +201,7 @@ pub const ALL: &[Query] = &[
             help: "Transactions on this server open for more than 10 minutes (obagent's threshold), per tenant: 3.x __all_virtual_trans_stat, 4.x GV$OB_TRANSACTION_PARTICIPANTS.",
             kind: Gauge,
         }],
+        every: None,
     },
     Query {
         name: "memstore",
@@ -235,6 +245,23 @@ pub const ALL: &[Query] = &[
                 kind: Untyped,
             },
         ],
+        every: None,
+    },
+    Query {
+        name: "partition_num",
+        v3: Some(
+            "SELECT /*+ MONITOR_AGENT READ_CONSISTENCY(WEAK) QUERY_TIMEOUT(100000000) */ p.tenant_id AS ob_tenant_id, t.tenant_name, COUNT(*) AS partitions FROM __all_virtual_partition_info p LEFT JOIN __all_tenant t ON t.tenant_id = p.tenant_id WHERE p.svr_ip = '{svr_ip}' AND p.svr_port = {svr_port} GROUP BY p.tenant_id, t.tenant_name",
+        ),
+        v4: None,
+        scope: Scope::Server,
+        labels: TENANT,
+        fields: &[Field {
+            column: "partitions",
+            family: "ob_partition_num",
+            help: "3.x: partition replicas on this server (__all_virtual_partition_info); refreshed hourly.",
+            kind: Gauge,
+        }],
+        every: HOURLY,
     },
     Query {
         name: "plan_cache",
@@ -266,6 +293,7 @@ pub const ALL: &[Query] = &[
                 kind: Counter,
             },
         ],
+        every: None,
     },
     Query {
         name: "replicas",
@@ -283,6 +311,7 @@ pub const ALL: &[Query] = &[
             help: "Replicas on this server by role: partitions (3.x __all_virtual_meta_table) or log streams (4.x GV$OB_LOG_STAT).",
             kind: Gauge,
         }],
+        every: None,
     },
     Query {
         name: "server_num",
@@ -300,6 +329,7 @@ pub const ALL: &[Query] = &[
             help: "Servers of the cluster by status (active, inactive, deleting); reported by the RootService server.",
             kind: Gauge,
         }],
+        every: None,
     },
     Query {
         name: "server_resource",
@@ -355,6 +385,7 @@ pub const ALL: &[Query] = &[
                 kind: Gauge,
             },
         ],
+        every: None,
     },
     Query {
         name: "sessions",
@@ -380,6 +411,7 @@ pub const ALL: &[Query] = &[
                 kind: Gauge,
             },
         ],
+        every: None,
     },
     Query {
         name: "sysstat",
@@ -401,6 +433,7 @@ pub const ALL: &[Query] = &[
             help: "V$SYSSTAT value by stat_id (QPS, TPS, RT, memstore, clog, I/O, caches; see the README). Counters and gauges mixed, hence untyped.",
             kind: Untyped,
         }],
+        every: None,
     },
     Query {
         name: "system_event",
@@ -430,6 +463,25 @@ pub const ALL: &[Query] = &[
                 kind: Untyped,
             },
         ],
+        every: None,
+    },
+    Query {
+        name: "table_num",
+        v3: Some(
+            "SELECT /*+ MONITOR_AGENT READ_CONSISTENCY(WEAK) QUERY_TIMEOUT(100000000) */ g.tenant_id AS ob_tenant_id, g.tenant_name, COUNT(*) AS tables FROM gv$table g GROUP BY g.tenant_id, g.tenant_name",
+        ),
+        v4: Some(
+            "SELECT /*+ MONITOR_AGENT QUERY_TIMEOUT(100000000) */ c.con_id AS ob_tenant_id, t.tenant_name, COUNT(*) AS tables FROM CDB_TABLES c LEFT JOIN DBA_OB_TENANTS t ON t.tenant_id = c.con_id GROUP BY c.con_id, t.tenant_name",
+        ),
+        scope: Scope::RootService,
+        labels: TENANT,
+        fields: &[Field {
+            column: "tables",
+            family: "ob_table_num",
+            help: "Tables per tenant in the cluster (3.x gv$table, 4.x CDB_TABLES); reported by the RootService server, refreshed hourly.",
+            kind: Gauge,
+        }],
+        every: HOURLY,
     },
     Query {
         name: "tenant500_memory",
@@ -455,6 +507,7 @@ pub const ALL: &[Query] = &[
                 kind: Gauge,
             },
         ],
+        every: None,
     },
     Query {
         name: "tenant_resource",
@@ -516,6 +569,7 @@ pub const ALL: &[Query] = &[
                 kind: Gauge,
             },
         ],
+        every: None,
     },
     Query {
         name: "top_sql",
@@ -547,6 +601,7 @@ pub const ALL: &[Query] = &[
                 kind: Counter,
             },
         ],
+        every: None,
     },
     Query {
         name: "unit_config",
@@ -596,6 +651,7 @@ pub const ALL: &[Query] = &[
                 kind: Gauge,
             },
         ],
+        every: None,
     },
     Query {
         name: "unit_num",
@@ -611,6 +667,7 @@ pub const ALL: &[Query] = &[
             help: "Resource units on this server.",
             kind: Gauge,
         }],
+        every: None,
     },
     Query {
         name: "waitevent",
@@ -636,5 +693,6 @@ pub const ALL: &[Query] = &[
                 kind: Counter,
             },
         ],
+        every: None,
     },
 ];
