@@ -115,16 +115,33 @@ pub fn run(program: &Path, args: &[&str], timeout: Duration) -> Result<Output, E
             }
         }
     }
+    // Streams closed is not exited: a tool may close them and go on running. Wait for the
+    // exit on a thread, up to what is left of the timeout.
+    let (done_tx, done_rx) = mpsc::channel();
+    let waiter = std::thread::spawn(move || {
+        let _ = done_tx.send(child.wait());
+    });
+    let mut status = None;
+    if failure.is_none() {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match done_rx.recv_timeout(left) {
+            Ok(s) => status = Some(s),
+            Err(_) => {
+                failure = Some(ExecError::Timeout { program: program.to_path_buf(), timeout });
+            }
+        }
+    }
     if failure.is_some() {
         let _ = rustix::process::kill_process_group(group, rustix::process::Signal::KILL);
     }
-    let status = child.wait();
+    let _ = waiter.join();
     for r in readers {
         let _ = r.join();
     }
     if let Some(f) = failure {
         return Err(f);
     }
+    let status = status.unwrap_or_else(|| Err(std::io::Error::other("no exit status")));
     let status =
         status.map_err(|source| ExecError::Wait { program: program.to_path_buf(), source })?;
     let [stdout, stderr] = outs.map(|b| String::from_utf8_lossy(&b).into_owned());
@@ -190,6 +207,14 @@ mod tests {
             assert!(Instant::now() < deadline, "the child survived its group's kill: {s}");
             std::thread::sleep(Duration::from_millis(10)); // poll interval
         }
+    }
+
+    #[test]
+    fn a_tool_that_closes_its_output_and_keeps_running_is_killed_at_the_timeout() {
+        let t = Instant::now();
+        let e = sh("exec >/dev/null 2>&1; sleep 30", Duration::from_millis(300)).unwrap_err();
+        assert!(matches!(e, ExecError::Timeout { .. }), "{e}");
+        assert!(t.elapsed() < Duration::from_secs(5), "took {:?}", t.elapsed());
     }
 
     #[test]

@@ -163,6 +163,11 @@ fn round(
         let t0 = Instant::now();
         let mut part = MetricSet::new();
         let r = exec::run(&c.program, c.args, timeout).map_err(|e| e.to_string()).and_then(|o| {
+            // The tools print their state, even a failing one, on stdout; nothing there is a
+            // failure whatever the exit status (an error on stderr only, or a crash).
+            if o.stdout.trim().is_empty() {
+                return Err(format!("{}: no output ({}): {}", c.label, o.status, o.stderr.trim()));
+            }
             (c.render)(&o.stdout, &mut part).map_err(|e| format!("{}: {e}", c.label))
         });
         results.push((c.label, r.is_ok(), t0.elapsed()));

@@ -159,7 +159,10 @@ pub fn votedisks(text: &str) -> Result<(Vec<VoteDisk>, usize), String> {
             continue;
         }
         let rest = rest.trim();
-        if let (Some(open), Some(close)) = (rest.find('('), rest.rfind(')')) {
+        // `(path)` in that order; a `)` before the `(` is not a path (and must not panic).
+        if let (Some(open), Some(close)) = (rest.find('('), rest.rfind(')'))
+            && open < close
+        {
             let state = rest.split_whitespace().next().unwrap_or("");
             let diskgroup = rest[close..]
                 .split_once('[')

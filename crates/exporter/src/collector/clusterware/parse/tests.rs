@@ -1,3 +1,5 @@
+//! Tests of the Clusterware output parsers on the documented formats and on garbage.
+
 use super::*;
 
 #[test]

@@ -1,3 +1,5 @@
+//! Tests of the query catalogue: its shape, its SQL and the pure row-to-series mapping.
+
 use obwatch_common::metrics::MetricSet;
 
 use super::*;
