@@ -230,13 +230,29 @@ pub fn plan(
             by_policy[f.policy as usize].push(i);
         }
     }
+    // Active files rotated this run become the policy's newest rotated files: they count
+    // toward `keep_newest`, `max_files` and `max_total_size` now, as logrotate's `rotate N`
+    // counts the file it is rotating (else one file too many survives each rotation).
+    let mut rotating: Vec<(usize, u64)> = vec![(0, 0); policies.len()];
+    for f in files.iter().filter(|f| f.active) {
+        let p = f.policy as usize;
+        if policies
+            .get(p)
+            .and_then(|p| p.rotate.as_ref())
+            .is_some_and(|r| f.size_bytes > r.max_size_bytes)
+        {
+            rotating[p].0 += 1;
+            rotating[p].1 = rotating[p].1.saturating_add(f.size_bytes);
+        }
+    }
     let mut doomed: HashMap<usize, Reason> = HashMap::new();
     let mut protected = vec![false; files.len()];
     for (p, policy) in policies.iter().enumerate() {
         let idx = &mut by_policy[p];
         idx.sort_by(|&a, &b| newer(a, b));
-        let mut total: u64 = 0;
+        let (offset, mut total) = rotating[p];
         for (rank, &i) in idx.iter().enumerate() {
+            let rank = rank + offset;
             let f = &files[i];
             let age =
                 Duration::from_nanos(u64::try_from(now_ns.saturating_sub(f.mtime_ns)).unwrap_or(0));

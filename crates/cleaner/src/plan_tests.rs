@@ -408,7 +408,7 @@ fn active_files_past_max_size_are_rotated_and_nothing_else_is() {
     let mut small = file(0, "other.log", 1024, 5.0);
     small.active = true;
     let old = file(0, "app.log.1", 4096, 5.0);
-    let (list, _) = run_with(&[big, small, old], yaml, &HashMap::new());
+    let (list, _) = run_with(&[big.clone(), small, old], yaml, &HashMap::new());
     let reason = Reason::MaxSize { max_size_bytes: 1024, size_bytes: 4096, copytruncate: true };
     assert_eq!(
         list,
@@ -425,4 +425,20 @@ fn active_files_past_max_size_are_rotated_and_nothing_else_is() {
         ]
     );
     assert_eq!(reason.to_string(), "size 4KiB over rotate.max_size 1KiB; copytruncate");
+}
+
+#[test]
+fn the_file_being_rotated_counts_toward_max_files() {
+    // logrotate's `rotate 2`: after this run two rotated files remain, the one rotated now
+    // and the newest of the old ones.
+    let yaml = "policies:\n  - name: a\n    paths: [/log/app.log.*]\n    active: [/log/app.log]\n    max_files: 2\n    rotate: {max_size: 1KiB}\n";
+    let mut active = file(0, "app.log", 4096, 0.0);
+    active.active = true;
+    let files = [active, file(0, "app.log.2", 10, 1.0), file(0, "app.log.1", 10, 2.0)];
+    assert_eq!(names(&files, yaml, ActionKind::Delete), ["app.log.1"]);
+    assert_eq!(names(&files, yaml, ActionKind::Rotate), ["app.log"]);
+    // Not rotating (under max_size): both old files stay.
+    let mut small = files.clone();
+    small[0].size_bytes = 10;
+    assert!(names(&small, yaml, ActionKind::Delete).is_empty());
 }

@@ -20,7 +20,7 @@ use rustix::io::Errno;
 use crate::apply::Outcome;
 use crate::config::Rotation;
 use crate::plan::FileInfo;
-use crate::scan::stat_at;
+use crate::scan::{Meta, stat_at};
 
 /// How many times copytruncate copies what was appended meanwhile before it truncates.
 const CATCH_UP_PASSES: usize = 5;
@@ -42,7 +42,7 @@ pub fn rotate(dir: &OwnedFd, dir_path: &Path, f: &FileInfo, r: &Rotation, stamp:
         return Outcome::Failed("no free name for the rotated file".into());
     };
     let result = if r.copytruncate {
-        copy_truncate(dir, &f.name, &to, m.mode)
+        copy_truncate(dir, &f.name, &to, &m)
     } else {
         rustix::fs::renameat_with(dir, &f.name, dir, &to, RenameFlags::NOREPLACE)
             .map_err(io::Error::from)
@@ -82,7 +82,7 @@ fn free_name(dir: &OwnedFd, name: &OsStr, stamp: &str) -> Option<OsString> {
 
 /// Copies `name` to `to` (via a hidden temp file, fsynced, renamed without replacing), then
 /// truncates `name` to zero.
-fn copy_truncate(dir: &OwnedFd, name: &OsStr, to: &OsStr, mode: u32) -> io::Result<()> {
+fn copy_truncate(dir: &OwnedFd, name: &OsStr, to: &OsStr, m: &Meta) -> io::Result<()> {
     let flags = OFlags::NOFOLLOW | OFlags::CLOEXEC;
     let mut src = File::from(rustix::fs::openat(dir, name, OFlags::RDWR | flags, Mode::empty())?);
     let mut tmp_name = OsString::from(".");
@@ -92,8 +92,19 @@ fn copy_truncate(dir: &OwnedFd, name: &OsStr, to: &OsStr, mode: u32) -> io::Resu
         dir,
         &tmp_name,
         OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | flags,
-        Mode::from_raw_mode(mode & 0o7777),
+        Mode::from_raw_mode(m.mode & 0o7777),
     )?;
+    // The copy is the log's: same owner and mode as logrotate gives it, whatever our umask.
+    let owned = rustix::fs::fchown(
+        &out,
+        Some(rustix::fs::Uid::from_raw(m.uid)),
+        Some(rustix::fs::Gid::from_raw(m.gid)),
+    )
+    .and_then(|()| rustix::fs::fchmod(&out, Mode::from_raw_mode(m.mode & 0o7777)));
+    if let Err(e) = owned {
+        let _ = rustix::fs::unlinkat(dir, &tmp_name, rustix::fs::AtFlags::empty());
+        return Err(e.into());
+    }
     let mut out = File::from(out);
     let copied = (|| -> io::Result<()> {
         let mut done = io::copy(&mut src, &mut out)?;
@@ -123,7 +134,7 @@ fn copy_truncate(dir: &OwnedFd, name: &OsStr, to: &OsStr, mode: u32) -> io::Resu
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::scan::{Meta, open_dir_at};
+    use crate::scan::open_dir_at;
     use std::time::Duration;
 
     fn setup(content: &[u8]) -> (tempfile::TempDir, OwnedFd, FileInfo) {
@@ -188,6 +199,22 @@ mod tests {
         let names: Vec<_> =
             std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 2, "no temp file left: {names:?}");
+    }
+
+    #[test]
+    fn copytruncate_keeps_owner_and_mode() {
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let (d, dir, f) = setup(b"x\n");
+        let p = d.path().join("app.log");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o640)).unwrap();
+        if rustix::process::geteuid().is_root() {
+            std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
+        }
+        let want = std::fs::metadata(&p).unwrap();
+        let o = rotate(&dir, d.path(), &f, &rotation(true, vec![]), "t");
+        assert_eq!(o, Outcome::Rotated { to: "app.log.t".into() });
+        let got = std::fs::metadata(d.path().join("app.log.t")).unwrap();
+        assert_eq!((got.uid(), got.gid(), got.mode() & 0o7777), (want.uid(), want.gid(), 0o640));
     }
 
     #[test]

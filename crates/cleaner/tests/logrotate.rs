@@ -77,9 +77,10 @@ fn same_result_as_logrotate_by_rename_and_by_copytruncate() {
             std::fs::create_dir(d).unwrap();
         }
         let mut next = 0;
-        for round in 0..6 {
-            // Rounds alternate between growing past 1 KiB and staying under it.
-            let lines = if round % 2 == 0 { 40 } else { 5 };
+        for round in 0..12 {
+            // Mostly growing past 1 KiB (so `rotate 3` is exceeded many times over), with a
+            // round under it now and then.
+            let lines = if round % 4 == 3 { 5 } else { 40 };
             for d in [&a, &b] {
                 append(&d.join("app.log"), next, lines);
             }
