@@ -27,10 +27,6 @@ use crate::dashboards::{clusterware_root, exporter, scrape_until};
 const EMPTY_ON_A_HEALTHY_HOST: &[(&str, &str)] = &[
     ("panel 15 \"OceanBase queries failing\"", "lists only queries that fail"),
     ("panel 27 \"Lag by file\"", "lists only files the logtailer is behind on"),
-    (
-        "panel 30 \"Rule matches\"",
-        "the incident's match is its counter's first sample, which increase() does not count",
-    ),
     ("panel 45 \"Errors by policy\"", "lists only cleaner errors"),
     ("panel 39 \"Merge status (3.x)\"", "3.x only; the stack runs the 4.x fixture"),
     ("panel 19 \"Restarts\"", "lists only process groups that restarted"),

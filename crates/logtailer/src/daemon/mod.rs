@@ -96,6 +96,17 @@ impl Shared {
         *self.lock().matches.entry((g.name.clone(), g.rules[rule].alert.clone())).or_default() += 1;
     }
 
+    /// Every rule of `rules` gets its match counter, at 0 until it matches: a counter that
+    /// first appears at 1 hides that match from Prometheus' increase() and rate().
+    fn register_rules(&self, rules: &RuleSet) {
+        let mut c = self.lock();
+        for g in rules.groups() {
+            for r in &g.rules {
+                c.matches.entry((g.name.clone(), r.alert.clone())).or_default();
+            }
+        }
+    }
+
     fn set_firing(&self, firing: u64, dropped: u64) {
         let mut c = self.lock();
         c.firing = firing;
@@ -190,6 +201,7 @@ pub async fn run(
     let tailer = Tailer::open(tail_cfg, LogEvents)?;
 
     let shared = Arc::new(Shared::default());
+    shared.register_rules(&rules);
     shared.set_reload(true);
     let stop = Arc::new(AtomicBool::new(false));
     let (reload_tx, reload_rx) = std::sync::mpsc::channel();

@@ -121,6 +121,7 @@ pub(super) async fn watch(
         match loaded {
             Some(set) => {
                 info!(reason = why, rules = set.rule_count(), "Rules reloaded.");
+                shared.register_rules(&set);
                 // Sent before the metric says so: whoever sees 1 may rely on the new rules.
                 if tx.send(Arc::new(set)).is_err() {
                     return; // the pipeline is gone

@@ -65,6 +65,7 @@ impl Poller {
     pub(super) async fn round(&mut self) -> MetricSet {
         let mut out = MetricSet::new();
         let mut results: Vec<(&'static str, bool, Duration)> = Vec::new();
+        let mut lost: Option<&'static str> = None;
         let state = match self.ensure_identified().await {
             Err(e) => {
                 self.note_state(e.state(), Some(&e));
@@ -90,6 +91,21 @@ impl Poller {
                     let t0 = Instant::now();
                     let r = self.run(q, &sql).await;
                     let duration = t0.elapsed();
+                    // The connection is gone and a new one cannot be made: the server is
+                    // down, not this query. Stop here rather than wait connect_timeout for
+                    // every query left, and report the server's state.
+                    if let Err(e) = &r
+                        && matches!(
+                            e,
+                            SqlError::Unreachable { .. }
+                                | SqlError::AuthFailed { .. }
+                                | SqlError::TlsRequired { .. }
+                        )
+                    {
+                        lost = Some(e.state());
+                        self.note_state(e.state(), Some(e));
+                        break;
+                    }
                     results.push((q.name, r.is_ok(), duration));
                     let mut part = MetricSet::new();
                     match &r {
@@ -105,7 +121,15 @@ impl Poller {
                     }
                     out.append(&mut part);
                 }
-                "up"
+                match lost {
+                    // No series of a half-done round: only why ob_up is 0.
+                    Some(state) => {
+                        out = MetricSet::new();
+                        results.clear();
+                        state
+                    }
+                    None => "up",
+                }
             }
         };
         self.rounds += 1;
@@ -163,7 +187,10 @@ impl Poller {
                 Ok(())
             }
             Err(e) => {
-                if !e.breaks_connection() {
+                if matches!(e, SqlError::Timeout(_)) {
+                    // Killed from the next connection, like a timed-out catalogue query.
+                    self.abandoned = Some(s.id());
+                } else if !e.breaks_connection() {
                     s.close().await;
                 }
                 Err(e)
@@ -213,6 +240,7 @@ impl Poller {
         let (Some(id), Some(s)) = (self.identity.as_mut(), self.session.as_mut()) else {
             return;
         };
+        let session_id = s.id();
         match s.role(id, self.opts.query_timeout).await {
             Ok(rootservice) => {
                 self.rootservice = rootservice;
@@ -220,6 +248,9 @@ impl Poller {
             }
             Err(e) => {
                 self.note_query("server_role", Some(&e));
+                if matches!(e, SqlError::Timeout(_)) {
+                    self.abandoned = Some(session_id);
+                }
                 if e.breaks_connection() {
                     self.session = None;
                 }
