@@ -663,6 +663,17 @@ fn obproxy(
     ] {
         set_at_least(path, field, value, Duration::from_millis(100), slot)?;
     }
+    if o.timeout > o.interval {
+        return Err(ConfigError::invalid(
+            path,
+            "obproxy.timeout",
+            format!(
+                "expected at most obproxy.interval ({}), got {}",
+                HumanDuration(o.interval),
+                HumanDuration(o.timeout)
+            ),
+        ));
+    }
     Ok(Some(o))
 }
 

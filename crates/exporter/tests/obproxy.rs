@@ -56,7 +56,7 @@ fn relays_obproxy_metrics_and_drops_them_when_it_fails() {
     let port = fake_endpoint(mode.clone());
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("exporter.yml");
-    std::fs::write(&cfg, "obproxy:\n  interval: 200ms\n  timeout: 300ms\n").unwrap();
+    std::fs::write(&cfg, "obproxy:\n  interval: 400ms\n  timeout: 300ms\n").unwrap();
     let url = format!("http://127.0.0.1:{port}/metrics");
     let (_ex, base) = start_ours(
         &[

@@ -111,7 +111,7 @@ mod tests {
             m
         })
         .unwrap();
-        // Wait for the third round to have been published.
+        // The fourth round has started, so the third was published.
         while rx.recv().unwrap() < 4 {}
         let mut out = MetricSet::new();
         assert!(bg.copy_into(&mut out, "age_seconds", "age"));

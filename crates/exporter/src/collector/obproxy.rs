@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Limited};
 use hyper::Uri;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -28,6 +28,9 @@ pub const SPEC: CollectorSpec = CollectorSpec { name: "obproxy", default_enabled
 
 /// Families of OBProxy's client library that would clash with the exporter's own.
 const DROPPED_PREFIXES: [&str; 3] = ["process_", "go_", "promhttp_"];
+
+/// Larger answers are refused: a metrics page is kilobytes, and memory is the host's.
+const MAX_BODY_BYTES: usize = 16 << 20;
 
 const UP_HELP: &str = "1 when OBProxy's metrics endpoint answered the last fetch, else 0.";
 
@@ -94,7 +97,11 @@ async fn fetch(
     let get = async {
         let resp = client.request(request).await.map_err(|e| format!("{e:?}"))?;
         let status = resp.status();
-        let body = resp.into_body().collect().await.map_err(|e| e.to_string())?.to_bytes();
+        let body = Limited::new(resp.into_body(), MAX_BODY_BYTES)
+            .collect()
+            .await
+            .map_err(|e| format!("reading the answer: {e}"))?
+            .to_bytes();
         if !status.is_success() {
             return Err(format!("HTTP {status}"));
         }

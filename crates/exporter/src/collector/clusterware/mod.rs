@@ -221,7 +221,11 @@ fn render_check(text: &str, out: &mut MetricSet) -> Result<(), String> {
 type ResourceValue = fn(&parse::Resource) -> Option<f64>;
 
 fn render_resources(text: &str, out: &mut MetricSet) -> Result<(), String> {
-    let res = parse::stat_res(text)?;
+    let mut res = parse::stat_res(text)?;
+    // Instances that never ran have no server: two of one resource would be the same series
+    // (invalid exposition). The first stands for them.
+    let mut seen = std::collections::HashSet::new();
+    res.retain(|r| seen.insert((r.name.clone(), r.kind.clone(), r.server.clone())));
     let labels = |r: &parse::Resource| {
         [("resource", r.name.clone()), ("server", r.server.clone()), ("type", r.kind.clone())]
     };
@@ -337,6 +341,15 @@ mod tests {
         )
         .unwrap();
         assert_eq!(find_crs_home(&root(d.path())), Some(d.path().join("u01/app/11.2.0/grid")));
+    }
+
+    #[test]
+    fn instances_without_a_server_make_one_series() {
+        let text = "NAME=ora.app.vip\nTYPE=app.type\nLAST_SERVER=\nSTATE=OFFLINE\nTARGET=ONLINE\n\nLAST_SERVER=\nSTATE=OFFLINE\nTARGET=ONLINE\n";
+        let mut out = MetricSet::new();
+        render_resources(text, &mut out).unwrap();
+        assert_eq!(out.find("crs_resource_up").unwrap().len(), 1);
+        assert_eq!(out.find("crs_resource_state").unwrap().len(), 1);
     }
 
     #[test]
