@@ -459,8 +459,11 @@ fn collect_exported() -> Exported {
     // The logtailer with a rule that matched.
     let (url, stop) = logtailer(&rt, &d.join("logtailer"));
     stops.push(stop);
+    // Rule counters exist from the start at 0: wait for the match itself (and so the line).
     let body = scrape_until(&url, "the logtailer rule to match", |b| {
-        b.contains("obwatch_logtailer_rule_matches_total{")
+        b.lines()
+            .any(|l| l.starts_with("obwatch_logtailer_rule_matches_total{") && l.ends_with(" 1"))
+            && b.contains("obwatch_logtailer_lines_total{")
     });
     exported.add("logtailer", &body);
 
