@@ -41,6 +41,14 @@ pub enum Outcome {
         /// The rotated file's name.
         to: OsString,
     },
+    /// Rotated, but `postrotate` failed: the file moved, the writer may not know. Counted as
+    /// a rotation and as an error.
+    RotatedPostrotateFailed {
+        /// The rotated file's name.
+        to: OsString,
+        /// What went wrong with `postrotate`.
+        error: String,
+    },
 }
 
 impl Outcome {
@@ -52,6 +60,12 @@ impl Outcome {
             Outcome::Skipped(why) => format!("skipped: {why}"),
             Outcome::Failed(why) => format!("failed: {why}"),
             Outcome::Rotated { to } => format!("done: rotated to {}", to.to_string_lossy()),
+            Outcome::RotatedPostrotateFailed { to, error } => {
+                format!(
+                    "failed: rotated to {}, but postrotate failed: {error}",
+                    to.to_string_lossy()
+                )
+            }
         }
     }
 }
@@ -79,13 +93,7 @@ pub fn apply(
                     ActionKind::Delete => delete(dir, f),
                     ActionKind::Rotate => {
                         match policies.get(f.policy as usize).and_then(|p| p.rotate.as_ref()) {
-                            Some(r) => crate::rotate::rotate(
-                                dir,
-                                &scan.dirs[f.dir as usize].path,
-                                f,
-                                r,
-                                &stamp,
-                            ),
+                            Some(r) => crate::rotate::rotate(dir, f, r, &stamp),
                             None => {
                                 Outcome::Failed("internal: rotation without a rotate policy".into())
                             }

@@ -192,6 +192,13 @@ pub fn run_once(
                 summary.rotated += 1;
                 counts[4] += 1.0;
             }
+            (_, Some(Outcome::RotatedPostrotateFailed { error, .. })) => {
+                summary.rotated += 1;
+                counts[4] += 1.0;
+                summary.errors += 1;
+                counts[3] += 1.0;
+                tracing::warn!(path = %path.display(), error = %error, "postrotate failed.");
+            }
             (kind, None | Some(Outcome::Done { .. })) => {
                 let freed = match outcome {
                     Some(Outcome::Done { freed_bytes }) => *freed_bytes,

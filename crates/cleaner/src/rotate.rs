@@ -26,7 +26,7 @@ use crate::scan::{Meta, stat_at};
 const CATCH_UP_PASSES: usize = 5;
 
 /// Rotates `f` in `dir` as `r` says; `stamp` is the suffix (local time, `%Y%m%d%H%M%S`).
-pub fn rotate(dir: &OwnedFd, dir_path: &Path, f: &FileInfo, r: &Rotation, stamp: &str) -> Outcome {
+pub fn rotate(dir: &OwnedFd, f: &FileInfo, r: &Rotation, stamp: &str) -> Outcome {
     let m = match stat_at(dir, &f.name) {
         Ok(m) => m,
         Err(Errno::NOENT) => return Outcome::Skipped("vanished since the scan".into()),
@@ -58,12 +58,8 @@ pub fn rotate(dir: &OwnedFd, dir_path: &Path, f: &FileInfo, r: &Rotation, stamp:
             Ok(o) => Some(format!("{program} exited with {}: {}", o.status, o.stderr.trim())),
             Err(e) => Some(e.to_string()),
         };
-        if let Some(p) = problem {
-            let path = dir_path.join(&to);
-            return Outcome::Failed(format!(
-                "rotated to {}, but postrotate failed: {p}",
-                path.display()
-            ));
+        if let Some(error) = problem {
+            return Outcome::RotatedPostrotateFailed { to, error };
         }
     }
     Outcome::Rotated { to }
@@ -172,7 +168,7 @@ mod tests {
         let (d, dir, f) = setup(b"line 1\nline 2\n");
         let marker = d.path().join("reopened");
         let post = vec!["/bin/sh".into(), "-c".into(), format!("touch {}", marker.display())];
-        let o = rotate(&dir, d.path(), &f, &rotation(false, post), "20261123120000");
+        let o = rotate(&dir, &f, &rotation(false, post), "20261123120000");
         assert_eq!(o, Outcome::Rotated { to: "app.log.20261123120000".into() });
         assert_eq!(
             std::fs::read(d.path().join("app.log.20261123120000")).unwrap(),
@@ -184,14 +180,14 @@ mod tests {
         std::fs::write(d.path().join("app.log"), b"line 3\n").unwrap();
         let m = stat_at(&dir, OsStr::new("app.log")).unwrap();
         let f2 = FileInfo { ino: m.ino, size_bytes: m.size_bytes, ..f.clone() };
-        let o = rotate(&dir, d.path(), &f2, &rotation(false, vec![]), "20261123120000");
+        let o = rotate(&dir, &f2, &rotation(false, vec![]), "20261123120000");
         assert_eq!(o, Outcome::Rotated { to: "app.log.20261123120000-1".into() });
     }
 
     #[test]
     fn copytruncate_keeps_the_inode_and_every_byte() {
         let (d, dir, f) = setup(b"a\nb\nc\n");
-        let o = rotate(&dir, d.path(), &f, &rotation(true, vec![]), "20261123120000");
+        let o = rotate(&dir, &f, &rotation(true, vec![]), "20261123120000");
         assert_eq!(o, Outcome::Rotated { to: "app.log.20261123120000".into() });
         assert_eq!(std::fs::read(d.path().join("app.log.20261123120000")).unwrap(), b"a\nb\nc\n");
         let m = stat_at(&dir, OsStr::new("app.log")).unwrap();
@@ -211,7 +207,7 @@ mod tests {
             std::os::unix::fs::chown(&p, Some(65534), Some(65534)).unwrap();
         }
         let want = std::fs::metadata(&p).unwrap();
-        let o = rotate(&dir, d.path(), &f, &rotation(true, vec![]), "t");
+        let o = rotate(&dir, &f, &rotation(true, vec![]), "t");
         assert_eq!(o, Outcome::Rotated { to: "app.log.t".into() });
         let got = std::fs::metadata(d.path().join("app.log.t")).unwrap();
         assert_eq!((got.uid(), got.gid(), got.mode() & 0o7777), (want.uid(), want.gid(), 0o640));
@@ -221,13 +217,13 @@ mod tests {
     fn a_replaced_or_shrunk_file_is_skipped_and_postrotate_failure_is_named() {
         let (d, dir, f) = setup(b"0123456789");
         std::fs::write(d.path().join("app.log"), b"01").unwrap();
-        let shrunk = rotate(&dir, d.path(), &f, &rotation(false, vec![]), "x");
+        let shrunk = rotate(&dir, &f, &rotation(false, vec![]), "x");
         assert!(matches!(shrunk, Outcome::Skipped(ref w) if w.contains("shrank")), "{shrunk:?}");
         let m = stat_at(&dir, OsStr::new("app.log")).unwrap();
         let f = FileInfo { size_bytes: m.size_bytes, ..f };
-        let o = rotate(&dir, d.path(), &f, &rotation(false, vec!["/bin/false".into()]), "y");
+        let o = rotate(&dir, &f, &rotation(false, vec!["/bin/false".into()]), "y");
         assert!(
-            matches!(o, Outcome::Failed(ref w) if w.contains("app.log.y, but postrotate failed: /bin/false exited")),
+            matches!(o, Outcome::RotatedPostrotateFailed { ref to, ref error } if to == "app.log.y" && error.starts_with("/bin/false exited")),
             "{o:?}"
         );
     }
