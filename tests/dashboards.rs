@@ -18,7 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime};
 
@@ -261,7 +261,7 @@ case "$*" in
 esac
 "#;
 
-pub(crate) fn clusterware_root(dir: &Path) {
+fn clusterware_root(dir: &Path) {
     std::fs::create_dir_all(dir.join("etc/oracle")).unwrap();
     std::fs::write(
         dir.join("etc/oracle/olr.loc"),
@@ -355,16 +355,12 @@ fn logtailer(rt: &Runtime, dir: &Path) -> (String, oneshot::Sender<()>) {
     (url, stop)
 }
 
-/// The OceanBase collector against `db`, until a full round answered every query.
-fn oceanbase_scrape(
-    rt: &Runtime,
-    dir: &Path,
-    db: &MariaDb,
-    what: &str,
-) -> (String, oneshot::Sender<()>) {
-    let pw = dir.join(format!("{what}.pw"));
+/// Writes `NAME.yml` in `dir`: the exporter's OceanBase section for `db` (rounds every
+/// second), with the monitoring user's password in `NAME.pw`. Returns the config's path.
+pub(crate) fn oceanbase_config(dir: &Path, db: &MariaDb, name: &str) -> PathBuf {
+    let pw = dir.join(format!("{name}.pw"));
     std::fs::write(&pw, mariadb::MONITOR_PASSWORD).unwrap();
-    let cfg = dir.join(format!("{what}.yml"));
+    let cfg = dir.join(format!("{name}.yml"));
     std::fs::write(
         &cfg,
         format!(
@@ -375,6 +371,32 @@ fn oceanbase_scrape(
         ),
     )
     .unwrap();
+    cfg
+}
+
+/// An exporter with only the clusterware collector, on fake Clusterware tools under a fake
+/// root in `dir` (see [`clusterware_root`]).
+pub(crate) fn clusterware_exporter(rt: &Runtime, dir: &Path) -> (String, oneshot::Sender<()>) {
+    clusterware_root(dir);
+    exporter(
+        rt,
+        &[
+            "--collector.disable-defaults".into(),
+            "--collector.clusterware".into(),
+            format!("--path.rootfs={}", dir.display()),
+            format!("--config.file={}", dir.join("exporter.yml").display()),
+        ],
+    )
+}
+
+/// The OceanBase collector against `db`, until a full round answered every query.
+fn oceanbase_scrape(
+    rt: &Runtime,
+    dir: &Path,
+    db: &MariaDb,
+    what: &str,
+) -> (String, oneshot::Sender<()>) {
+    let cfg = oceanbase_config(dir, db, what);
     let (url, stop) = exporter(
         rt,
         &["--collector.disable-defaults".into(), format!("--config.file={}", cfg.display())],
@@ -437,17 +459,7 @@ fn collect_exported() -> Exported {
     exported.add("exporter golden scrape", &std::fs::read_to_string(golden).unwrap());
 
     // Clusterware, through fake tools under a fake root.
-    let root = d.join("rootfs");
-    clusterware_root(&root);
-    let (url, stop) = exporter(
-        &rt,
-        &[
-            "--collector.disable-defaults".into(),
-            "--collector.clusterware".into(),
-            format!("--path.rootfs={}", root.display()),
-            format!("--config.file={}", root.join("exporter.yml").display()),
-        ],
-    );
+    let (url, stop) = clusterware_exporter(&rt, &d.join("rootfs"));
     stops.push(stop);
     let body = scrape_until(&url, "every crsctl/olsnodes call to succeed", |b| {
         let calls: Vec<&str> =

@@ -21,7 +21,7 @@ use obwatch_e2e::*;
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 
-use crate::dashboards::{clusterware_root, exporter, scrape_until};
+use crate::dashboards::{clusterware_exporter, exporter, oceanbase_config, scrape_until};
 
 /// Dashboard queries that are empty on a healthy host by design, and why.
 const EMPTY_ON_A_HEALTHY_HOST: &[(&str, &str)] = &[
@@ -255,36 +255,15 @@ fn the_whole_stack_with_real_prometheus_and_alertmanager() {
 
     let mut db = db.join().unwrap();
     db.sql(WORKLOAD);
-    let pw = d.join("ob.pw");
-    std::fs::write(&pw, mariadb::MONITOR_PASSWORD).unwrap();
-    std::fs::write(
-        d.join("exporter.yml"),
-        format!(
-            "oceanbase:\n  address: {}\n  username: {}\n  password_file: {}\n  interval: 1s\n  query_timeout: 1s\n",
-            db.address(),
-            mariadb::MONITOR_USER,
-            pw.display()
-        ),
-    )
-    .unwrap();
+    let ob_config = oceanbase_config(d, &db, "exporter");
     let (host_url, _stop_host) = exporter(
         &rt,
         &[
-            format!("--config.file={}", d.join("exporter.yml").display()),
+            format!("--config.file={}", ob_config.display()),
             format!("--collector.textfile.directory={}", textfile.display()),
         ],
     );
-    let cw = d.join("clusterware");
-    clusterware_root(&cw);
-    let (cw_url, _stop_cw) = exporter(
-        &rt,
-        &[
-            "--collector.disable-defaults".into(),
-            "--collector.clusterware".into(),
-            format!("--path.rootfs={}", cw.display()),
-            format!("--config.file={}", cw.join("exporter.yml").display()),
-        ],
-    );
+    let (cw_url, _stop_cw) = clusterware_exporter(&rt, &d.join("clusterware"));
     let (observer_log, lt_addr, _stop_lt) = logtailer(&rt, d, &am);
 
     let target =
