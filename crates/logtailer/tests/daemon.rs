@@ -21,6 +21,15 @@ fn alertmanager(dir: &Path) -> (Killed, u16) {
     (spawn_alertmanager(dir, port), port)
 }
 
+/// Starts the daemon on `config` with stderr discarded and waits until it serves; returns it
+/// and its port.
+fn start_quiet(config: &Path, what: &str) -> (Killed, u16) {
+    let port = free_port();
+    let mut lt = Killed(logtailer(config, port).stderr(Stdio::null()).spawn().unwrap());
+    wait_ready(port, &mut lt.0, what);
+    (lt, port)
+}
+
 fn logtailer(config: &Path, port: u16) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_obwatch-logtailer"));
     c.args(["run", "--config"]).arg(config).arg(format!("--web.listen-address=127.0.0.1:{port}"));
@@ -50,9 +59,7 @@ fn an_appended_line_reaches_alertmanager() {
         ),
     )
     .unwrap();
-    let port = free_port();
-    let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
-    wait_ready(port, &mut lt.0, "logtailer");
+    let (mut lt, port) = start_quiet(&config, "logtailer");
 
     let line = "[2023-02-14 12:25:19.268085] ERROR [CLOG] update_free_quota (ob_log_file_pool.cpp:413) [89143][3714][Y0-0] [lt=539] [dc=0] clog disk is almost full(type_=1, used_percent(%)=96) BACKTRACE:0x1\n";
     let mut f = std::fs::OpenOptions::new().append(true).open(logs.join("observer.log")).unwrap();
@@ -235,9 +242,7 @@ fn rules_reload_on_change_and_sighup_and_bad_rules_keep_the_old_ones() {
         ),
     )
     .unwrap();
-    let port = free_port();
-    let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
-    wait_ready(port, &mut lt.0, "logtailer");
+    let (mut lt, port) = start_quiet(&config, "logtailer");
     append(&log, "AAA 1");
     wait_alert(am_port, "RuleA n=1", |a| {
         a["labels"]["alertname"] == "RuleA" && a["labels"]["n"] == "1"
@@ -282,9 +287,7 @@ fn corrupt_state_garbage_huge_lines_and_a_vanished_log_dir_lose_no_alert() {
         ),
     )
     .unwrap();
-    let port = free_port();
-    let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
-    wait_ready(port, &mut lt.0, "logtailer");
+    let (mut lt, port) = start_quiet(&config, "logtailer");
 
     // Binary garbage and a 10 MB line, then a matching line: the line is cut and counted,
     // the alert still comes.
@@ -358,16 +361,12 @@ fn sigkill_at_any_moment_loses_no_alert() {
     // moment, the restarted daemon delivers the alert (from the uncommitted line or from
     // the outbox).
     for (n, delay_ms) in [0u64, 1, 3, 10, 30, 100].into_iter().enumerate() {
-        let port = free_port();
-        let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
-        wait_ready(port, &mut lt.0, "logtailer");
+        let (mut lt, _) = start_quiet(&config, "logtailer");
         append(&log, &format!("AAA {n}"));
         std::thread::sleep(Duration::from_millis(delay_ms)); // the moment of the kill, not a wait
         lt.0.kill().unwrap();
         lt.0.wait().unwrap();
-        let port = free_port();
-        let mut again = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
-        wait_ready(port, &mut again.0, "logtailer after SIGKILL");
+        let (_again, _) = start_quiet(&config, "logtailer after SIGKILL");
         let want = n.to_string();
         wait_alert(am_port, &format!("round {n} (kill after {delay_ms} ms)"), |a| {
             a["labels"]["n"] == want.as_str()
@@ -436,9 +435,7 @@ fn https_alertmanager_a_wrong_ca_is_logged_and_counted_then_the_right_one_delive
 
     // The right CA: the alert queued during the failures arrives.
     write_config("ca.pem");
-    let port = free_port();
-    let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
-    wait_ready(port, &mut lt.0, "logtailer");
+    let (_lt, port) = start_quiet(&config, "logtailer");
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
         let text = get_with(&format!("{url}/api/v2/alerts"), &tls_curl_args(&pki)).unwrap();
@@ -475,9 +472,7 @@ fn an_input_multiline_groups_lines_for_groups_without_their_own() {
         ),
     )
     .unwrap();
-    let port = free_port();
-    let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
-    wait_ready(port, &mut lt.0, "logtailer");
+    let (_lt, port) = start_quiet(&config, "logtailer");
     // Without multiline, the two lines are two records: no match.
     let two = |code| {
         format!(
@@ -705,9 +700,7 @@ fn a_multiline_record_carried_across_a_copytruncate_and_a_crash_loses_no_line() 
         ),
     )
     .unwrap();
-    let port = free_port();
-    let mut lt = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
-    wait_ready(port, &mut lt.0, "logtailer");
+    let (mut lt, port) = start_quiet(&config, "logtailer");
     // A record starts and is held: its end has not come yet.
     append(&log, "[t1] FATAL 1");
     wait_metric(port, "obwatch_logtailer_lines_total{input=\"app\"} 1");
@@ -725,9 +718,7 @@ fn a_multiline_record_carried_across_a_copytruncate_and_a_crash_loses_no_line() 
     // Crash before the record ended (nothing of it was evaluated).
     lt.0.kill().unwrap();
     lt.0.wait().unwrap();
-    let port = free_port();
-    let mut again = Killed(logtailer(&config, port).stderr(Stdio::null()).spawn().unwrap());
-    wait_ready(port, &mut again.0, "logtailer after SIGKILL");
+    let (_again, port) = start_quiet(&config, "logtailer after SIGKILL");
     // Every line of the record is read again and alerts (the record's start from the copy).
     wait_alert(am_port, "the record's first line", |a| a["labels"]["n"] == "1");
     wait_alert(am_port, "the record's line after the truncation", |a| a["labels"]["code"] == "7");
