@@ -307,19 +307,7 @@ mod tests {
         std::fs::write(d.path().join("app.log.1"), content).unwrap();
         let dir = open_dir_at(rustix::fs::CWD, d.path()).unwrap();
         let m = stat_at(&dir, OsStr::new("app.log.1")).unwrap();
-        let f = FileInfo {
-            policy: 0,
-            dir: 0,
-            name: "app.log.1".into(),
-            dev: m.dev,
-            ino: m.ino,
-            size_bytes: m.size_bytes,
-            disk_bytes: m.disk_bytes,
-            mtime_ns: m.mtime_ns,
-            nlink: 1,
-            active: false,
-            held_by: None,
-        };
+        let f = FileInfo::from_meta(0, 0, OsStr::new("app.log.1"), &m);
         (d, dir, f)
     }
 

@@ -127,6 +127,26 @@ impl Meta {
     }
 }
 
+impl FileInfo {
+    /// The scanned file `name` of policy `policy` in directory `dir`, as `lstat` saw it (not
+    /// active, not held: those are learned later).
+    pub fn from_meta(policy: u32, dir: u32, name: &OsStr, m: &Meta) -> FileInfo {
+        FileInfo {
+            policy,
+            dir,
+            name: name.into(),
+            dev: m.dev,
+            ino: m.ino,
+            size_bytes: m.size_bytes,
+            disk_bytes: m.disk_bytes,
+            mtime_ns: m.mtime_ns,
+            nlink: m.nlink,
+            active: false,
+            held_by: None,
+        }
+    }
+}
+
 /// `lstat` of `name` in `dir`.
 pub fn stat_at(dir: impl AsFd, name: &OsStr) -> Result<Meta, Errno> {
     rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).map(|s| Meta::from_stat(&s))
@@ -329,19 +349,7 @@ impl Walk<'_> {
     }
 
     fn add_file(&mut self, policy: usize, dir: usize, name: &OsStr, m: Meta) {
-        let info = FileInfo {
-            policy: policy as u32,
-            dir: dir as u32,
-            name: name.into(),
-            dev: m.dev,
-            ino: m.ino,
-            size_bytes: m.size_bytes,
-            disk_bytes: m.disk_bytes,
-            mtime_ns: m.mtime_ns,
-            nlink: m.nlink,
-            active: false,
-            held_by: None,
-        };
+        let info = FileInfo::from_meta(policy as u32, dir as u32, name, &m);
         match self.seen.get(&(m.dev, m.ino)) {
             // Reached twice (overlapping roots, hard links): the first policy in config order wins.
             Some(&i) => {
