@@ -195,16 +195,20 @@ fn fake_crsctl_up_down_hung_and_garbage() {
         t.elapsed()
     );
     std::fs::write(&mode, "garbage").unwrap();
+    // A hung round fails too; garbage is told apart by failing fast (well under the 1 s timeout).
+    let votedisk = [("command", "crsctl query css votedisk")];
     let body = scrape_until(&url, "garbage rejected", |b| {
-        value(b, "obwatch_command_success", &[("command", "crsctl query css votedisk")])
-            == Some(0.0)
+        value(b, "obwatch_command_success", &votedisk) == Some(0.0)
+            && value(b, "obwatch_command_duration_seconds", &votedisk).is_some_and(|d| d < 0.5)
             && value(b, "crs_node_active", &[("node", "rac1")]).is_some()
             && hung_sleeps() == 0
     });
     assert_eq!(crs_families(&body), ["crs_node_active"]);
-    let log = std::fs::read_to_string(r.join("exporter.log")).unwrap();
+    let log = wait_for("the garbage logged", Duration::from_secs(5), || {
+        let log = std::fs::read_to_string(r.join("exporter.log")).unwrap();
+        log.contains("Segmentation fault").then_some(log)
+    });
     assert!(log.contains("no result within 1s; killed"), "{log}");
-    assert!(log.contains("Segmentation fault"), "{log}");
 }
 
 #[test]
