@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use obwatch_testkit::net::wait_for;
 use obwatch_testkit::tmpfs::Tmpfs;
 use serde_json::Value;
 
@@ -710,9 +711,17 @@ fn a_multiline_record_carried_across_a_copytruncate_and_a_crash_loses_no_line() 
     wait_metric(port, "obwatch_logtailer_truncations_total 1");
     append(&log, "  code=7");
     wait_metric(port, "obwatch_logtailer_lines_total{input=\"app\"} 2");
-    // A later full scan and a checkpoint write: the copy is now older than the last scan, so
-    // a restart does not take it for a file rotated while down.
-    std::thread::sleep(Duration::from_millis(1500));
+    // Two more full scans (1 s apart): the last one started well after the copy was made, so
+    // the checkpoint the next line writes says the copy is older than the last scan, and a
+    // restart does not take it for a file rotated while down.
+    let scans = || {
+        let m = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap_or_default();
+        m.lines()
+            .find_map(|l| l.strip_prefix("obwatch_logtailer_scans_total "))
+            .and_then(|v| v.parse::<f64>().ok())
+    };
+    let before = wait_for("the scan counter", Duration::from_secs(15), scans);
+    wait_for("two more scans", Duration::from_secs(15), || scans().filter(|n| *n >= before + 2.0));
     append(&other, "noise");
     wait_metric(port, "obwatch_logtailer_lines_total{input=\"app\"} 3");
     // Crash before the record ended (nothing of it was evaluated).

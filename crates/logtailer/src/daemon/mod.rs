@@ -320,6 +320,11 @@ impl Handler {
             c.tail.truncations as f64,
         );
         set.counter(
+            "obwatch_logtailer_scans_total",
+            "Full scans of the input globs (new files, and the fallback for missed notify events).",
+            c.tail.scans as f64,
+        );
+        set.counter(
             "obwatch_logtailer_lines_cut_total",
             "Lines cut at max_line_bytes.",
             c.tail.lines_cut as f64,

@@ -37,6 +37,8 @@ pub struct TailStats {
     pub truncations: u64,
     /// Paths that disappeared while their file was tracked.
     pub deletions: u64,
+    /// Full scans of the inputs' globs done.
+    pub scans: u64,
 }
 
 /// The tailing engine. See the [module docs](super) for what it guarantees.
@@ -365,6 +367,7 @@ impl<E: TailEvents> Tailer<E> {
         // state write (at once if files were added).
         self.scanned_at_unix_ms = started;
         self.dirty |= added;
+        self.stats.scans += 1;
     }
 
     /// Polls files round-robin from after the cursor; returns the first non-empty batch.
