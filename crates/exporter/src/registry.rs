@@ -273,8 +273,9 @@ mod tests {
             2,
         );
         let t0 = Instant::now();
-        let set = reg.gather(None, Duration::from_millis(300)).await;
-        assert!(t0.elapsed() < Duration::from_secs(2), "scrape must return at the deadline");
+        // Long enough for the healthy collectors on a loaded machine; the stuck one never ends.
+        let set = reg.gather(None, Duration::from_secs(1)).await;
+        assert!(t0.elapsed() < Duration::from_secs(5), "scrape must return at the deadline");
         let ok = |s: &MetricSet, c| s.get("node_scrape_collector_success", &[("collector", c)]);
         assert_eq!(ok(&set, "a_stuck"), Some(0.0));
         assert_eq!(ok(&set, "b_ok"), Some(1.0));
@@ -291,14 +292,13 @@ mod tests {
 
         // Unstuck (recv fails from now on): it runs again and succeeds.
         drop(release);
-        let mut tries = 0;
+        let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             let set = reg.gather(None, Duration::from_secs(5)).await;
             if ok(&set, "a_stuck") == Some(1.0) {
                 break;
             }
-            tries += 1;
-            assert!(tries < 1000, "released collector never succeeded");
+            assert!(Instant::now() < deadline, "released collector never succeeded");
             tokio::time::sleep(Duration::from_millis(1)).await; // poll interval, not a sync
         }
     }

@@ -17,7 +17,7 @@ use util::*;
 const CRSCTL: &str = r#"#!/bin/sh
 mode=$(cat "$(dirname "$0")/../mode")
 case "$mode" in
-  hang) exec sleep 86401 ;;
+  hang) echo $$ >> "$(dirname "$0")/../hung.pids"; exec sleep 86401 ;;
   garbage) echo "Segmentation fault"; exit 139 ;;
 esac
 case "$*" in
@@ -96,13 +96,36 @@ fn crs_families(body: &str) -> Vec<String> {
     families(body).into_keys().filter(|n| n.starts_with("crs_")).collect()
 }
 
-/// Processes whose command line is exactly `sleep 86401` (the hung fake).
-fn hung_sleeps() -> usize {
-    std::fs::read_dir("/proc")
-        .unwrap()
-        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
-        .filter(|c| c == b"sleep\x0086401\x00")
+/// The hung fakes this test started (their pids in `hung.pids`) that still run: gone or a
+/// zombie counts as killed. Only ours: a run that died earlier may have left others.
+fn hung_sleeps(pids: &Path) -> usize {
+    let text = std::fs::read_to_string(pids).unwrap_or_default();
+    text.split_whitespace()
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
+                !s.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z'))
+            })
+        })
         .count()
+}
+
+/// Kills the hung fakes whatever happens to the test (the exporter's SIGKILL does not reach
+/// them: each tool runs in its own process group).
+struct KillHung(std::path::PathBuf);
+
+impl Drop for KillHung {
+    fn drop(&mut self) {
+        for pid in std::fs::read_to_string(&self.0).unwrap_or_default().split_whitespace() {
+            let _ = std::process::Command::new("kill").args(["-9", pid]).status();
+        }
+    }
+}
+
+/// Replaces the mode file whole, so the fake never reads it half-written.
+fn set_mode(mode: &Path, word: &str) {
+    let tmp = mode.with_extension("tmp");
+    std::fs::write(&tmp, word).unwrap();
+    std::fs::rename(&tmp, mode).unwrap();
 }
 
 #[test]
@@ -121,7 +144,9 @@ fn fake_crsctl_up_down_hung_and_garbage() {
     write_exec(&bin.join("olsnodes"), OLSNODES);
     write_exec(&bin.join("ohasd"), "#!/bin/sh\n"); // marks an 11.2+ home
     let mode = r.join("grid/mode");
-    std::fs::write(&mode, "up").unwrap();
+    set_mode(&mode, "up");
+    let pids = r.join("grid/hung.pids");
+    let _kill_hung = KillHung(pids.clone());
     let cfg = r.join("exporter.yml");
     std::fs::write(&cfg, "clusterware:\n  interval: 200ms\n  timeout: 1s\n").unwrap();
     let rootfs = format!("--path.rootfs={}", r.display());
@@ -175,7 +200,7 @@ fn fake_crsctl_up_down_hung_and_garbage() {
     assert!(lint.is_empty(), "promtool: {lint:?}");
 
     // CRS down: check crs says so; stat res prints CRS-4535 and fails; no resource series.
-    std::fs::write(&mode, "down").unwrap();
+    set_mode(&mode, "down");
     let body = scrape_until(&url, "crs down", |b| {
         value(b, "crs_stack_component_up", &[("component", "crs")]) == Some(0.0)
     });
@@ -183,25 +208,26 @@ fn fake_crsctl_up_down_hung_and_garbage() {
     assert!(!crs_families(&body).contains(&"crs_resource_up".to_string()), "no stale resources");
 
     // crsctl hangs: killed at the timeout with its children; its series go; olsnodes stays.
-    std::fs::write(&mode, "hang").unwrap();
+    set_mode(&mode, "hang");
     let body =
         scrape_until(&url, "crsctl timed out", |b| success(b, "crsctl check crs") == Some(0.0));
+    assert!(std::fs::read_to_string(&pids).is_ok_and(|p| !p.trim().is_empty()), "it hung");
     assert_eq!(crs_families(&body), ["crs_node_active"]);
     let t = Instant::now();
     get(&url).unwrap();
     assert!(
-        t.elapsed() < Duration::from_millis(300),
+        t.elapsed() < Duration::from_millis(750), // waiting would take the 1 s timeout
         "a scrape waited {:?} on a hung tool",
         t.elapsed()
     );
-    std::fs::write(&mode, "garbage").unwrap();
+    set_mode(&mode, "garbage");
     // A hung round fails too; garbage is told apart by failing fast (well under the 1 s timeout).
     let votedisk = [("command", "crsctl query css votedisk")];
     let body = scrape_until(&url, "garbage rejected", |b| {
         value(b, "obwatch_command_success", &votedisk) == Some(0.0)
             && value(b, "obwatch_command_duration_seconds", &votedisk).is_some_and(|d| d < 0.5)
             && value(b, "crs_node_active", &[("node", "rac1")]).is_some()
-            && hung_sleeps() == 0
+            && hung_sleeps(&pids) == 0
     });
     assert_eq!(crs_families(&body), ["crs_node_active"]);
     let log = wait_for("the garbage logged", Duration::from_secs(5), || {

@@ -45,7 +45,8 @@ fn hanging_read_does_not_hang_the_scrape() {
         get_with(&url, &[("X-Prometheus-Scrape-Timeout-Seconds", "0.75")]).unwrap();
     let first = t.elapsed();
     assert_eq!(status, 200);
-    assert!(first < Duration::from_millis(1500), "first scrape took {first:?}");
+    // Well under our own 20 s deadline, which a scrape ignoring the header would wait for.
+    assert!(first < Duration::from_secs(3), "first scrape took {first:?}");
     assert_eq!(success(&body, "loadavg"), Some(0.0));
     assert_eq!(success(&body, "filesystem"), Some(1.0), "other collectors still report");
 
@@ -56,7 +57,7 @@ fn hanging_read_does_not_hang_the_scrape() {
         let (status, body) = get(&url).unwrap();
         assert_eq!(status, 200);
         assert!(
-            t.elapsed() < Duration::from_millis(500),
+            t.elapsed() < Duration::from_secs(2),
             "scrape took {:?} with a stuck collector",
             t.elapsed()
         );
