@@ -67,8 +67,9 @@ fn an_appended_line_reaches_alertmanager() {
     let appended = Instant::now();
     f.write_all(line.as_bytes()).unwrap();
     let alert = loop {
-        let text = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts")).unwrap();
-        let alerts: Vec<Value> = serde_json::from_str(&text).unwrap();
+        // A slow answer on a loaded machine is "not yet", not a failure.
+        let text = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts")).unwrap_or_default();
+        let alerts: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
         if let Some(a) =
             alerts.into_iter().find(|a| a["labels"]["alertname"] == "ObClogDiskAlmostFull")
         {
@@ -99,10 +100,13 @@ fn an_appended_line_reaches_alertmanager() {
     ] {
         assert!(metrics.contains(want), "{want} not in:\n{metrics}");
     }
-    let sent = format!(
-        "obwatch_logtailer_alert_posts_sent_total{{url=\"http://127.0.0.1:{am_port}\"}} 1\n"
+    // Counted once Alertmanager's answer is read, which may come after the alert shows there.
+    wait_metric(
+        port,
+        &format!(
+            "obwatch_logtailer_alert_posts_sent_total{{url=\"http://127.0.0.1:{am_port}\"}} 1"
+        ),
     );
-    assert!(metrics.contains(&sent), "{sent} not in:\n{metrics}");
 
     // Valid exposition format.
     let mut promtool = Command::new("promtool")
@@ -196,8 +200,9 @@ fn bad_configs_and_bad_rules_exit_2_naming_the_problem() {
 fn wait_alert(am_port: u16, what: &str, pred: impl Fn(&Value) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let text = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts")).unwrap();
-        let alerts: Vec<Value> = serde_json::from_str(&text).unwrap();
+        // A slow answer on a loaded machine is "not yet", not a failure.
+        let text = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts")).unwrap_or_default();
+        let alerts: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
         if alerts.iter().any(&pred) {
             return;
         }
@@ -413,7 +418,7 @@ fn https_alertmanager_a_wrong_ca_is_logged_and_counted_then_the_right_one_delive
     wait_metric(port, &format!("obwatch_logtailer_outbox_entries{{url=\"{url}\"}} 1"));
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
+        let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap_or_default();
         let failed = metrics
             .lines()
             .find_map(|l| {
@@ -618,6 +623,8 @@ fn a_full_outbox_disk_is_logged_and_counted_holds_the_checkpoint_and_loses_nothi
     wait_metric(port, &lag(0));
     let before = std::fs::metadata(&log).unwrap().len();
     assert_eq!(committed(&state, &log), before);
+    // Its outbox entry is gone (acknowledged) before the disk fills, so no page frees up later.
+    wait_metric(port, &format!("obwatch_logtailer_outbox_entries{{url=\"{url}\"}} 0"));
 
     // Fill the tmpfs.
     let filler = outbox.join("filler");
@@ -640,7 +647,7 @@ fn a_full_outbox_disk_is_logged_and_counted_holds_the_checkpoint_and_loses_nothi
     let failures = format!("obwatch_logtailer_outbox_write_failures_total{{url=\"{url}\"}} ");
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
+        let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap_or_default();
         let n = metrics.lines().find_map(|l| l.strip_prefix(failures.as_str())).unwrap_or("0");
         if n.parse::<f64>().unwrap() >= 3.0 {
             break; // counted, and retried

@@ -81,7 +81,9 @@ fn rename_rotation_keeps_what_the_writer_adds_to_the_old_fd() {
     // writes three lines, then a new file appears with a line of its own.
     let fx = Fixture::new();
     let mut w = append(&fx.log());
-    let mut t = fx.open(fx.config());
+    let mut cfg = fx.config();
+    cfg.rotate_wait = Duration::from_secs(30); // x4 below comes "within" it even on a stall
+    let mut t = fx.open(cfg);
     writeln!(w, "a1").unwrap();
     assert_eq!(texts(&take(&mut t, 1, true)), ["a1"]);
     std::fs::rename(fx.log(), fx.dir.path().join("app.log.1")).unwrap();

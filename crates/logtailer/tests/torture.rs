@@ -28,7 +28,7 @@
 #![allow(clippy::disallowed_methods, clippy::unwrap_used, clippy::print_stderr)] // test code
 
 use std::fs::{File, OpenOptions};
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -391,10 +391,12 @@ fn check_runs(dir: &Path, total: u64) -> u64 {
     // last commit marker (then a later run must not deliver it again).
     let mut by_number: Vec<Vec<(usize, bool)>> = vec![Vec::new(); total as usize];
     for run in 0..=KILLS {
-        let Ok(f) = File::open(dir.join(format!("out.{run}"))) else { continue };
-        let lines: Vec<String> = BufReader::new(f).lines().map(Result::unwrap).collect();
-        let last_commit = lines.iter().rposition(|l| l == "#c").unwrap_or(0);
-        for (i, line) in lines.iter().enumerate().filter(|(_, l)| *l != "#c") {
+        let Ok(text) = std::fs::read_to_string(dir.join(format!("out.{run}"))) else { continue };
+        // A run killed in the middle of a write leaves a torn last line: not delivered.
+        let complete = text.rfind('\n').map_or(0, |i| i + 1);
+        let lines: Vec<&str> = text[..complete].lines().collect();
+        let last_commit = lines.iter().rposition(|l| *l == "#c").unwrap_or(0);
+        for (i, line) in lines.iter().enumerate().filter(|(_, l)| **l != "#c") {
             let n = parse_number(line) as usize;
             assert!(n < by_number.len(), "number {n} was never written");
             by_number[n].push((run, i < last_commit));

@@ -63,14 +63,15 @@ fn load(config: &Config) -> Option<RuleSet> {
 async fn reload_web(path: &std::path::Path, web: &watch::Sender<Arc<WebConfig>>, shared: &Shared) {
     let p = path.to_path_buf();
     match tokio::task::spawn_blocking(move || WebConfig::load(&p)).await {
+        // Logged before the gauge moves: whoever watches the gauge finds the reason logged.
         Ok(Ok(new)) => {
             web.send_replace(Arc::new(new));
-            shared.set_web_reload(true);
             info!(file = %path.display(), "Web config reloaded; new connections use it.");
+            shared.set_web_reload(true);
         }
         Ok(Err(e)) => {
-            shared.set_web_reload(false);
             error!(error = %e, "Web config reload refused; keeping the running one.");
+            shared.set_web_reload(false);
         }
         Err(_) => {} // the blocking pool is shutting down
     }
