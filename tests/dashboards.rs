@@ -20,7 +20,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use obwatch_e2e::mariadb::{self, MariaDb};
 use obwatch_e2e::surface::{self, Expr};
@@ -401,20 +401,27 @@ fn oceanbase_scrape(
         rt,
         &["--collector.disable-defaults".into(), format!("--config.file={}", cfg.display())],
     );
-    let body =
-        scrape_until(&url, &format!("a full OceanBase round against the {what} fixture"), |b| {
-            b.contains("\nob_up 1\n")
-                && b.contains("\nobwatch_ob_rounds_total ")
-                && !b.contains("\nobwatch_ob_rounds_total 0\n")
-        });
-    let failed: Vec<&str> = body
-        .lines()
-        .filter(|l| l.starts_with("obwatch_ob_query_success{") && l.ends_with(" 0"))
-        .collect();
-    assert!(
-        failed.is_empty(),
-        "{what} fixture: queries failed, their families would be missing: {failed:?}"
-    );
+    // A round where a query timed out (a loaded machine) lacks that query's families: wait for
+    // one where every query answered. A query that always fails is named at the deadline.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let body = loop {
+        let body = get(&url).map(|(_, b)| b).unwrap_or_default();
+        let failed: Vec<&str> = body
+            .lines()
+            .filter(|l| l.starts_with("obwatch_ob_query_success{") && l.ends_with(" 0"))
+            .collect();
+        let round_done = body.contains("\nob_up 1\n")
+            && body.contains("\nobwatch_ob_rounds_total ")
+            && !body.contains("\nobwatch_ob_rounds_total 0\n");
+        if round_done && failed.is_empty() {
+            break body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what} fixture: no full round with every query answered; failing: {failed:?}"
+        );
+        std::thread::sleep(Duration::from_millis(100)); // poll interval
+    };
     (body, stop)
 }
 
