@@ -4,8 +4,9 @@
 //! - dashboards (module): the dashboards follow their structural rules, their expressions
 //!   parse, and every metric the dashboards and Prometheus rules read is one the binaries
 //!   really export, with the labels matched on.
-//! - packaging (module): the example configs pass each binary's config validation, and the
-//!   systemd units, timer, cron line and examples agree on paths.
+//! - packaging (module): the example configs pass each binary's config validation, the
+//!   systemd units, timer, cron line and examples agree on paths, and the units pass
+//!   `systemd-analyze verify` and its offline security score.
 //! - stack (module): the three binaries with a real Prometheus, Alertmanager and MariaDB:
 //!   every dashboard and rule expression evaluated, a log incident alerted, a full disk
 //!   cleaned, a stopped database alerted.

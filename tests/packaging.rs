@@ -1,7 +1,7 @@
 //! The shipped service files and example configs: each example passes its binary's own config
-//! validation (the code `--config.file`, `run --config` and `check --config` use), and the
-//! units, timer, cron line and examples agree on paths.
-#![allow(clippy::unwrap_used)] // test code
+//! validation (the code `--config.file`, `run --config` and `check --config` use), the units,
+//! timer, cron line and examples agree on paths, and systemd's own tools accept the units.
+#![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
 use obwatch_e2e::surface::repo_root;
 
@@ -76,4 +76,56 @@ fn units_and_examples_agree_on_paths() {
         lt.contains("state_dir: /var/lib/obwatch/logtailer")
             && logtailer.contains("StateDirectory=obwatch/logtailer")
     );
+}
+
+/// systemd's own checks of the units (systemd cannot run here as PID 1; these read the files):
+/// `systemd-analyze verify` knows and parses every key (an unknown or misspelled one prints a
+/// warning, so any output fails), and `systemd-analyze security --offline` scores each unit's
+/// hardening no worse than it is today (exposure 0-10, lower is better; the threshold is x10).
+#[test]
+fn units_pass_systemd_analyze() {
+    let dir = tempfile::tempdir().unwrap();
+    // verify wants ExecStart= executable: stand-ins at a temp path, as the binaries are not
+    // installed in /usr/local/bin on a test machine.
+    let bin = dir.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    for b in ["obwatch-exporter", "obwatch-logtailer", "obwatch-cleaner"] {
+        let path = bin.join(b);
+        std::fs::write(&path, "#!/bin/sh\n").unwrap();
+        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+            .unwrap();
+    }
+    let units =
+        ["obwatch-exporter.service", "obwatch-logtailer.service", "obwatch-cleaner.service"];
+    let mut paths = Vec::new();
+    for name in units.iter().chain(&["obwatch-cleaner.timer"]) {
+        let text = read(&format!("packaging/systemd/{name}"))
+            .replace("/usr/local/bin/", &format!("{}/", bin.display()));
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        paths.push(path);
+    }
+    let out = std::process::Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .args(&paths)
+        .output()
+        .expect("systemd-analyze (Debian package systemd) runs");
+    let said =
+        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success() && said.trim().is_empty(), "systemd-analyze verify:\n{said}");
+
+    for (unit, max_exposure_x10) in units.iter().zip([45, 25, 30]) {
+        let out = std::process::Command::new("systemd-analyze")
+            .args(["security", "--offline=true", &format!("--threshold={max_exposure_x10}")])
+            .arg(dir.path().join(unit))
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stdout);
+        let level = said.lines().find(|l| l.contains("Overall exposure level")).unwrap_or("");
+        assert!(
+            out.status.success(),
+            "{unit}: exposure above {}: {level}\n{said}",
+            max_exposure_x10 as f64 / 10.0
+        );
+    }
 }
