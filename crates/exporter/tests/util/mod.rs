@@ -53,13 +53,19 @@ pub fn label_map(s: &exposition::Sample) -> BTreeMap<String, String> {
     s.labels.iter().cloned().collect()
 }
 
-/// Starts our binary with `args` on a free port and waits until it serves.
+/// Starts our binary with `args` on a port the kernel picks (read back from its "Listening."
+/// log line, so no other test can take the port between a probe and the bind) and waits until
+/// it serves.
 pub fn start_ours(args: &[&str], log: &Path) -> (Proc, String) {
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let mut all = vec!["--web.listen-address", &listen];
+    let mut all = vec!["--web.listen-address", "127.0.0.1:0"];
     all.extend_from_slice(args);
     let p = Proc::start(&ours(), &all, log);
+    let listen = wait_for("the exporter's Listening. log line", Duration::from_secs(10), || {
+        let text = std::fs::read_to_string(log).ok()?;
+        let line = text.lines().find(|l| l.contains("message=Listening."))?;
+        let addr = line.split(' ').find_map(|w| w.strip_prefix("address="))?;
+        Some(addr.to_string())
+    });
     let base = format!("http://{listen}");
     wait_ready(&format!("{base}/-/healthy"), Duration::from_secs(10));
     (p, base)
