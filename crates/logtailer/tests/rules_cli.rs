@@ -67,7 +67,7 @@ fn check_reports_every_error_with_its_place() {
             "missing {want}{message} in:\n{err}"
         );
     }
-    assert!(err.ends_with("15 error(s) in the rule files\n"), "{err}");
+    assert!(err.ends_with("14 error(s) in the rule files\n"), "{err}");
 }
 
 #[test]
@@ -153,4 +153,24 @@ fn scan_text_shows_multiline_records_and_fails_on_unreadable_logs() {
     let (code, _, err) = run(&["scan", &crs]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--rules"), "{err}");
+}
+
+/// The rule file example in the README (the format of ARCHITECTURE.md) passes `check` and its
+/// inline test: a user who copies it gets a working rule.
+#[test]
+fn the_readme_rule_example_passes_check_and_test() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    let start = readme.find("```yaml\ngroups:\n  - name: clusterware-10g").expect("the example");
+    let body = &readme[start + "```yaml\n".len()..];
+    let example = &body[..body.find("```").unwrap()];
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("example.yaml");
+    std::fs::write(&file, example).unwrap();
+    let (code, out, err) = run(&["check", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, out, err) = run(&["test", file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("PASS"), "{out}");
 }

@@ -245,10 +245,9 @@ fn compile_rule(ck: &mut Checker, context: &str, r: RawRule) -> Option<Rule> {
         Some(n) => n.value,
         None => 1,
     };
+    // `within` with `for_count: 1` is accepted and has no effect: the documented rule format
+    // (ARCHITECTURE.md, README) writes both, so a copied example must pass `check`.
     let within = ck.duration(&r.within, &format!("{context} field `within`"));
-    if let (Some(at), true) = (&r.within, for_count <= 1) {
-        ck.error(at, format!("{context} field `within`"), "only meaningful with for_count above 1");
-    }
     if let (Some(n), None) = (&r.for_count, &r.within)
         && n.value > 1
     {
