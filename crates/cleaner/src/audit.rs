@@ -16,7 +16,7 @@ pub struct Record<'a> {
     /// RFC 3339, UTC, milliseconds.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<String>,
-    /// `delete`, `compress`, `held` or `deleted_open`.
+    /// `delete`, `compress`, `rotate`, `held` or `deleted_open`.
     pub action: &'a str,
     /// The file.
     pub path: &'a Path,

@@ -187,6 +187,14 @@ impl Config {
                 "expected at least one URL like http://127.0.0.1:9093".into(),
             ));
         }
+        let max_line_bytes = raw.max_line_bytes.map_or(64 * 1024, |s| s.0 as usize);
+        if max_line_bytes < 256 {
+            // Smaller would cut ordinary log lines (an OBServer line is ~200-400 bytes).
+            return Err(invalid(
+                "max_line_bytes",
+                format!("expected at least 256B, got {max_line_bytes}B"),
+            ));
+        }
         let alertmanager_tls =
             tls_client(path, "alertmanager.tls", raw.alertmanager.tls, &raw.alertmanager.urls)?;
         for (i, u) in raw.alertmanager.urls.iter().enumerate() {
@@ -235,7 +243,7 @@ impl Config {
                 .map_or(Duration::from_secs(60), |d| d.0),
             outbox_max_entries: raw.outbox.max_entries.unwrap_or(10_000),
             outbox_max_bytes: raw.outbox.max_size.map_or(64 << 20, |s| s.0),
-            max_line_bytes: raw.max_line_bytes.map_or(64 * 1024, |s| s.0 as usize).max(256),
+            max_line_bytes,
             alertmanager_tls,
             webhook_url,
             webhook_tls,

@@ -157,6 +157,11 @@ fn bad_configs_and_bad_rules_exit_2_naming_the_problem() {
     );
     assert_eq!(code, Some(2));
     assert!(err.contains("field `alertmanager.urls[0]`"), "{err}");
+    let (code, err) = run(
+        "state_dir: s\ninputs: [{ name: a, paths: [\"/x/*.log\"] }]\nrule_files: [r.yaml]\nalertmanager: { urls: [\"http://127.0.0.1:9\"] }\nmax_line_bytes: 100B\n",
+    );
+    assert_eq!(code, Some(2));
+    assert!(err.contains("field `max_line_bytes`: expected at least 256B, got 100B"), "{err}");
     // inputs[].multiline: a bad start regex, max_lines 0, an unknown key.
     for (multiline, want) in [
         ("{ start: '[' }", "field `inputs[0].multiline.start`: regex parse error"),

@@ -221,9 +221,17 @@ pub fn builtin() -> Vec<NameConfig> {
         ),
         entry("{{.ExeBase}}", CLUSTERWARE, &[]),
         entry(
-            "{{.Matches.prefix}}_{{.Matches.kind}}_{{.Matches.sid}}",
+            "ora_{{.Matches.kind}}_{{.Matches.sid}}",
             &[],
-            &[r"^(?P<prefix>ora|asm)_(?P<kind>lmon|lmd|lms|lck|diag)[0-9a-z]?_(?P<sid>\S+)"],
+            &[r"^ora_(?P<kind>lmon|lmd|lms|lck|diag)[0-9a-z]?_(?P<sid>\S+)"],
+        ),
+        // Every ASM background process (pmon, rbal, gmon, dbw0, ...): an ASM instance is small
+        // and each of them matters to the disk groups the databases sit on. The kind drops
+        // its trailing number, as for the RAC processes above (dbw0 and dbw1 form dbw).
+        entry(
+            "asm_{{.Matches.kind}}_{{.Matches.sid}}",
+            &[],
+            &[r"^asm_(?P<kind>[a-z]+?)[0-9]*_(?P<sid>\+ASM[0-9]*)(?:\s|$)"],
         ),
     ]
 }
@@ -279,6 +287,16 @@ mod tests {
             g("asm_lmd0_+asm1", "asm_lmd0_+ASM1", "asm_lmd0_+ASM1").unwrap(),
             "asm_lmd_+ASM1"
         );
+        assert_eq!(
+            g("asm_pmon_+asm1", "asm_pmon_+ASM1", "asm_pmon_+ASM1").unwrap(),
+            "asm_pmon_+ASM1"
+        );
+        assert_eq!(
+            g("asm_dbw0_+asm2", "asm_dbw0_+ASM2", "asm_dbw0_+ASM2").unwrap(),
+            "asm_dbw_+ASM2"
+        );
+        assert_eq!(g("asm_rbal_+asm", "asm_rbal_+ASM", "asm_rbal_+ASM").unwrap(), "asm_rbal_+ASM");
+        assert_eq!(g("asm_x_notasm", "asm_x_NOTASM", "asm_x_NOTASM"), None);
         assert_eq!(
             g("ora_diag_orcl2", "ora_diag_ORCL2", "ora_diag_ORCL2").unwrap(),
             "ora_diag_ORCL2"
