@@ -198,6 +198,7 @@ const OB4_ROUTINE: &[&str] = &[
     "{ts} WARN  [STORAGE.TRANS] handle (ob_trans_service.cpp:{n}) [{tid}][T1002_TxLoop][T1002][Y0-0000000000000000-0-0] [lt={n}] transaction retry(ret=-6213, tx_id={big})",
     "{ts} ERROR [SQL] handle_physical_plan (ob_sql.cpp:{n}) [{tid}][T1002_L0_G0][T1002][Y0-0000000000000000-0-0] [lt={n}] Timeout(ret=-4012) BACKTRACE:0xd20040b 0xd1e899f",
     "{ts} ERROR [SERVER] process (ob_mysql_end_trans_cb.cpp:{n}) [{tid}][T1002_L0_G0][T1002][Y0-0000000000000000-0-0] [lt={n}][errcode=-6002] fail to end trans, rollback(ret=-6002) BACKTRACE:0x12a0c6d7",
+    "{ts} WDIAG [RS.COMPACTION] verify_tablet_replica_checksum (ob_checksum_validator.cpp:416) [{tid}][T1002_MergeSche][T1002][Y0-0000000000000000-0-0] [lt={n}][errcode=-4012] fail to check major tablet_replica checksum(ret=-4012, ret=\"OB_TIMEOUT\", tenant_id=1002)",
 ];
 
 const OB4_ALERT_ROUTINE: &[&str] = &[
@@ -271,7 +272,7 @@ fn ob4_specs() -> Vec<Spec> {
             2,
             "{ts} WDIAG [STORAGE] check_tenant_out_of_memstore_limit_ (ob_storage_table_guard.cpp:211) [{tid}][T1002_L0_G0][T1002][Y0-0000000000000000-0-0] [lt={n}][errcode=-4030] this tenant is already out of memstore limit or some thing wrong.(tenant_id=1002)",
             &["ObMemstoreFull"],
-            &[],
+            &[("tenant_id", "1002"), ("errcode", "4030")],
         ),
         burst(
             ob4(2) + 2 * HOUR,
@@ -279,7 +280,7 @@ fn ob4_specs() -> Vec<Spec> {
             1,
             "{ts} WDIAG [LIB] ob_malloc (ob_malloc.h:56) [{tid}][T1002_L0_G0][T1002][Y0-0000000000000000-0-0] [lt={n}][errcode=-4013] allocate memory fail(attr=tenant_id=1002, label=SqlExec, ctx_id=0, nbyte=2097152)",
             &["ObMemoryAllocFailures"],
-            &[],
+            &[("tenant_id", "1002"), ("errcode", "4013")],
         ),
         burst(
             ob4(2) + 20 * HOUR,
@@ -357,6 +358,44 @@ fn ob4_specs() -> Vec<Spec> {
                 ),
             ],
         ),
+        (
+            ob4(5) + 20 * HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts} INFO  [SERVER] set_stop (ob_server.cpp:1318) [{tid}][SignalHandle][T0][Y0-0000000000000000-0-0] [lt=9] [OBSERVER_NOTICE] observer is setted to stop",
+                    &[],
+                    &[],
+                ),
+                ev(
+                    0,
+                    "{ts} INFO  [SERVER] stop (ob_server.cpp:1326) [{tid}][observer][T0][Y0-0000000000000000-0-0] [lt=4] [OBSERVER_NOTICE] stop observer begin",
+                    &["ObServerStopped"],
+                    &[],
+                ),
+                ev(
+                    1,
+                    "{ts} INFO  [SERVER] stop (ob_server.cpp:1329) [{tid}][observer][T0][Y0-0000000000000000-0-0] [lt=3] begin to stop OB_LOGGER",
+                    &[],
+                    &[],
+                ),
+                ev(
+                    300,
+                    "{ts} INFO  [SERVER] main (main.cpp:560) [{tid}][observer][T0][Y0-0000000000000000-0-0] [lt=1] [OBSERVER_NOTICE] start to init observer",
+                    &["ObServerStarting"],
+                    &[],
+                ),
+            ],
+        ),
+        (
+            ob4(6) + 2 * HOUR,
+            vec![ev(
+                0,
+                "{ts} ERROR [RS.COMPACTION] verify_tablet_replica_checksum (ob_checksum_validator.cpp:412) [{tid}][T1002_MergeSche][T1002][YB420A00010B-00061F1D5E8A0012-0-0] [lt={n}][errcode=-4103] ERROR! ERROR! ERROR! checksum error in major tablet_replica_checksum(ret=-4103, ret=\"OB_CHECKSUM_ERROR\", tenant_id=1002, frozen_scn={val:1741485600000000000}, pair_cnt={n}) BACKTRACE:0x12a0c6d7 0x129ff1e2",
+                &["ObMajorCompactionError"],
+                &[("tenant_id", "1002")],
+            )],
+        ),
     ];
     let alert = vec![
         (
@@ -416,6 +455,7 @@ const RS3_ROUTINE: &[&str] = &[
     "{ts} INFO  [RS] balance_replica (ob_root_balancer.cpp:{n}) [{tid}][0][Y0-0000000000000000] [lt={n}] [dc=0] balance finish(ret=0, task_cnt=0)",
     "{ts} WARN  [RS] check_tenant_resource (ob_root_service.cpp:{n}) [{tid}][0][Y0-0000000000000000] [lt={n}] [dc=0] fail to check(ret=-4023)",
     "{ts} ERROR [RS] submit_task (ob_rs_async_rpc_proxy.h:{n}) [{tid}][0][Y0-0000000000000000] [lt={n}] [dc=0] execute rpc failed(ret=-4012) BACKTRACE:0xa7bb1c2",
+    "{ts} WARN  [RS] run3 (ob_daily_merge_scheduler.cpp:171) [{tid}][0][Y0-0000000000000000] [lt={n}] [dc=0] daily merge schedule round failed(ret=-4012)",
 ];
 
 const ELECT3_ROUTINE: &[&str] = &[
@@ -467,7 +507,7 @@ fn ob3_specs() -> Vec<Spec> {
             2,
             "{ts} WARN  [LIB] alloc_block (ob_tenant_ctx_allocator.cpp:355) [{tid}][0][Y0-0000000000000000] [lt=3] [dc=0] [OOPS] alloc failed reason is that tenant memory has reached the upper limit(tenant_id=1001, tenant_hold=8589934592, tenant_limit=8589934592, alloc_size=2097152)",
             &["ObMemoryAllocFailures"],
-            &[],
+            &[("tenant_id", "1001")],
         ),
         burst(
             5 * DAY + 2 * HOUR,
@@ -476,6 +516,29 @@ fn ob3_specs() -> Vec<Spec> {
             "{ts} WARN  [RPC] send (ob_rpc_proxy.ipp:220) [{tid}][0][Y0-0000000000000000] [lt=3] [dc=0] rpc post error(ret=-4122, dst=\"10.0.0.12:2882\", pcode=1794)",
             &["ObRpcFailures"],
             &[("errcode", "4122")],
+        ),
+        (
+            4 * DAY + 2 * HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts} INFO  [SERVER] wait (ob_server.cpp:868) [{tid}][0][Y0-0000000000000000] [lt=3] [dc=0] stop signal detected, begin stopping",
+                    &[],
+                    &[],
+                ),
+                ev(
+                    0,
+                    "{ts} WARN  [SERVER] stop (ob_server.cpp:741) [{tid}][0][Y0-0000000000000000] [lt=6] [dc=0] stop observer begin",
+                    &["ObServerStopped"],
+                    &[],
+                ),
+                ev(
+                    12,
+                    "{ts} WARN  [SERVER] stop (ob_server.cpp:862) [{tid}][0][Y0-0000000000000000] [lt=7] [dc=0] stop observer end(ret=0)",
+                    &[],
+                    &[],
+                ),
+            ],
         ),
         (
             6 * DAY + 4 * HOUR,
@@ -495,15 +558,34 @@ fn ob3_specs() -> Vec<Spec> {
             ],
         ),
     ];
-    let rs = vec![(
-        3 * DAY + 2 * HOUR,
-        vec![ev(
-            0,
-            "{ts} ERROR [RS] process_barrier (ob_partition_table_updater.cpp:612) [{tid}][0][Y0-0000000000000000] [lt=7] [dc=0] partition table update task cost too much time to execute(safe_interval=60000000, cost_time=80121440) BACKTRACE:0xa7bb1c2",
-            &["ObPartitionTableUpdateSlow"],
-            &[],
-        )],
-    )];
+    let rs = vec![
+        (
+            3 * DAY + 2 * HOUR,
+            vec![ev(
+                0,
+                "{ts} ERROR [RS] process_barrier (ob_partition_table_updater.cpp:612) [{tid}][0][Y0-0000000000000000] [lt=7] [dc=0] partition table update task cost too much time to execute(safe_interval=60000000, cost_time=80121440) BACKTRACE:0xa7bb1c2",
+                &["ObPartitionTableUpdateSlow"],
+                &[],
+            )],
+        ),
+        (
+            4 * DAY + HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts} ERROR [RS] schedule_stagger_merge (ob_daily_merge_scheduler.cpp:362) [{tid}][0][Y0-0000000000000000] [lt=5] [dc=0] merge error; please check it(ret=0, is_merge_error=true) BACKTRACE:0xa7bb1c2",
+                    &["ObMajorCompactionError"],
+                    &[],
+                ),
+                ev(
+                    600,
+                    "{ts} ERROR [RS] run3 (ob_daily_merge_scheduler.cpp:145) [{tid}][0][Y0-0000000000000000] [lt=8] [dc=0] merge error, refuse to start merge(ret=0, is_merge_error=true) BACKTRACE:0xa7bb1c2 0xa7a0013",
+                    &["ObMajorCompactionError"],
+                    &[],
+                ),
+            ],
+        ),
+    ];
     let elect = vec![burst(
         5 * DAY + 2 * HOUR,
         20,
