@@ -1168,6 +1168,7 @@ const MESSAGES_ROUTINE: &[&str] = &[
     "{ts} db1 kernel: Buffer I/O error on dev fd0, logical block 0, async page read",
     "{ts} db1 kernel: EXT4-fs (dm-0): mounted filesystem with ordered data mode. Opts: (null)",
     "{ts} db1 kernel: NMI watchdog: Shutting down hard lockup detector on all cpus",
+    "{ts} db1 kernel: NMI watchdog: Enabled. Permanently consumes one hw-PMU counter.",
     "{ts} db1 multipathd[811]: sdc: add path (uevent)",
     "{ts} db1 kernel: bond0: link status definitely up for interface eth1, 10000 Mbps full duplex",
     "{ts} db1 kernel: EDAC MC: Ver: 3.0.0",
@@ -1285,6 +1286,42 @@ fn messages_spec() -> Spec {
                     "{ts} db1 kernel: EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0_Chan#1_DIMM#0 (channel:1 slot:0 page:0x5a2c9c offset:0x0 grain:32 syndrome:0x0)",
                     &["OsMachineCheck"],
                     &[],
+                ),
+            ],
+        ),
+        (
+            5 * DAY + 9 * HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts} db1 kernel: Uhhuh. NMI received for unknown reason 3d on CPU 12.",
+                    &["OsNmiUnknown"],
+                    &[("reason", "3d")],
+                ),
+                ev(
+                    0,
+                    "{ts} db1 kernel: Do you have a strange power saving mode enabled?",
+                    &[],
+                    &[],
+                ),
+                ev(0, "{ts} db1 kernel: Dazed and confused, but trying to continue", &[], &[]),
+            ],
+        ),
+        (
+            5 * DAY + 17 * HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts} db1 kernel: NMI: PCI system error (SERR) for reason a1 on CPU 0.",
+                    &["OsNmiHardwareError"],
+                    &[("kind", "PCI system error"), ("reason", "a1")],
+                ),
+                ev(0, "{ts} db1 kernel: Dazed and confused, but trying to continue", &[], &[]),
+                ev(
+                    30,
+                    "{ts} db1 kernel: NMI: IOCK error (debug interrupt?) for reason 71 on CPU 0.",
+                    &["OsNmiHardwareError"],
+                    &[("kind", "IOCK error")],
                 ),
             ],
         ),
