@@ -916,7 +916,54 @@ fn crs_specs() -> Vec<Spec> {
                     &[],
                     &[],
                 ),
+                ev(
+                    24,
+                    "{ts}\n[crsd(5120)]CRS-5504:Node down event reported for node 'rac2'.",
+                    &["CrsNodeDownEvent"],
+                    &[("node", "rac2")],
+                ),
+                ev(
+                    70,
+                    "{ts}\n[crsd(5120)]CRS-2769:Unable to failover resource 'ora.rac2.vip'.",
+                    &["CrsResourceFailoverFailed"],
+                    &[("resource", "ora.rac2.vip")],
+                ),
             ],
+        ),
+        (
+            DAY + 9 * HOUR,
+            vec![ev(
+                0,
+                "{ts}\n[cssd(4410)]CRS-1663:Member kill issued by PID 13543 for 1 members, group DBORCL. Details at (:CSSGM00044:) in /u01/app/11.2.0/grid/log/rac1/cssd/ocssd.log.",
+                &["CrsMemberKill"],
+                &[("code", "1663"), ("group", "DBORCL")],
+            )],
+        ),
+        (
+            2 * DAY + 20 * HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts}\n[/u01/app/11.2.0/grid/bin/oraagent.bin(6021)]CRS-5818:Aborted command 'check' for resource 'ora.asm'. Details at (:CRSAGF00113:) {0:0:2} in /u01/app/11.2.0/grid/log/rac1/agent/ohasd/oraagent_grid/oraagent_grid.log.",
+                    &["CrsAgentTrouble"],
+                    &[("code", "5818"), ("resource", "ora.asm")],
+                ),
+                ev(
+                    90,
+                    "{ts}\n[/u01/app/11.2.0/grid/bin/oraagent.bin(6021)]CRS-5822:Agent '/u01/app/11.2.0/grid/bin/oraagent_grid' disconnected from server. Details at (:CRSAGF00117:) {0:1:4} in /u01/app/11.2.0/grid/log/rac1/agent/ohasd/oraagent_grid/oraagent_grid.log.",
+                    &["CrsAgentTrouble"],
+                    &[("code", "5822")],
+                ),
+            ],
+        ),
+        (
+            3 * DAY + 15 * HOUR,
+            vec![ev(
+                0,
+                "{ts}\n[crsd(5120)]CRS-2757:Command 'Start' timed out waiting for response from the resource 'ora.orcl.db'. Details at (:CRSPE00111:) {1:30416:2} in /u01/app/11.2.0/grid/log/rac1/crsd/crsd.log.",
+                &["CrsResourceCommandTimeout"],
+                &[("command", "Start"), ("resource", "ora.orcl.db")],
+            )],
         ),
         (
             2 * DAY + 14 * HOUR,
@@ -986,30 +1033,48 @@ fn crs_specs() -> Vec<Spec> {
             ],
         ),
     ];
-    // What the 11.2 daemon logs say during the incidents: no alert of their own.
-    let crsd = vec![(
-        2 * DAY + 14 * HOUR,
-        vec![ev(
-            0,
-            "{ts} [   CRSPE][1158707520]{1:30416:2} CRS-2765: Resource 'ora.orcl.db' has failed on server 'rac1'.",
-            &[],
-            &[],
-        )],
-    )];
+    // What the 11.2 daemon logs say during the incidents: crsd.log repeats the alert log's CRS
+    // messages and raises nothing; ocssd.log has CSSD's own countdown and diagnosis.
+    let crsd = vec![
+        (
+            2 * DAY + 14 * HOUR,
+            vec![ev(
+                0,
+                "{ts} [   CRSPE][1158707520]{1:30416:2} CRS-2765: Resource 'ora.orcl.db' has failed on server 'rac1'.",
+                &[],
+                &[],
+            )],
+        ),
+        (
+            3 * DAY + 15 * HOUR,
+            vec![ev(
+                0,
+                "{ts} [   CRSPE][1158707520]{1:30416:2} CRS-2757: Command 'Start' timed out waiting for response from the resource 'ora.orcl.db'. Details at (:CRSPE00111:) {1:30416:2} in /u01/app/11.2.0/grid/log/rac1/crsd/crsd.log.",
+                &[],
+                &[],
+            )],
+        ),
+    ];
     let ocssd = vec![(
         DAY + 3 * HOUR,
         vec![
             ev(
                 0,
                 "{ts} [    CSSD][1113200960]clssnmPollingThread: node rac2 (2) at 50% heartbeat fatal, removal in 14.140 seconds",
-                &[],
-                &[],
+                &["CrsCssdHeartbeatFatal"],
+                &[("node", "rac2"), ("percent", "50")],
             ),
             ev(
                 7,
                 "{ts} [    CSSD][1113200960]clssnmPollingThread: node rac2 (2) at 75% heartbeat fatal, removal in 6.640 seconds",
-                &[],
-                &[],
+                &["CrsCssdHeartbeatFatal"],
+                &[("percent", "75")],
+            ),
+            ev(
+                14,
+                "{ts} [    CSSD][1113200960]clssnmvDHBValidateNCopy: node 2, rac2, has a disk HB, but no network HB, DHB has rcfg 472333840, wrtcnt, 1004011, LATS 4294910570, lastSeqNo 1004008, uniqueness 1381287819, timestamp 1741057214/1380740",
+                &["CrsCssdNoNetworkHeartbeat"],
+                &[("node", "rac2"), ("node_number", "2")],
             ),
         ],
     )];
@@ -1043,6 +1108,23 @@ fn crs_specs() -> Vec<Spec> {
         ],
     )];
     let crs19 = vec![
+        (
+            3 * DAY + 2 * HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts} [GIPCD(3042)]CRS-7500: GIPC high availability connection to node rac1 failed",
+                    &["CrsGipcTrouble"],
+                    &[("code", "7500")],
+                ),
+                ev(
+                    20,
+                    "{ts} [ORAAGENT(7781)]CRS-5818: Aborted command 'check' for resource 'ora.LISTENER_SCAN1.lsnr'. Details at (:CRSAGF00113:) {1:38146:2} in /u01/app/grid/diag/crs/rac2/crs/trace/crsd_oraagent_grid.trc.",
+                    &["CrsAgentTrouble"],
+                    &[("resource", "ora.LISTENER_SCAN1.lsnr")],
+                ),
+            ],
+        ),
         (
             2 * DAY + 4 * HOUR,
             vec![
