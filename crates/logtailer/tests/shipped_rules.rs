@@ -198,6 +198,7 @@ const OB4_ROUTINE: &[&str] = &[
     "{ts} WARN  [STORAGE.TRANS] handle (ob_trans_service.cpp:{n}) [{tid}][T1002_TxLoop][T1002][Y0-0000000000000000-0-0] [lt={n}] transaction retry(ret=-6213, tx_id={big})",
     "{ts} ERROR [SQL] handle_physical_plan (ob_sql.cpp:{n}) [{tid}][T1002_L0_G0][T1002][Y0-0000000000000000-0-0] [lt={n}] Timeout(ret=-4012) BACKTRACE:0xd20040b 0xd1e899f",
     "{ts} ERROR [SERVER] process (ob_mysql_end_trans_cb.cpp:{n}) [{tid}][T1002_L0_G0][T1002][Y0-0000000000000000-0-0] [lt={n}][errcode=-6002] fail to end trans, rollback(ret=-6002) BACKTRACE:0x12a0c6d7",
+    "{ts} WDIAG [RS.COMPACTION] verify_tablet_replica_checksum (ob_checksum_validator.cpp:416) [{tid}][T1002_MergeSche][T1002][Y0-0000000000000000-0-0] [lt={n}][errcode=-4012] fail to check major tablet_replica checksum(ret=-4012, ret=\"OB_TIMEOUT\", tenant_id=1002)",
 ];
 
 const OB4_ALERT_ROUTINE: &[&str] = &[
@@ -271,7 +272,7 @@ fn ob4_specs() -> Vec<Spec> {
             2,
             "{ts} WDIAG [STORAGE] check_tenant_out_of_memstore_limit_ (ob_storage_table_guard.cpp:211) [{tid}][T1002_L0_G0][T1002][Y0-0000000000000000-0-0] [lt={n}][errcode=-4030] this tenant is already out of memstore limit or some thing wrong.(tenant_id=1002)",
             &["ObMemstoreFull"],
-            &[],
+            &[("tenant_id", "1002"), ("errcode", "4030")],
         ),
         burst(
             ob4(2) + 2 * HOUR,
@@ -279,7 +280,7 @@ fn ob4_specs() -> Vec<Spec> {
             1,
             "{ts} WDIAG [LIB] ob_malloc (ob_malloc.h:56) [{tid}][T1002_L0_G0][T1002][Y0-0000000000000000-0-0] [lt={n}][errcode=-4013] allocate memory fail(attr=tenant_id=1002, label=SqlExec, ctx_id=0, nbyte=2097152)",
             &["ObMemoryAllocFailures"],
-            &[],
+            &[("tenant_id", "1002"), ("errcode", "4013")],
         ),
         burst(
             ob4(2) + 20 * HOUR,
@@ -357,6 +358,44 @@ fn ob4_specs() -> Vec<Spec> {
                 ),
             ],
         ),
+        (
+            ob4(5) + 20 * HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts} INFO  [SERVER] set_stop (ob_server.cpp:1318) [{tid}][SignalHandle][T0][Y0-0000000000000000-0-0] [lt=9] [OBSERVER_NOTICE] observer is setted to stop",
+                    &[],
+                    &[],
+                ),
+                ev(
+                    0,
+                    "{ts} INFO  [SERVER] stop (ob_server.cpp:1326) [{tid}][observer][T0][Y0-0000000000000000-0-0] [lt=4] [OBSERVER_NOTICE] stop observer begin",
+                    &["ObServerStopped"],
+                    &[],
+                ),
+                ev(
+                    1,
+                    "{ts} INFO  [SERVER] stop (ob_server.cpp:1329) [{tid}][observer][T0][Y0-0000000000000000-0-0] [lt=3] begin to stop OB_LOGGER",
+                    &[],
+                    &[],
+                ),
+                ev(
+                    300,
+                    "{ts} INFO  [SERVER] main (main.cpp:560) [{tid}][observer][T0][Y0-0000000000000000-0-0] [lt=1] [OBSERVER_NOTICE] start to init observer",
+                    &["ObServerStarting"],
+                    &[],
+                ),
+            ],
+        ),
+        (
+            ob4(6) + 2 * HOUR,
+            vec![ev(
+                0,
+                "{ts} ERROR [RS.COMPACTION] verify_tablet_replica_checksum (ob_checksum_validator.cpp:412) [{tid}][T1002_MergeSche][T1002][YB420A00010B-00061F1D5E8A0012-0-0] [lt={n}][errcode=-4103] ERROR! ERROR! ERROR! checksum error in major tablet_replica_checksum(ret=-4103, ret=\"OB_CHECKSUM_ERROR\", tenant_id=1002, frozen_scn={val:1741485600000000000}, pair_cnt={n}) BACKTRACE:0x12a0c6d7 0x129ff1e2",
+                &["ObMajorCompactionError"],
+                &[("tenant_id", "1002")],
+            )],
+        ),
     ];
     let alert = vec![
         (
@@ -416,6 +455,7 @@ const RS3_ROUTINE: &[&str] = &[
     "{ts} INFO  [RS] balance_replica (ob_root_balancer.cpp:{n}) [{tid}][0][Y0-0000000000000000] [lt={n}] [dc=0] balance finish(ret=0, task_cnt=0)",
     "{ts} WARN  [RS] check_tenant_resource (ob_root_service.cpp:{n}) [{tid}][0][Y0-0000000000000000] [lt={n}] [dc=0] fail to check(ret=-4023)",
     "{ts} ERROR [RS] submit_task (ob_rs_async_rpc_proxy.h:{n}) [{tid}][0][Y0-0000000000000000] [lt={n}] [dc=0] execute rpc failed(ret=-4012) BACKTRACE:0xa7bb1c2",
+    "{ts} WARN  [RS] run3 (ob_daily_merge_scheduler.cpp:171) [{tid}][0][Y0-0000000000000000] [lt={n}] [dc=0] daily merge schedule round failed(ret=-4012)",
 ];
 
 const ELECT3_ROUTINE: &[&str] = &[
@@ -467,7 +507,7 @@ fn ob3_specs() -> Vec<Spec> {
             2,
             "{ts} WARN  [LIB] alloc_block (ob_tenant_ctx_allocator.cpp:355) [{tid}][0][Y0-0000000000000000] [lt=3] [dc=0] [OOPS] alloc failed reason is that tenant memory has reached the upper limit(tenant_id=1001, tenant_hold=8589934592, tenant_limit=8589934592, alloc_size=2097152)",
             &["ObMemoryAllocFailures"],
-            &[],
+            &[("tenant_id", "1001")],
         ),
         burst(
             5 * DAY + 2 * HOUR,
@@ -476,6 +516,29 @@ fn ob3_specs() -> Vec<Spec> {
             "{ts} WARN  [RPC] send (ob_rpc_proxy.ipp:220) [{tid}][0][Y0-0000000000000000] [lt=3] [dc=0] rpc post error(ret=-4122, dst=\"10.0.0.12:2882\", pcode=1794)",
             &["ObRpcFailures"],
             &[("errcode", "4122")],
+        ),
+        (
+            4 * DAY + 2 * HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts} INFO  [SERVER] wait (ob_server.cpp:868) [{tid}][0][Y0-0000000000000000] [lt=3] [dc=0] stop signal detected, begin stopping",
+                    &[],
+                    &[],
+                ),
+                ev(
+                    0,
+                    "{ts} WARN  [SERVER] stop (ob_server.cpp:741) [{tid}][0][Y0-0000000000000000] [lt=6] [dc=0] stop observer begin",
+                    &["ObServerStopped"],
+                    &[],
+                ),
+                ev(
+                    12,
+                    "{ts} WARN  [SERVER] stop (ob_server.cpp:862) [{tid}][0][Y0-0000000000000000] [lt=7] [dc=0] stop observer end(ret=0)",
+                    &[],
+                    &[],
+                ),
+            ],
         ),
         (
             6 * DAY + 4 * HOUR,
@@ -495,15 +558,34 @@ fn ob3_specs() -> Vec<Spec> {
             ],
         ),
     ];
-    let rs = vec![(
-        3 * DAY + 2 * HOUR,
-        vec![ev(
-            0,
-            "{ts} ERROR [RS] process_barrier (ob_partition_table_updater.cpp:612) [{tid}][0][Y0-0000000000000000] [lt=7] [dc=0] partition table update task cost too much time to execute(safe_interval=60000000, cost_time=80121440) BACKTRACE:0xa7bb1c2",
-            &["ObPartitionTableUpdateSlow"],
-            &[],
-        )],
-    )];
+    let rs = vec![
+        (
+            3 * DAY + 2 * HOUR,
+            vec![ev(
+                0,
+                "{ts} ERROR [RS] process_barrier (ob_partition_table_updater.cpp:612) [{tid}][0][Y0-0000000000000000] [lt=7] [dc=0] partition table update task cost too much time to execute(safe_interval=60000000, cost_time=80121440) BACKTRACE:0xa7bb1c2",
+                &["ObPartitionTableUpdateSlow"],
+                &[],
+            )],
+        ),
+        (
+            4 * DAY + HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts} ERROR [RS] schedule_stagger_merge (ob_daily_merge_scheduler.cpp:362) [{tid}][0][Y0-0000000000000000] [lt=5] [dc=0] merge error; please check it(ret=0, is_merge_error=true) BACKTRACE:0xa7bb1c2",
+                    &["ObMajorCompactionError"],
+                    &[],
+                ),
+                ev(
+                    600,
+                    "{ts} ERROR [RS] run3 (ob_daily_merge_scheduler.cpp:145) [{tid}][0][Y0-0000000000000000] [lt=8] [dc=0] merge error, refuse to start merge(ret=0, is_merge_error=true) BACKTRACE:0xa7bb1c2 0xa7a0013",
+                    &["ObMajorCompactionError"],
+                    &[],
+                ),
+            ],
+        ),
+    ];
     let elect = vec![burst(
         5 * DAY + 2 * HOUR,
         20,
@@ -834,7 +916,54 @@ fn crs_specs() -> Vec<Spec> {
                     &[],
                     &[],
                 ),
+                ev(
+                    24,
+                    "{ts}\n[crsd(5120)]CRS-5504:Node down event reported for node 'rac2'.",
+                    &["CrsNodeDownEvent"],
+                    &[("node", "rac2")],
+                ),
+                ev(
+                    70,
+                    "{ts}\n[crsd(5120)]CRS-2769:Unable to failover resource 'ora.rac2.vip'.",
+                    &["CrsResourceFailoverFailed"],
+                    &[("resource", "ora.rac2.vip")],
+                ),
             ],
+        ),
+        (
+            DAY + 9 * HOUR,
+            vec![ev(
+                0,
+                "{ts}\n[cssd(4410)]CRS-1663:Member kill issued by PID 13543 for 1 members, group DBORCL. Details at (:CSSGM00044:) in /u01/app/11.2.0/grid/log/rac1/cssd/ocssd.log.",
+                &["CrsMemberKill"],
+                &[("code", "1663"), ("group", "DBORCL")],
+            )],
+        ),
+        (
+            2 * DAY + 20 * HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts}\n[/u01/app/11.2.0/grid/bin/oraagent.bin(6021)]CRS-5818:Aborted command 'check' for resource 'ora.asm'. Details at (:CRSAGF00113:) {0:0:2} in /u01/app/11.2.0/grid/log/rac1/agent/ohasd/oraagent_grid/oraagent_grid.log.",
+                    &["CrsAgentTrouble"],
+                    &[("code", "5818"), ("resource", "ora.asm")],
+                ),
+                ev(
+                    90,
+                    "{ts}\n[/u01/app/11.2.0/grid/bin/oraagent.bin(6021)]CRS-5822:Agent '/u01/app/11.2.0/grid/bin/oraagent_grid' disconnected from server. Details at (:CRSAGF00117:) {0:1:4} in /u01/app/11.2.0/grid/log/rac1/agent/ohasd/oraagent_grid/oraagent_grid.log.",
+                    &["CrsAgentTrouble"],
+                    &[("code", "5822")],
+                ),
+            ],
+        ),
+        (
+            3 * DAY + 15 * HOUR,
+            vec![ev(
+                0,
+                "{ts}\n[crsd(5120)]CRS-2757:Command 'Start' timed out waiting for response from the resource 'ora.orcl.db'. Details at (:CRSPE00111:) {1:30416:2} in /u01/app/11.2.0/grid/log/rac1/crsd/crsd.log.",
+                &["CrsResourceCommandTimeout"],
+                &[("command", "Start"), ("resource", "ora.orcl.db")],
+            )],
         ),
         (
             2 * DAY + 14 * HOUR,
@@ -904,30 +1033,48 @@ fn crs_specs() -> Vec<Spec> {
             ],
         ),
     ];
-    // What the 11.2 daemon logs say during the incidents: no alert of their own.
-    let crsd = vec![(
-        2 * DAY + 14 * HOUR,
-        vec![ev(
-            0,
-            "{ts} [   CRSPE][1158707520]{1:30416:2} CRS-2765: Resource 'ora.orcl.db' has failed on server 'rac1'.",
-            &[],
-            &[],
-        )],
-    )];
+    // What the 11.2 daemon logs say during the incidents: crsd.log repeats the alert log's CRS
+    // messages and raises nothing; ocssd.log has CSSD's own countdown and diagnosis.
+    let crsd = vec![
+        (
+            2 * DAY + 14 * HOUR,
+            vec![ev(
+                0,
+                "{ts} [   CRSPE][1158707520]{1:30416:2} CRS-2765: Resource 'ora.orcl.db' has failed on server 'rac1'.",
+                &[],
+                &[],
+            )],
+        ),
+        (
+            3 * DAY + 15 * HOUR,
+            vec![ev(
+                0,
+                "{ts} [   CRSPE][1158707520]{1:30416:2} CRS-2757: Command 'Start' timed out waiting for response from the resource 'ora.orcl.db'. Details at (:CRSPE00111:) {1:30416:2} in /u01/app/11.2.0/grid/log/rac1/crsd/crsd.log.",
+                &[],
+                &[],
+            )],
+        ),
+    ];
     let ocssd = vec![(
         DAY + 3 * HOUR,
         vec![
             ev(
                 0,
                 "{ts} [    CSSD][1113200960]clssnmPollingThread: node rac2 (2) at 50% heartbeat fatal, removal in 14.140 seconds",
-                &[],
-                &[],
+                &["CrsCssdHeartbeatFatal"],
+                &[("node", "rac2"), ("percent", "50")],
             ),
             ev(
                 7,
                 "{ts} [    CSSD][1113200960]clssnmPollingThread: node rac2 (2) at 75% heartbeat fatal, removal in 6.640 seconds",
-                &[],
-                &[],
+                &["CrsCssdHeartbeatFatal"],
+                &[("percent", "75")],
+            ),
+            ev(
+                14,
+                "{ts} [    CSSD][1113200960]clssnmvDHBValidateNCopy: node 2, rac2, has a disk HB, but no network HB, DHB has rcfg 472333840, wrtcnt, 1004011, LATS 4294910570, lastSeqNo 1004008, uniqueness 1381287819, timestamp 1741057214/1380740",
+                &["CrsCssdNoNetworkHeartbeat"],
+                &[("node", "rac2"), ("node_number", "2")],
             ),
         ],
     )];
@@ -961,6 +1108,23 @@ fn crs_specs() -> Vec<Spec> {
         ],
     )];
     let crs19 = vec![
+        (
+            3 * DAY + 2 * HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts} [GIPCD(3042)]CRS-7500: GIPC high availability connection to node rac1 failed",
+                    &["CrsGipcTrouble"],
+                    &[("code", "7500")],
+                ),
+                ev(
+                    20,
+                    "{ts} [ORAAGENT(7781)]CRS-5818: Aborted command 'check' for resource 'ora.LISTENER_SCAN1.lsnr'. Details at (:CRSAGF00113:) {1:38146:2} in /u01/app/grid/diag/crs/rac2/crs/trace/crsd_oraagent_grid.trc.",
+                    &["CrsAgentTrouble"],
+                    &[("resource", "ora.LISTENER_SCAN1.lsnr")],
+                ),
+            ],
+        ),
         (
             2 * DAY + 4 * HOUR,
             vec![
@@ -1086,6 +1250,7 @@ const MESSAGES_ROUTINE: &[&str] = &[
     "{ts} db1 kernel: Buffer I/O error on dev fd0, logical block 0, async page read",
     "{ts} db1 kernel: EXT4-fs (dm-0): mounted filesystem with ordered data mode. Opts: (null)",
     "{ts} db1 kernel: NMI watchdog: Shutting down hard lockup detector on all cpus",
+    "{ts} db1 kernel: NMI watchdog: Enabled. Permanently consumes one hw-PMU counter.",
     "{ts} db1 multipathd[811]: sdc: add path (uevent)",
     "{ts} db1 kernel: bond0: link status definitely up for interface eth1, 10000 Mbps full duplex",
     "{ts} db1 kernel: EDAC MC: Ver: 3.0.0",
@@ -1203,6 +1368,42 @@ fn messages_spec() -> Spec {
                     "{ts} db1 kernel: EDAC MC0: 1 CE memory read error on CPU_SrcID#0_Ha#0_Chan#1_DIMM#0 (channel:1 slot:0 page:0x5a2c9c offset:0x0 grain:32 syndrome:0x0)",
                     &["OsMachineCheck"],
                     &[],
+                ),
+            ],
+        ),
+        (
+            5 * DAY + 9 * HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts} db1 kernel: Uhhuh. NMI received for unknown reason 3d on CPU 12.",
+                    &["OsNmiUnknown"],
+                    &[("reason", "3d")],
+                ),
+                ev(
+                    0,
+                    "{ts} db1 kernel: Do you have a strange power saving mode enabled?",
+                    &[],
+                    &[],
+                ),
+                ev(0, "{ts} db1 kernel: Dazed and confused, but trying to continue", &[], &[]),
+            ],
+        ),
+        (
+            5 * DAY + 17 * HOUR,
+            vec![
+                ev(
+                    0,
+                    "{ts} db1 kernel: NMI: PCI system error (SERR) for reason a1 on CPU 0.",
+                    &["OsNmiHardwareError"],
+                    &[("kind", "PCI system error"), ("reason", "a1")],
+                ),
+                ev(0, "{ts} db1 kernel: Dazed and confused, but trying to continue", &[], &[]),
+                ev(
+                    30,
+                    "{ts} db1 kernel: NMI: IOCK error (debug interrupt?) for reason 71 on CPU 0.",
+                    &["OsNmiHardwareError"],
+                    &[("kind", "IOCK error")],
                 ),
             ],
         ),
