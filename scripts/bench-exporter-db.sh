@@ -121,7 +121,7 @@ for w in host all-db slow-db; do
   R[$w,ob]=$(curl -s "$url" | grep -c '^ob_' || true)
   R[$w,other]=$(curl -s "$url" | grep -Ec '^(crs|odp|obproxy)_' || true)
 done
-echo "Host: $(nproc) CPUs, kernel $(uname -r); ${secs}s per run, 1 scraper (wrk); OceanBase rounds every 15 s."
+echo "Host: $(nproc) CPUs, kernel $(uname -r); ${secs}s per run, 1 scraper (wrk); OceanBase rounds every 15 s (slow-db: 30 s)."
 echo
 echo "| exporter | samples | ob_* samples | crs_/odp_/obproxy_ samples | CPU ms/scrape | p50 ms | p99 ms |"
 echo "| --- | --- | --- | --- | --- | --- | --- |"

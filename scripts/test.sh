@@ -32,13 +32,18 @@ if ((${#missing[@]})); then
   echo "scripts/test.sh: installing $pkgs"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
-  # The packages' own services are not wanted: tests start their peers themselves.
+  # The packages' own services are not wanted (tests start their peers themselves on their own
+  # ports; a stray node_exporter would only cost CPU in benchmarks): Debian's policy-rc.d
+  # convention keeps the install from starting them. One the host already has is left alone.
+  policy=/usr/sbin/policy-rc.d
+  made_policy=
+  if [ ! -e $policy ]; then
+    printf '#!/bin/sh\nexit 101\n' >$policy && chmod 755 $policy && made_policy=1
+    trap 'rm -f $policy' EXIT
+  fi
   apt-get install -y -qq --no-install-recommends $pkgs >/dev/null
+  if [ -n "$made_policy" ]; then rm -f $policy; trap - EXIT; fi
 fi
-# Debian starts packaged daemons on install where it can; our tests use their own ports, so
-# these would only cost CPU during benchmarks.
-pkill -f '^/usr/bin/prometheus-node-exporter( |$)' 2>/dev/null || true
-pkill -f '^/usr/bin/prometheus-alertmanager( |$)' 2>/dev/null || true
 
 # --all-targets also builds the criterion benches and runs each once in test mode, so they keep
 # working; timing them is scripts/bench-exporter.sh's job, never a test's.

@@ -12,6 +12,9 @@ pub struct Selector {
     /// matchers with a non-empty value (`label=""` and negative matchers also match series
     /// without the label).
     pub required_labels: Vec<String>,
+    /// The selector with only those matchers (`name{a="1",b=~".+"}`): what must return data
+    /// for the selector to select anything.
+    pub positive: String,
 }
 
 /// Keywords, aggregation modifiers and literals that look like identifiers.
@@ -132,13 +135,16 @@ fn closing(toks: &[Tok], open: usize) -> Result<usize, String> {
     Err(format!("unbalanced {o}"))
 }
 
+/// A positive matcher: label, operator (`=` or `=~`), value as written.
+type Matcher = (String, &'static str, String);
+
 /// Reads the matchers between `{` at `open` and its `}`: the `__name__` (if given by `=`) and
 /// the labels they require.
 fn matchers(
     toks: &[Tok],
     open: usize,
     end: usize,
-) -> Result<(Option<String>, Vec<String>), String> {
+) -> Result<(Option<String>, Vec<Matcher>), String> {
     let mut name = None;
     let mut labels = Vec::new();
     let mut k = open + 1;
@@ -153,7 +159,7 @@ fn matchers(
                     }
                     name = Some(v.clone());
                 } else if (*op == "=" || *op == "=~") && !v.is_empty() {
-                    labels.push(l.clone());
+                    labels.push((l.clone(), *op, v.clone()));
                 }
                 k += 3;
             }
@@ -163,6 +169,15 @@ fn matchers(
         }
     }
     Ok((name, labels))
+}
+
+fn selector(metric: String, matchers: Vec<Matcher>) -> Selector {
+    let list: Vec<String> = matchers.iter().map(|(l, op, v)| format!("{l}{op}\"{v}\"")).collect();
+    Selector {
+        positive: format!("{metric}{{{}}}", list.join(",")),
+        metric,
+        required_labels: matchers.into_iter().map(|(l, _, _)| l).collect(),
+    }
 }
 
 /// The vector selectors of `expr`, in order. Grafana's variables must have been replaced
@@ -196,10 +211,10 @@ pub fn selectors(expr: &str) -> Result<Vec<Selector>, String> {
                     if let Some(n) = name {
                         return Err(format!("{w}{{__name__=\"{n}\"}}: two metric names"));
                     }
-                    out.push(Selector { metric: w.clone(), required_labels: labels });
+                    out.push(selector(w.clone(), labels));
                     k = end + 1;
                 } else {
-                    out.push(Selector { metric: w.clone(), required_labels: Vec::new() });
+                    out.push(selector(w.clone(), Vec::new()));
                     k += 1;
                 }
             }
@@ -207,7 +222,7 @@ pub fn selectors(expr: &str) -> Result<Vec<Selector>, String> {
                 let end = closing(&toks, k)?;
                 let (name, labels) = matchers(&toks, k, end)?;
                 let metric = name.ok_or("a selector without a metric name cannot be checked")?;
-                out.push(Selector { metric, required_labels: labels });
+                out.push(selector(metric, labels));
                 k = end + 1;
             }
             Tok::Punct("[") => k = closing(&toks, k)? + 1, // ranges and subqueries: durations
@@ -314,6 +329,7 @@ mod tests {
     fn required_labels_are_positive_non_empty_matchers() {
         let s = selectors(r#"m{a="1", b=~".+", c="", d!="x", e!~"y"}"#).unwrap();
         assert_eq!(s[0].required_labels, ["a", "b"]);
+        assert_eq!(s[0].positive, r#"m{a="1",b=~".+"}"#);
     }
 
     #[test]

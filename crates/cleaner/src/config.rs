@@ -58,6 +58,23 @@ struct RawRotate {
     #[serde(default)]
     postrotate: Vec<String>,
     postrotate_timeout: Option<HumanDuration>,
+    signal: Option<ReopenSignal>,
+    pid_file: Option<PathBuf>,
+}
+
+/// A signal that makes a writer reopen its log after a rename (newsyslog's `pid_file` +
+/// signal; logrotate users write `postrotate: kill -HUP ...`).
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+pub enum ReopenSignal {
+    /// SIGHUP, what most daemons take as "reopen your logs".
+    #[serde(rename = "HUP")]
+    Hup,
+    /// SIGUSR1 (nginx, for one).
+    #[serde(rename = "USR1")]
+    Usr1,
+    /// SIGUSR2.
+    #[serde(rename = "USR2")]
+    Usr2,
 }
 
 #[derive(Debug, Deserialize)]
@@ -144,6 +161,8 @@ pub struct Rotation {
     pub postrotate: Vec<String>,
     /// How long `postrotate` may run before it is killed.
     pub postrotate_timeout: Duration,
+    /// Sent after each rotation to the pid read from the file, before `postrotate`.
+    pub signal: Option<(ReopenSignal, PathBuf)>,
 }
 
 /// Start purging at `high` percent used, stop at `low`.
@@ -248,6 +267,32 @@ fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
                             format!("expected an absolute program path, got {:?}", r.postrotate[0]),
                         ));
                     }
+                    let signal = match (r.signal, r.pid_file) {
+                        (Some(sig), Some(pid_file)) if pid_file.is_absolute() => {
+                            Some((sig, pid_file))
+                        }
+                        (Some(_), Some(pid_file)) => {
+                            return Err(bad(
+                                &at("rotate.pid_file"),
+                                format!("expected an absolute path, got {pid_file:?}"),
+                            ));
+                        }
+                        (Some(_), None) => {
+                            return Err(bad(
+                                &at("rotate.pid_file"),
+                                "rotate.signal needs the writer's pid file, e.g. \
+                                 /run/obproxy.pid"
+                                    .into(),
+                            ));
+                        }
+                        (None, Some(_)) => {
+                            return Err(bad(
+                                &at("rotate.signal"),
+                                "rotate.pid_file needs a signal: expected HUP, USR1 or USR2".into(),
+                            ));
+                        }
+                        (None, None) => None,
+                    };
                     // The walk must see the active files to measure them; `active` keeps them
                     // safe from every other rule.
                     globs.extend(active.iter().cloned());
@@ -258,12 +303,17 @@ fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
                         postrotate_timeout: r
                             .postrotate_timeout
                             .map_or(DEFAULT_POSTROTATE_TIMEOUT, |d| d.0),
+                        signal,
                     });
                 }
-                None if r.copytruncate || !r.postrotate.is_empty() => {
+                None if r.copytruncate
+                    || !r.postrotate.is_empty()
+                    || r.signal.is_some()
+                    || r.pid_file.is_some() =>
+                {
                     return Err(bad(
                         &at("rotate.max_size"),
-                        "copytruncate and postrotate need a size to rotate at: expected \
+                        "copytruncate, postrotate and signal need a size to rotate at: expected \
                          rotate.max_size, e.g. 256MiB"
                             .into(),
                     ));
@@ -417,7 +467,7 @@ disk: { high_watermark: 80%, low_watermark: 70% }
         for (text, want) in [
             (
                 format!("{pol}    rotate: {{copytruncate: true}}\n"),
-                "field `policies[0].rotate.max_size`: copytruncate and postrotate need a size",
+                "field `policies[0].rotate.max_size`: copytruncate, postrotate and signal need a size",
             ),
             (
                 format!("{pol}    rotate: {{max_size: 1MiB}}\n"),
@@ -438,6 +488,30 @@ disk: { high_watermark: 80%, low_watermark: 70% }
                     "{pol}    active: [/l/*.log]\n    rotate: {{max_size: 1MiB, postrotat: []}}\n"
                 ),
                 "unknown field `postrotat`",
+            ),
+            (
+                format!(
+                    "{pol}    active: [/l/*.log]\n    rotate: {{max_size: 1MiB, signal: HUP}}\n"
+                ),
+                "field `policies[0].rotate.pid_file`: rotate.signal needs the writer's pid file",
+            ),
+            (
+                format!(
+                    "{pol}    active: [/l/*.log]\n    rotate: {{max_size: 1MiB, signal: HUP, pid_file: x.pid}}\n"
+                ),
+                "field `policies[0].rotate.pid_file`: expected an absolute path",
+            ),
+            (
+                format!(
+                    "{pol}    active: [/l/*.log]\n    rotate: {{max_size: 1MiB, signal: KILL, pid_file: /x.pid}}\n"
+                ),
+                "unknown variant `KILL`, expected one of HUP, USR1, USR2",
+            ),
+            (
+                format!(
+                    "{pol}    active: [/l/*.log]\n    rotate: {{max_size: 1MiB, pid_file: /x.pid}}\n"
+                ),
+                "field `policies[0].rotate.signal`: rotate.pid_file needs a signal",
             ),
         ] {
             let e = err(&text);

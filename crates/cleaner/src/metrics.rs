@@ -73,8 +73,11 @@ pub fn encode(prev: &BTreeMap<String, Counts>, run: &RunMetrics) -> String {
         "Files a rule selected but a process held open, in the last run.",
         MetricType::Gauge,
     );
-    for (policy, n) in &run.held {
-        fam.sample(&[("policy", policy)], *n as f64);
+    // Every policy, 0 when nothing was held: the alert on `> 0` then reads a series that exists.
+    let policies: std::collections::BTreeSet<&String> =
+        total.keys().chain(run.held.keys()).collect();
+    for policy in policies {
+        fam.sample(&[("policy", policy)], run.held.get(policy).copied().unwrap_or(0) as f64);
     }
     set.gauge(
         "obwatch_cleaner_deleted_open_bytes",
@@ -120,6 +123,7 @@ mod tests {
         );
         assert!(text.contains("obwatch_cleaner_errors_total{policy=\"crs\"} 1\n"), "{text}");
         assert!(text.contains("obwatch_cleaner_files_held{policy=\"observer\"} 3\n"), "{text}");
+        assert!(text.contains("obwatch_cleaner_files_held{policy=\"crs\"} 0\n"), "{text}");
         assert!(text.contains("obwatch_cleaner_last_run_duration_seconds 0.25\n"), "{text}");
         assert!(text.contains("# TYPE obwatch_cleaner_files_compressed_total counter\n"), "{text}");
         obwatch_common::exposition::parse(&text).unwrap();

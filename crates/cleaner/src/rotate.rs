@@ -18,7 +18,7 @@ use rustix::fs::{FileType, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
 
 use crate::apply::Outcome;
-use crate::config::Rotation;
+use crate::config::{ReopenSignal, Rotation};
 use crate::plan::FileInfo;
 use crate::scan::{Meta, stat_at};
 
@@ -50,6 +50,11 @@ pub fn rotate(dir: &OwnedFd, f: &FileInfo, r: &Rotation, stamp: &str) -> Outcome
     if let Err(e) = result {
         return Outcome::Failed(e.to_string());
     }
+    if let Some((sig, pid_file)) = &r.signal
+        && let Err(error) = signal_writer(*sig, pid_file)
+    {
+        return Outcome::RotatedPostrotateFailed { to, error };
+    }
     if let Some((program, args)) = r.postrotate.split_first() {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let ran = obwatch_common::exec::run(Path::new(program), &args, r.postrotate_timeout);
@@ -63,6 +68,37 @@ pub fn rotate(dir: &OwnedFd, f: &FileInfo, r: &Rotation, stamp: &str) -> Outcome
         }
     }
     Outcome::Rotated { to }
+}
+
+/// Sends `sig` to the pid written in `pid_file` (a decimal number, as daemons write it).
+fn signal_writer(sig: ReopenSignal, pid_file: &Path) -> Result<(), String> {
+    use rustix::process::{Pid, Signal, kill_process};
+    let (signal, name) = match sig {
+        ReopenSignal::Hup => (Signal::HUP, "HUP"),
+        ReopenSignal::Usr1 => (Signal::USR1, "USR1"),
+        ReopenSignal::Usr2 => (Signal::USR2, "USR2"),
+    };
+    let text = std::fs::read_to_string(pid_file)
+        .map_err(|e| format!("signal {name}: cannot read {}: {e}", pid_file.display()))?;
+    // Pid 1 and below are refused: a wrong pid file must not signal init or a process group.
+    let pid =
+        text.trim().parse::<i32>().ok().filter(|p| *p > 1).and_then(Pid::from_raw).ok_or_else(
+            || {
+                format!(
+                    "signal {name}: {}: expected a pid above 1, got {:?}",
+                    pid_file.display(),
+                    text.trim()
+                )
+            },
+        )?;
+    kill_process(pid, signal).map_err(|e| {
+        format!(
+            "signal {name} to pid {} from {}: {}",
+            pid.as_raw_nonzero(),
+            pid_file.display(),
+            io::Error::from(e)
+        )
+    })
 }
 
 /// `NAME.STAMP`, or `NAME.STAMP-N` when a file of that name exists (two rotations a second).
@@ -148,6 +184,7 @@ mod tests {
             copytruncate,
             postrotate,
             postrotate_timeout: Duration::from_secs(10),
+            signal: None,
         }
     }
 
@@ -170,6 +207,47 @@ mod tests {
         let f2 = FileInfo { ino: m.ino, size_bytes: m.size_bytes, ..f.clone() };
         let o = rotate(&dir, &f2, &rotation(false, vec![]), "20261123120000");
         assert_eq!(o, Outcome::Rotated { to: "app.log.20261123120000-1".into() });
+    }
+
+    #[test]
+    #[allow(clippy::disallowed_methods)] // a real writer to signal
+    fn a_rename_signals_the_writer_named_by_its_pid_file() {
+        let (d, dir, f) = setup(b"line\n");
+        let (hup, ready) = (d.path().join("hup"), d.path().join("ready"));
+        let mut writer = std::process::Command::new("/bin/sh")
+            .arg("-c")
+            .arg(format!(
+                "trap 'touch {}; exit 0' HUP; touch {}; while :; do sleep 0.05; done",
+                hup.display(),
+                ready.display()
+            ))
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !ready.exists() {
+            assert!(std::time::Instant::now() < deadline, "the writer never started");
+            std::thread::sleep(Duration::from_millis(10)); // poll interval
+        }
+        let pid_file = d.path().join("app.pid");
+        std::fs::write(&pid_file, format!("{}\n", writer.id())).unwrap();
+        let mut r = rotation(false, vec![]);
+        r.signal = Some((ReopenSignal::Hup, pid_file.clone()));
+        assert_eq!(rotate(&dir, &f, &r, "t"), Outcome::Rotated { to: "app.log.t".into() });
+        assert!(writer.wait().unwrap().success(), "the writer got its HUP");
+        assert!(hup.exists());
+
+        // A pid file naming init, or gone: rotated all the same, and the failure is named.
+        for (text, want) in [("1\n", "expected a pid above 1, got \"1\""), ("", "got \"\"")] {
+            std::fs::write(d.path().join("app.log"), b"again\n").unwrap();
+            let m = stat_at(&dir, OsStr::new("app.log")).unwrap();
+            let f2 = FileInfo { ino: m.ino, size_bytes: m.size_bytes, ..f.clone() };
+            std::fs::write(&pid_file, text).unwrap();
+            let o = rotate(&dir, &f2, &r, &format!("u{}", text.len()));
+            assert!(
+                matches!(&o, Outcome::RotatedPostrotateFailed { error, .. } if error.contains(want)),
+                "{o:?}"
+            );
+        }
     }
 
     #[test]
