@@ -79,6 +79,10 @@ fn oceanbase_4x_fixture_then_bad_inputs_slow_query_and_a_dead_database() {
     let (_ex, base) = start_exporter(dir.path(), "good", &db, MONITOR_USER, MONITOR_PASSWORD, "");
     let url = format!("{base}/metrics");
     let body = scrape_until(&url, "every query to answer", all_queries_ok);
+    // The role lookup has its own series, next to the catalogue's queries.
+    let role = [("query", "server_role")];
+    assert_eq!(value(&body, "obwatch_ob_query_success", &role), Some(1.0));
+    assert!(value(&body, "obwatch_ob_query_duration_seconds", &role).is_some());
 
     let want: BTreeSet<String> = [
         "ob_active_session_num",

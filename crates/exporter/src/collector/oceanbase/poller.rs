@@ -73,7 +73,9 @@ impl Poller {
             }
             Ok(()) => {
                 self.note_state("up", None);
-                self.refresh_role().await;
+                if let Some((ok, duration)) = self.refresh_role().await {
+                    results.push(("server_role", ok, duration));
+                }
                 let id = self.identity.clone().unwrap_or_default();
                 for q in catalogue::ALL {
                     let Some(sql) = q.sql(id.major()) else { continue };
@@ -235,13 +237,17 @@ impl Poller {
     }
 
     /// Whether RootService runs here now (cluster-wide queries run only there, as in
-    /// obagent, so a cluster is not counted once per server), and the zone.
-    async fn refresh_role(&mut self) {
+    /// obagent, so a cluster is not counted once per server), and the zone. Returns whether
+    /// the lookup answered and how long it took, for the per-query series.
+    async fn refresh_role(&mut self) -> Option<(bool, Duration)> {
         let (Some(id), Some(s)) = (self.identity.as_mut(), self.session.as_mut()) else {
-            return;
+            return None;
         };
         let session_id = s.id();
-        match s.role(id, self.opts.query_timeout).await {
+        let t0 = Instant::now();
+        let r = s.role(id, self.opts.query_timeout).await;
+        let took = (r.is_ok(), t0.elapsed());
+        match r {
             Ok(rootservice) => {
                 self.rootservice = rootservice;
                 self.note_query("server_role", None);
@@ -256,6 +262,7 @@ impl Poller {
                 }
             }
         }
+        Some(took)
     }
 
     fn note_state(&mut self, state: &'static str, e: Option<&SqlError>) {
