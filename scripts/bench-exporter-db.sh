@@ -96,7 +96,7 @@ done
 for w in all-db slow-db; do
   for _ in $(seq 6000); do
     curl -s "http://127.0.0.1:${port[$w]}/metrics" >"$out/probe"
-    grep -q '^obwatch_ob_rounds_total [1-9]' "$out/probe" && grep -q '^obproxy_up 1' "$out/probe" \
+    grep -q '^obwatch_ob_rounds_total [1-9]' "$out/probe" && grep -q '^obwatch_obproxy_up 1' "$out/probe" \
       && grep -q '^crs_node_active' "$out/probe" && break
     sleep 0.1
   done
@@ -119,7 +119,7 @@ for w in host all-db slow-db; do
   R[$w,p99]=$(pct 99% "$out/wrk.$w")
   R[$w,n]=$(curl -s "$url" | grep -vc '^#')
   R[$w,ob]=$(curl -s "$url" | grep -c '^ob_' || true)
-  R[$w,other]=$(curl -s "$url" | grep -Ec '^(crs|odp|obproxy)_' || true)
+  R[$w,other]=$(curl -s "$url" | grep -Ec '^(crs_|odp_|obwatch_obproxy_up)' || true)
 done
 echo "Host: $(nproc) CPUs, kernel $(uname -r); ${secs}s per run, 1 scraper (wrk); OceanBase rounds every 15 s (slow-db: 30 s)."
 echo

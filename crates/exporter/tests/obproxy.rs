@@ -1,6 +1,6 @@
 //! The obproxy collector relaying a metrics endpoint. OBProxy cannot run here, so a small HTTP
 //! server in the test stands in for its `prometheus_listen_port`: the test checks the relay
-//! (families copied, client-library families dropped, `obproxy_up`, no stale series when the
+//! (families copied, client-library families dropped, `obwatch_obproxy_up`, no stale series when the
 //! endpoint fails or hangs, scrapes never waiting), not OBProxy's metric names.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
@@ -69,7 +69,9 @@ fn relays_obproxy_metrics_and_drops_them_when_it_fails() {
         &dir.path().join("exporter.log"),
     );
     let metrics = format!("{base}/metrics");
-    let body = scrape_until(&metrics, "obproxy_up 1", |b| value(b, "obproxy_up", &[]) == Some(1.0));
+    let body = scrape_until(&metrics, "obwatch_obproxy_up 1", |b| {
+        value(b, "obwatch_obproxy_up", &[]) == Some(1.0)
+    });
     assert_eq!(value(&body, "odp_client_connections", &[("cluster", "obcluster")]), Some(12.0));
     assert!(!body.contains("1.2e+08"), "OBProxy's process_* are dropped: {body}");
     assert!(families(&body).contains_key("process_resident_memory_bytes"), "ours stay");
@@ -79,9 +81,10 @@ fn relays_obproxy_metrics_and_drops_them_when_it_fails() {
         [(ERROR, "a 503", "HTTP 503"), (HANG, "a hung endpoint", "no answer within 1s")]
     {
         mode.store(m, Ordering::SeqCst);
-        let body = scrape_until(&metrics, what, |b| value(b, "obproxy_up", &[]) == Some(0.0));
+        let body =
+            scrape_until(&metrics, what, |b| value(b, "obwatch_obproxy_up", &[]) == Some(0.0));
         assert!(!families(&body).contains_key("odp_client_connections"), "{what}: stale series");
-        // `obproxy_up 0` could be a slow answer too: the log says it was this failure.
+        // `obwatch_obproxy_up 0` could be a slow answer too: the log says it was this failure.
         wait_for(logged, Duration::from_secs(10), || {
             std::fs::read_to_string(&log_path).ok()?.contains(logged).then_some(())
         });
@@ -94,7 +97,7 @@ fn relays_obproxy_metrics_and_drops_them_when_it_fails() {
             t.elapsed()
         );
         mode.store(OK, Ordering::SeqCst);
-        scrape_until(&metrics, "recovery", |b| value(b, "obproxy_up", &[]) == Some(1.0));
+        scrape_until(&metrics, "recovery", |b| value(b, "obwatch_obproxy_up", &[]) == Some(1.0));
     }
     let log = std::fs::read_to_string(&log_path).unwrap();
     assert_eq!(log.matches("HTTP 503").count(), 1, "logged once per change:\n{log}");

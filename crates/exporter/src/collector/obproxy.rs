@@ -1,6 +1,6 @@
 //! `obproxy`: relays OBProxy's own Prometheus endpoint (`enable_prometheus = true`, port
 //! `prometheus_listen_port`, 2884 by default) through this exporter, so a host needs one scrape
-//! target, and says with `obproxy_up` whether OBProxy answered. Off unless
+//! target, and says with `obwatch_obproxy_up` whether OBProxy answered. Off unless
 //! `--obproxy.metrics-url` or `obproxy.metrics_url` is given.
 //!
 //! Fetched on a [`Background`] thread every `interval` (15 s) under `timeout` (5 s), so a hung
@@ -79,7 +79,7 @@ impl Collector for Obproxy {
             "Seconds since OBProxy's metrics served here were fetched.",
         );
         if !served {
-            out.family("obproxy_up", UP_HELP, MetricType::Gauge).sample(&[], 0.0);
+            out.family("obwatch_obproxy_up", UP_HELP, MetricType::Gauge).sample(&[], 0.0);
         }
         Ok(())
     }
@@ -132,7 +132,7 @@ fn round(result: Result<String, String>, url: &Uri, last_error: &mut Option<Stri
             0.0
         }
     };
-    out.family("obproxy_up", UP_HELP, MetricType::Gauge).sample(&[], up);
+    out.family("obwatch_obproxy_up", UP_HELP, MetricType::Gauge).sample(&[], up);
     out
 }
 
@@ -169,9 +169,9 @@ mod tests {
         let url: Uri = "http://127.0.0.1:2884/metrics".parse().unwrap();
         let mut last = None;
         let ok = round(Ok(TEXT.into()), &url, &mut last);
-        assert_eq!(ok.get("obproxy_up", &[]), Some(1.0));
+        assert_eq!(ok.get("obwatch_obproxy_up", &[]), Some(1.0));
         let bad = round(Ok("odp_requests_total{".into()), &url, &mut last);
-        assert_eq!(bad.get("obproxy_up", &[]), Some(0.0));
+        assert_eq!(bad.get("obwatch_obproxy_up", &[]), Some(0.0));
         assert_eq!(bad.families().len(), 1, "no series of the unparsable text");
         assert!(last.as_deref().unwrap().starts_with("unparsable metrics"));
         let down = round(Err("HTTP 503 Service Unavailable".into()), &url, &mut last);
