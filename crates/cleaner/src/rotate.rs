@@ -1,7 +1,8 @@
 //! Rotation of an active file that grew past `rotate.max_size`, through the directory handle
 //! the scan checked: rename to `NAME.YYYYMMDDHHMMSS` (the suffix OBServer gives its own rotated
-//! logs, so the policy's `*.log.*` globs then purge and compress them) and run `postrotate`, or
-//! with `copytruncate` copy the file and truncate it in place for writers that never reopen.
+//! logs, so the policy's `*.log.*` globs then purge and compress them), signal the writer named
+//! by `pid_file` and run `postrotate`, or with `copytruncate` copy the file and truncate it in
+//! place for writers that never reopen.
 //!
 //! copytruncate has logrotate's two known limits, documented in the README: lines written
 //! between the last copy and the truncation are lost (the copy is repeated until the size
