@@ -132,19 +132,8 @@ async fn an_alert_survives_an_alertmanager_outage_in_the_outbox() {
     let state = tempfile::tempdir().unwrap();
     let outbox =
         Arc::new(Mutex::new(Outbox::open(&state.path().join("outbox"), 100, 1 << 20).unwrap()));
-    let now = SystemTime::now();
-    let alert = obwatch_logtailer::rule::state::Alert {
-        labels: [("alertname", "ObServerCrashed"), ("severity", "critical"), ("signal", "11")]
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        annotations: Default::default(),
-        starts_at: now,
-        last_match: now,
-        ends_at: None,
-        count: 1,
-        resolve_after: Duration::from_secs(600),
-    };
+    let alert =
+        firing(&[("alertname", "ObServerCrashed"), ("severity", "critical"), ("signal", "11")]);
     let body = Alertmanager::body(&[alert], "db1");
     outbox.lock().unwrap().push(&body).unwrap();
 
@@ -197,6 +186,20 @@ async fn an_alert_survives_an_alertmanager_outage_in_the_outbox() {
 }
 
 /// A TLS client for `settings` (paths relative to `pki`), with the system roots as fallback.
+/// An alert that started firing now, with these labels.
+fn firing(labels: &[(&str, &str)]) -> obwatch_logtailer::rule::state::Alert {
+    let now = SystemTime::now();
+    obwatch_logtailer::rule::state::Alert {
+        labels: labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
+        annotations: Default::default(),
+        starts_at: now,
+        last_match: now,
+        ends_at: None,
+        count: 1,
+        resolve_after: Duration::from_secs(600),
+    }
+}
+
 fn tls(pki: &Path, settings: TlsSettings) -> TlsClient {
     let file = pki.join("logtailer.yml");
     TlsClient::new(&settings, &file, "alertmanager.tls", Path::new(SYSTEM_ROOTS)).unwrap()
@@ -218,21 +221,7 @@ async fn https_alertmanager_with_a_ca_and_a_client_certificate() {
         server_name: None,
         insecure_skip_verify: insecure,
     };
-    let alert = |name: &str| {
-        let now = SystemTime::now();
-        obwatch_logtailer::rule::state::Alert {
-            labels: [("alertname", name), ("severity", "critical")]
-                .into_iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            annotations: Default::default(),
-            starts_at: now,
-            last_match: now,
-            ends_at: None,
-            count: 1,
-            resolve_after: Duration::from_secs(600),
-        }
-    };
+    let alert = |name: &str| firing(&[("alertname", name), ("severity", "critical")]);
     let post = |settings: TlsSettings, name: &str| {
         let sink =
             Alertmanager::new(&url, Duration::from_secs(5), Some(&tls(&pki, settings))).unwrap();
