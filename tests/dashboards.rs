@@ -16,7 +16,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -237,11 +236,6 @@ pub(crate) fn scrape_until(url: &str, what: &str, ready: impl Fn(&str) -> bool) 
     })
 }
 
-fn write_exec(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 /// Fake Clusterware tools printing the documented formats: a healthy stack with one resource
 /// offline against its target and one stopped on purpose, one voting disk offline and one node
 /// inactive.
@@ -262,17 +256,11 @@ esac
 "#;
 
 fn clusterware_root(dir: &Path) {
-    std::fs::create_dir_all(dir.join("etc/oracle")).unwrap();
-    std::fs::write(
-        dir.join("etc/oracle/olr.loc"),
-        "olrconfig_loc=/grid/cdata/rac1.olr\ncrs_home=/grid\n",
-    )
-    .unwrap();
-    let bin = dir.join("grid/bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    write_exec(&bin.join("crsctl"), CRSCTL);
-    write_exec(&bin.join("olsnodes"), "#!/bin/sh\nprintf 'rac1\\tActive\\nrac2\\tInactive\\n'\n");
-    write_exec(&bin.join("ohasd"), "#!/bin/sh\n"); // an 11.2+ home
+    obwatch_e2e::clusterware::fake_grid_home(
+        dir,
+        CRSCTL,
+        "#!/bin/sh\nprintf 'rac1\\tActive\\nrac2\\tInactive\\n'\n",
+    );
     std::fs::write(dir.join("exporter.yml"), "clusterware:\n  interval: 200ms\n  timeout: 5s\n")
         .unwrap();
 }

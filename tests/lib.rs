@@ -7,4 +7,4 @@ pub mod promql;
 pub mod surface;
 
 pub use obwatch_testkit::net::{free_port, get, urlencode, wait_for};
-pub use obwatch_testkit::{Proc, mariadb, peer};
+pub use obwatch_testkit::{Proc, clusterware, mariadb, peer};

@@ -7,7 +7,6 @@
 
 mod util;
 
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -83,11 +82,6 @@ esac
 
 const OLSNODES: &str = "#!/bin/sh\nprintf 'rac1\\tActive\\nrac2\\tInactive\\n'\n";
 
-fn write_exec(path: &Path, text: &str) {
-    std::fs::write(path, text).unwrap();
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
 fn success(body: &str, command: &str) -> Option<f64> {
     value(body, "obwatch_command_success", &[("command", command)])
 }
@@ -132,20 +126,10 @@ fn set_mode(mode: &Path, word: &str) {
 fn fake_crsctl_up_down_hung_and_garbage() {
     let root = tempfile::tempdir().unwrap();
     let r = root.path();
-    std::fs::create_dir_all(r.join("etc/oracle")).unwrap();
-    std::fs::write(
-        r.join("etc/oracle/olr.loc"),
-        "olrconfig_loc=/grid/cdata/rac1.olr\ncrs_home=/grid\n",
-    )
-    .unwrap();
-    let bin = r.join("grid/bin");
-    std::fs::create_dir_all(&bin).unwrap();
-    write_exec(&bin.join("crsctl"), CRSCTL);
-    write_exec(&bin.join("olsnodes"), OLSNODES);
-    write_exec(&bin.join("ohasd"), "#!/bin/sh\n"); // marks an 11.2+ home
-    let mode = r.join("grid/mode");
+    let home = obwatch_testkit::clusterware::fake_grid_home(r, CRSCTL, OLSNODES);
+    let mode = home.join("mode");
     set_mode(&mode, "up");
-    let pids = r.join("grid/hung.pids");
+    let pids = home.join("hung.pids");
     let _kill_hung = KillHung(pids.clone());
     let cfg = r.join("exporter.yml");
     std::fs::write(&cfg, "clusterware:\n  interval: 200ms\n  timeout: 1s\n").unwrap();

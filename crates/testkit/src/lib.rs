@@ -1,11 +1,13 @@
 //! Helpers shared by the integration tests of the obwatch crates and by the end-to-end suite:
 //! real peer binaries started as child processes that die with the test ([`Proc`], [`peer`]),
 //! loopback ports and a tiny HTTP client ([`net`]), a MariaDB loaded with OceanBase view
-//! fixtures ([`mariadb`]), a throwaway PKI ([`pki`]) and tmpfs mounts ([`tmpfs`]).
+//! fixtures ([`mariadb`]), a throwaway PKI ([`pki`]), tmpfs mounts ([`tmpfs`]) and a fake
+//! Clusterware home ([`clusterware`]).
 //!
 //! Test code: it panics with a message instead of returning errors, and spawns processes.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)]
 
+pub mod clusterware;
 pub mod mariadb;
 pub mod net;
 pub mod pki;
