@@ -228,6 +228,22 @@ pub(crate) fn exporter(rt: &Runtime, args: &[String]) -> (String, oneshot::Sende
     (url, stop)
 }
 
+/// Runs the logtailer in-process on the config file `cfg`, on a port the kernel picks, and
+/// waits until it tracks one file. Returns its address (`127.0.0.1:PORT`) and a stop handle.
+pub(crate) fn logtailer_daemon(rt: &Runtime, cfg: &Path) -> (String, oneshot::Sender<()>) {
+    let config = obwatch_logtailer::config::Config::load(cfg).unwrap();
+    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    let (stop, stopped) = oneshot::channel::<()>();
+    rt.spawn(obwatch_logtailer::daemon::run(config, listener, async move {
+        let _ = stopped.await;
+    }));
+    scrape_until(&format!("http://{addr}/metrics"), "the logtailer to track its file", |b| {
+        b.contains("obwatch_logtailer_files 1")
+    });
+    (addr, stop)
+}
+
 /// Scrapes `url` until `ready` accepts the body.
 pub(crate) fn scrape_until(url: &str, what: &str, ready: impl Fn(&str) -> bool) -> String {
     wait_for(what, Duration::from_secs(30), || {
@@ -324,23 +340,14 @@ fn logtailer(rt: &Runtime, dir: &Path) -> (String, oneshot::Sender<()>) {
         ),
     )
     .unwrap();
-    let config = obwatch_logtailer::config::Config::load(&cfg).unwrap();
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let url = format!("http://{}/metrics", listener.local_addr().unwrap());
-    let (stop, stopped) = oneshot::channel::<()>();
-    rt.spawn(obwatch_logtailer::daemon::run(config, listener, async move {
-        let _ = stopped.await;
-    }));
-    scrape_until(&url, "the logtailer to track its file", |b| {
-        b.contains("obwatch_logtailer_files 1")
-    });
+    let (addr, stop) = logtailer_daemon(rt, &cfg);
     std::fs::OpenOptions::new()
         .append(true)
         .open(&log)
         .unwrap()
         .write_all(b"ERROR disk full\n")
         .unwrap();
-    (url, stop)
+    (format!("http://{addr}/metrics"), stop)
 }
 
 /// Writes `NAME.yml` in `dir`: the exporter's OceanBase section for `db` (rounds every

@@ -23,7 +23,7 @@ use obwatch_e2e::*;
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 
-use crate::dashboards::{clusterware_exporter, exporter, oceanbase_config, scrape_until};
+use crate::dashboards::{clusterware_exporter, exporter, logtailer_daemon, oceanbase_config};
 
 /// Dashboard queries that are empty on a healthy host by design, and why.
 const EMPTY_ON_A_HEALTHY_HOST: &[(&str, &str)] = &[
@@ -174,16 +174,7 @@ fn logtailer(rt: &Runtime, dir: &Path, am: &str) -> (PathBuf, String, oneshot::S
         ),
     )
     .unwrap();
-    let config = obwatch_logtailer::config::Config::load(&cfg).unwrap();
-    let listener = rt.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
-    let addr = listener.local_addr().unwrap().to_string();
-    let (stop, stopped) = oneshot::channel::<()>();
-    rt.spawn(obwatch_logtailer::daemon::run(config, listener, async move {
-        let _ = stopped.await;
-    }));
-    scrape_until(&format!("http://{addr}/metrics"), "the logtailer to track observer.log", |b| {
-        b.contains("obwatch_logtailer_files 1")
-    });
+    let (addr, stop) = logtailer_daemon(rt, &cfg);
     (log, addr, stop)
 }
 
