@@ -114,6 +114,20 @@ fn query(prom: &str, q: &str) -> Result<String, String> {
     Ok(body)
 }
 
+/// The names of the `(name, expression)` pairs whose expression still returns no data after
+/// asking again for up to 30 s: a query that timed out in the exporter's last round (a loaded
+/// machine) leaves its series stale for a scrape, so one empty answer is not yet "empty".
+fn still_empty(prom: &str, mut pending: Vec<(String, String)>) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        pending.retain(|(_, expr)| !query(prom, expr).is_ok_and(|b| has_data(&b)));
+        if pending.is_empty() || Instant::now() >= deadline {
+            return pending.into_iter().map(|(name, _)| name).collect();
+        }
+        std::thread::sleep(Duration::from_secs(1)); // poll interval
+    }
+}
+
 fn has_data(body: &str) -> bool {
     body.contains("\"result\":[{") || body.contains("\"resultType\":\"scalar\"")
 }
@@ -357,19 +371,15 @@ fn the_whole_stack_with_real_prometheus_and_alertmanager() {
         }
     }
     assert!(problems.is_empty(), "Prometheus rejected:\n{}", problems.join("\n"));
-    let mut unexplained: Vec<(String, &String)> = empty
-        .into_iter()
-        .filter(|(s, _)| !EMPTY_ON_A_HEALTHY_HOST.iter().any(|(k, _)| s.contains(k)))
-        .filter(|(s, _)| disk.is_some() || !s.contains("cleaner"))
-        .collect();
-    // A query that timed out in the exporter's last round (a loaded machine) leaves its series
-    // stale for a scrape: ask again for a while before calling an expression empty.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !unexplained.is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_secs(1)); // poll interval
-        unexplained.retain(|(_, expr)| !query(&prom, expr).is_ok_and(|b| has_data(&b)));
-    }
-    let unexplained: Vec<&String> = unexplained.iter().map(|(s, _)| s).collect();
+    let unexplained = still_empty(
+        &prom,
+        empty
+            .into_iter()
+            .filter(|(s, _)| !EMPTY_ON_A_HEALTHY_HOST.iter().any(|(k, _)| s.contains(k)))
+            .filter(|(s, _)| disk.is_some() || !s.contains("cleaner"))
+            .map(|(s, expr)| (s, expr.clone()))
+            .collect(),
+    );
     assert!(unexplained.is_empty(), "no data for:\n{unexplained:#?}");
 
     // Alert conditions are empty on a healthy host by design, but what they read is not: every
@@ -381,17 +391,17 @@ fn the_whole_stack_with_real_prometheus_and_alertmanager() {
             alert_selectors.entry(sel.positive).or_insert_with(|| source.clone());
         }
     }
-    let mut absent: Vec<(String, String)> = alert_selectors
-        .into_iter()
-        .filter(|(sel, _)| !ALERT_SELECTORS_ABSENT_ON_A_HEALTHY_HOST.iter().any(|(k, _)| sel == k))
-        .filter(|(sel, _)| disk.is_some() || !sel.contains("cleaner"))
-        .filter(|(sel, _)| !query(&prom, sel).is_ok_and(|b| has_data(&b)))
-        .collect();
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !absent.is_empty() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_secs(1)); // poll interval
-        absent.retain(|(sel, _)| !query(&prom, sel).is_ok_and(|b| has_data(&b)));
-    }
+    let absent = still_empty(
+        &prom,
+        alert_selectors
+            .into_iter()
+            .filter(|(sel, _)| {
+                !ALERT_SELECTORS_ABSENT_ON_A_HEALTHY_HOST.iter().any(|(k, _)| sel == k)
+            })
+            .filter(|(sel, _)| disk.is_some() || !sel.contains("cleaner"))
+            .map(|(sel, source)| (format!("{source}: {sel}"), sel))
+            .collect(),
+    );
     assert!(absent.is_empty(), "alert selectors that select nothing:\n{absent:#?}");
 
     if disk.is_some() {
