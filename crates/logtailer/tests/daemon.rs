@@ -10,7 +10,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use obwatch_testkit::net::wait_for;
 use obwatch_testkit::tmpfs::Tmpfs;
 use serde_json::Value;
 
@@ -229,6 +228,24 @@ fn wait_metric(port: u16, line: &str) {
     }
 }
 
+/// The value of the sample `series` (name and labels as exposed) in a scrape.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|l| l.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Waits until the sample `series` on the daemon at `port` is at least `min`; returns it.
+fn wait_metric_at_least(port: u16, series: &str, min: f64) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap_or_default();
+        if let Some(v) = sample(&metrics, series).filter(|v| *v >= min) {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{series} not at {min}:\n{metrics}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn append(path: &Path, line: &str) {
     let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
     writeln!(f, "{line}").unwrap();
@@ -421,23 +438,12 @@ fn https_alertmanager_a_wrong_ca_is_logged_and_counted_then_the_right_one_delive
     wait_ready(port, &mut lt.0, "logtailer");
     append(&log, "AAA 7");
     wait_metric(port, &format!("obwatch_logtailer_outbox_entries{{url=\"{url}\"}} 1"));
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap_or_default();
-        let failed = metrics
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix(&format!(
-                    "obwatch_logtailer_alert_posts_failed_total{{url=\"{url}\"}} "
-                ))
-            })
-            .map(|v| v.parse::<f64>().unwrap());
-        if failed >= Some(2.0) {
-            break; // retried, not given up
-        }
-        assert!(Instant::now() < deadline, "posts not counted as failed:\n{metrics}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // Retried, not given up.
+    wait_metric_at_least(
+        port,
+        &format!("obwatch_logtailer_alert_posts_failed_total{{url=\"{url}\"}}"),
+        2.0,
+    );
     assert!(lt.0.try_wait().unwrap().is_none(), "a TLS failure must not stop the daemon");
     let logged = std::fs::read_to_string(&stderr).unwrap();
     assert!(logged.contains("invalid peer certificate: UnknownIssuer"), "{logged}");
@@ -649,17 +655,12 @@ fn a_full_outbox_disk_is_logged_and_counted_holds_the_checkpoint_and_loses_nothi
         append(&log, "noise");
     }
     let end = std::fs::metadata(&log).unwrap().len();
-    let failures = format!("obwatch_logtailer_outbox_write_failures_total{{url=\"{url}\"}} ");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap_or_default();
-        let n = metrics.lines().find_map(|l| l.strip_prefix(failures.as_str())).unwrap_or("0");
-        if n.parse::<f64>().unwrap() >= 3.0 {
-            break; // counted, and retried
-        }
-        assert!(Instant::now() < deadline, "write failures not counted:\n{metrics}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    // Counted, and retried.
+    wait_metric_at_least(
+        port,
+        &format!("obwatch_logtailer_outbox_write_failures_total{{url=\"{url}\"}}"),
+        3.0,
+    );
     assert!(lt.0.try_wait().unwrap().is_none(), "a full disk must not stop the daemon");
     let logged = std::fs::read_to_string(&stderr).unwrap();
     assert!(logged.contains("No space left on device"), "{logged}");
@@ -726,14 +727,8 @@ fn a_multiline_record_carried_across_a_copytruncate_and_a_crash_loses_no_line() 
     // Two more full scans (1 s apart): the last one started well after the copy was made, so
     // the checkpoint the next line writes says the copy is older than the last scan, and a
     // restart does not take it for a file rotated while down.
-    let scans = || {
-        let m = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap_or_default();
-        m.lines()
-            .find_map(|l| l.strip_prefix("obwatch_logtailer_scans_total "))
-            .and_then(|v| v.parse::<f64>().ok())
-    };
-    let before = wait_for("the scan counter", Duration::from_secs(15), scans);
-    wait_for("two more scans", Duration::from_secs(15), || scans().filter(|n| *n >= before + 2.0));
+    let before = wait_metric_at_least(port, "obwatch_logtailer_scans_total", 0.0);
+    wait_metric_at_least(port, "obwatch_logtailer_scans_total", before + 2.0);
     append(&other, "noise");
     wait_metric(port, "obwatch_logtailer_lines_total{input=\"app\"} 3");
     // Crash before the record ended (nothing of it was evaluated).
@@ -746,10 +741,7 @@ fn a_multiline_record_carried_across_a_copytruncate_and_a_crash_loses_no_line() 
     // Duplicates: lines read again after the crash (the two record lines, in the copy and in
     // the file), counted by the restarted daemon.
     let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
-    let reread = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("obwatch_logtailer_lines_total{input=\"app\"} "))
-        .map_or(0.0, |v| v.parse::<f64>().unwrap());
+    let reread = sample(&metrics, "obwatch_logtailer_lines_total{input=\"app\"}").unwrap_or(0.0);
     eprintln!("lines read again after the crash: {reread}");
     assert!((2.0..=3.0).contains(&reread), "re-read {reread} lines:\n{metrics}");
 }
