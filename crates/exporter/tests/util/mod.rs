@@ -62,7 +62,7 @@ pub fn start_ours(args: &[&str], log: &Path) -> (Proc, String) {
     let p = Proc::start(&ours(), &all, log);
     let listen = wait_for("the exporter's Listening. log line", Duration::from_secs(10), || {
         let text = std::fs::read_to_string(log).ok()?;
-        let line = text.lines().find(|l| l.contains("message=Listening."))?;
+        let line = text.lines().find(|l| l.contains("msg=Listening."))?;
         let addr = line.split(' ').find_map(|w| w.strip_prefix("address="))?;
         Some(addr.to_string())
     });
