@@ -10,10 +10,12 @@
 //! - stack (module): the three binaries with a real Prometheus, Alertmanager and MariaDB:
 //!   every dashboard and rule expression evaluated, a log incident alerted, a full disk
 //!   cleaned, a stopped database alerted.
+#![forbid(unsafe_code)]
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
 mod dashboards;
 mod packaging;
+mod source_audit;
 mod stack;
 
 use std::time::Duration;

@@ -10,6 +10,7 @@
 //! - [`apply`]: performs the plan through directory handles, re-checking each file.
 //! - [`audit`]: the append-only JSON lines audit log; [`metrics`]: the textfile `.prom`.
 //! - this file: one run (`run_once`), the daemon loop (`run`), the lock.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod apply;

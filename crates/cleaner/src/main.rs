@@ -1,5 +1,6 @@
 //! `obwatch-cleaner`: parse the command line, set up logging, load the config, run. Exit codes:
 //! 0 ok, 1 runtime failure (an action or scan error, the lock taken), 2 bad usage or config.
+#![forbid(unsafe_code)]
 
 use std::io::Write as _;
 use std::path::PathBuf;

@@ -10,6 +10,7 @@
 //! - [`logging`]: tracing setup (logfmt or JSON) and a log rate limiter.
 //! - [`shutdown`]: SIGINT/SIGTERM as a future.
 //! - [`fs`]: `Root` (procfs/sysfs/rootfs), buffer-reusing reads, `atomic_write`.
+#![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod config;

@@ -1,5 +1,6 @@
 //! `obwatch-exporter`: parse flags, set up logging, bind, run. Exit codes: 0 ok, 1 runtime
 //! failure, 2 bad usage or configuration (including a listen address in use).
+#![forbid(unsafe_code)]
 
 use std::process::ExitCode;
 

@@ -9,6 +9,7 @@
 //! - [`config`]: the `run` daemon's YAML config.
 //! - [`daemon`]: `run`: tail -> rules -> outbox -> checkpoint, metrics, reload.
 //! - [`sink`]: Alertmanager API v2 (and the webhook), outboxes, senders.
+#![forbid(unsafe_code)]
 
 pub mod commands;
 pub mod config;

@@ -1,5 +1,6 @@
 //! `obwatch-logtailer`: parse the command line and dispatch. Exit codes: 0 ok, 1 runtime
 //! failure (a test failed, a log unreadable), 2 bad usage or bad rules.
+#![forbid(unsafe_code)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -5,6 +5,7 @@
 //! Clusterware home ([`clusterware`]).
 //!
 //! Test code: it panics with a message instead of returning errors, and spawns processes.
+#![forbid(unsafe_code)]
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)]
 
 pub mod clusterware;
