@@ -33,6 +33,7 @@ const EMPTY_ON_A_HEALTHY_HOST: &[(&str, &str)] = &[
     ("panel 39 \"Merge status (3.x)\"", "3.x only; the stack runs the 4.x fixture"),
     ("panel 19 \"Restarts\"", "lists only process groups that restarted"),
     ("panel 24 \"Deleted files held open\"", "lists only groups holding deleted files"),
+    ("panel 8 \"Collector failures\"", "lists only failing collectors, not those without data"),
 ];
 
 /// Selectors in alert expressions that select nothing on a healthy host by design, and why.

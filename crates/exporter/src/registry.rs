@@ -1,6 +1,10 @@
 //! Runs the enabled collectors for a scrape: a few blocking workers share a queue, each
 //! collector runs at most once at a time, and the scrape returns at its deadline whatever has
-//! finished. Owns `node_scrape_collector_duration_seconds` and `node_scrape_collector_success`.
+//! finished. Owns `node_scrape_collector_duration_seconds`, `node_scrape_collector_success` and
+//! `obwatch_exporter_collector_no_data`: node_exporter reports a collector with nothing to
+//! report (no bonding on a VM, no hwmon chips) as `success 0`, the same as a broken one, so an
+//! alert on `success == 0` fires on healthy hosts; the extra family tells the two apart without
+//! changing node_exporter's series.
 //!
 //! Why this shape: node_exporter waits for every collector (`wg.Wait()`), so one stuck statfs
 //! or sysfs read holds the whole response until Prometheus' scrape_timeout and the host shows
@@ -123,7 +127,9 @@ impl Registry {
         let mut out = MetricSet::new();
         let mut durations = Vec::with_capacity(n);
         let mut successes = Vec::with_capacity(n);
+        let mut no_data = Vec::with_capacity(n);
         for (entry, outcome) in picked.iter().zip(outcomes) {
+            let mut nothing = false;
             let (elapsed, ok) = match outcome {
                 Some(Outcome::Done(mut set, elapsed, result)) => {
                     out.append(&mut set);
@@ -135,6 +141,7 @@ impl Registry {
                                 reason,
                                 "Collector returned no data."
                             );
+                            nothing = true;
                             false
                         }
                         Err(e) => {
@@ -155,6 +162,7 @@ impl Registry {
             };
             durations.push((entry.name, elapsed));
             successes.push((entry.name, ok));
+            no_data.push((entry.name, nothing));
         }
         let f = out.family(
             "node_scrape_collector_duration_seconds",
@@ -171,6 +179,15 @@ impl Registry {
         );
         for (name, ok) in successes {
             f.sample(&[("collector", name)], if ok { 1.0 } else { 0.0 });
+        }
+        let f = out.family(
+            "obwatch_exporter_collector_no_data",
+            "Whether a collector's success 0 means the host has nothing for it to report \
+             (feature or hardware absent), not a failure.",
+            MetricType::Gauge,
+        );
+        for (name, nothing) in no_data {
+            f.sample(&[("collector", name)], if nothing { 1.0 } else { 0.0 });
         }
         out
     }
@@ -252,6 +269,12 @@ mod tests {
             Err(CollectError::parse(std::path::Path::new("/proc/x"), "bad"))
         }
     }
+    struct Absent;
+    impl Collector for Absent {
+        fn collect(&self, _: &mut MetricSet) -> Result<(), CollectError> {
+            Err(CollectError::NoData("no bonding on this host".into()))
+        }
+    }
     /// Blocks until the test releases it: a stuck statfs stand-in.
     struct Blocking(Mutex<std_mpsc::Receiver<()>>);
     impl Collector for Blocking {
@@ -328,6 +351,25 @@ mod tests {
             );
             assert_eq!(set.get("node_slow", &[]), Some(1.0));
         }
+    }
+
+    #[tokio::test]
+    async fn no_data_is_told_apart_from_failure() {
+        let reg = Registry::new(
+            vec![
+                ("absent", Box::new(Absent)),
+                ("bad", Box::new(Failing)),
+                ("ok", Box::new(Fixed(1.0))),
+            ],
+            1,
+        );
+        let set = reg.gather(None, Duration::from_secs(5)).await;
+        let get = |fam, c| set.get(fam, &[("collector", c)]);
+        let (success, no_data) =
+            ("node_scrape_collector_success", "obwatch_exporter_collector_no_data");
+        assert_eq!((get(success, "absent"), get(no_data, "absent")), (Some(0.0), Some(1.0)));
+        assert_eq!((get(success, "bad"), get(no_data, "bad")), (Some(0.0), Some(0.0)));
+        assert_eq!((get(success, "ok"), get(no_data, "ok")), (Some(1.0), Some(0.0)));
     }
 
     #[tokio::test]
