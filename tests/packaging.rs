@@ -33,15 +33,20 @@ fn units_and_examples_agree_on_paths() {
     let timer = read("packaging/systemd/obwatch-cleaner.timer");
     let cron = read("packaging/cron/obwatch-cleaner");
     // The units start the binaries on the example configs' install paths.
-    assert!(exporter.contains(
-        "ExecStart=/usr/local/bin/obwatch-exporter --config.file /etc/obwatch/exporter.yml"
-    ));
-    assert!(logtailer.contains(
-        "ExecStart=/usr/local/bin/obwatch-logtailer run --config /etc/obwatch/logtailer.yml"
-    ));
-    assert!(cleaner.contains(
-        "ExecStart=/usr/local/bin/obwatch-cleaner once --config /etc/obwatch/cleaner.yml"
-    ));
+    assert!(
+        exporter.contains(
+            "ExecStart=/usr/bin/obwatch-exporter --config.file /etc/obwatch/exporter.yml"
+        )
+    );
+    assert!(
+        logtailer.contains(
+            "ExecStart=/usr/bin/obwatch-logtailer run --config /etc/obwatch/logtailer.yml"
+        )
+    );
+    assert!(
+        cleaner
+            .contains("ExecStart=/usr/bin/obwatch-cleaner once --config /etc/obwatch/cleaner.yml")
+    );
     assert!(cron.contains("obwatch-cleaner once --config /etc/obwatch/cleaner.yml"));
     assert!(cleaner.contains("Type=oneshot") && timer.contains("OnUnitActiveSec="));
     // Hardening every unit has.
@@ -86,7 +91,7 @@ fn units_and_examples_agree_on_paths() {
 fn units_pass_systemd_analyze() {
     let dir = tempfile::tempdir().unwrap();
     // verify wants ExecStart= executable: stand-ins at a temp path, as the binaries are not
-    // installed in /usr/local/bin on a test machine.
+    // installed in /usr/bin on a test machine.
     let bin = dir.path().join("bin");
     std::fs::create_dir(&bin).unwrap();
     for b in ["obwatch-exporter", "obwatch-logtailer", "obwatch-cleaner"] {
@@ -100,7 +105,7 @@ fn units_pass_systemd_analyze() {
     let mut paths = Vec::new();
     for name in units.iter().chain(&["obwatch-cleaner.timer"]) {
         let text = read(&format!("packaging/systemd/{name}"))
-            .replace("/usr/local/bin/", &format!("{}/", bin.display()));
+            .replace("/usr/bin/", &format!("{}/", bin.display()));
         let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
         paths.push(path);
