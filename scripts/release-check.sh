@@ -78,7 +78,8 @@ for b in obwatch-exporter obwatch-logtailer obwatch-cleaner; do
   [ -x "$top/$b" ] || fail "$b not in the tarball's top directory"
   max=$(objdump -T "$top/$b" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
   [ "$(printf '%s\n2.17\n' "$max" | sort -V | tail -1)" = 2.17 ] || fail "$b needs GLIBC_$max"
-  "$top/$b" --version | grep -q "$version" || fail "$b --version does not print $version"
+  "$top/$b" --version | grep -Eq "^$b $version \(branch: .*, revision: [0-9a-f]{12}\)$" ||
+    fail "$b --version does not name $version and the revision: $("$top/$b" --version)"
 done
 ok "binaries need at most GLIBC_2.17 and run --version"
 for d in rules dashboards packaging/systemd packaging/examples; do

@@ -13,7 +13,7 @@ use obwatch_common::logging::{LogFormat, LogLevel};
 
 /// Rotate, compress and purge logs by age, count, size and disk watermark, safely.
 #[derive(Debug, Parser)]
-#[command(name = "obwatch-cleaner", version)]
+#[command(name = "obwatch-cleaner", version, long_version = obwatch_common::build::LONG_VERSION)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -110,6 +110,7 @@ fn main() -> ExitCode {
 }
 
 fn daemon(config: Config) -> anyhow::Result<()> {
+    obwatch_common::build::log_start("obwatch-cleaner");
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .max_blocking_threads(1)

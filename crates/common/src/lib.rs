@@ -1,6 +1,7 @@
 //! obwatch-common: what two or more obwatch binaries need, and nothing only one needs.
 //!
 //! # Layout
+//! - [`build`]: version, git revision, build date, rustc and target of this build.
 //! - [`config`]: YAML loading with file:line:column errors; durations and sizes.
 //! - [`metrics`]: the metric set collectors fill, and the text-format encoder.
 //! - [`exec`]: external tools with a timeout, killed with their process group.
@@ -13,6 +14,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod build;
 pub mod config;
 pub mod exec;
 pub mod exposition;

@@ -82,6 +82,7 @@ const NOT_IMPLEMENTED: &[&str] = &[
 #[command(
     name = "obwatch-exporter",
     version,
+    long_version = obwatch_common::build::LONG_VERSION,
     about = "Prometheus exporter for database hosts: \
     node_exporter-compatible host metrics on :62889."
 )]

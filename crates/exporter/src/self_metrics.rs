@@ -4,18 +4,16 @@
 
 use obwatch_common::metrics::{MetricSet, MetricType};
 
-/// Version of this build, from Cargo.
-pub const VERSION: &str = env!("CARGO_PKG_VERSION");
-
 /// Appends `obwatch_build_info` and the `process_*` families. Failures to read /proc/self
 /// (not expected) leave the affected families out.
 pub fn collect(out: &mut MetricSet, boot_time_seconds: Option<f64>) {
     out.family(
         "obwatch_build_info",
-        "A metric with a constant '1' value labeled by version and the rustc it was built with.",
+        "A metric with a constant '1' value labeled by version, revision, branch, rustc_version \
+         and target from which obwatch-exporter was built.",
         MetricType::Gauge,
     )
-    .sample(&[("version", VERSION), ("rust_version", env!("CARGO_PKG_RUST_VERSION"))], 1.0);
+    .sample(&obwatch_common::build::labels(), 1.0);
 
     if let Ok(stat) = std::fs::read_to_string("/proc/self/stat")
         && let Some(s) = parse_stat(&stat)

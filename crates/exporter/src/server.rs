@@ -196,7 +196,7 @@ impl Exporter {
              <h1>obwatch-exporter {}</h1>\n<p>Prometheus exporter for database hosts.</p>\n\
              <ul><li><a href=\"{path}\">{path}</a></li><li><a href=\"/-/healthy\">/-/healthy</a></li>\
              <li><a href=\"/-/ready\">/-/ready</a></li></ul>\n<p>Enabled collectors: {}</p>\n</body></html>\n",
-            self_metrics::VERSION,
+            obwatch_common::build::VERSION,
             names.join(", "),
             path = self.telemetry_path,
         );

@@ -13,7 +13,7 @@ use obwatch_logtailer::scan::Format;
 
 /// Follows database host logs, matches them against YAML alert rules, alerts Alertmanager.
 #[derive(Debug, Parser)]
-#[command(name = "obwatch-logtailer", version)]
+#[command(name = "obwatch-logtailer", version, long_version = obwatch_common::build::LONG_VERSION)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -102,6 +102,7 @@ fn run(
             return 2;
         }
     };
+    obwatch_common::build::log_start("obwatch-logtailer");
     config.from_beginning = from_beginning;
     if let Some(l) = listen {
         config.listen_address = l;
