@@ -116,6 +116,9 @@ fn daemon(config: Config) -> anyhow::Result<()> {
         .max_blocking_threads(1)
         .build()
         .context("cannot start the runtime")?;
-    runtime.block_on(obwatch_cleaner::run(config, obwatch_common::shutdown::signal_received()));
+    obwatch_common::shutdown::block_on_bounded(
+        runtime,
+        obwatch_cleaner::run(config, obwatch_common::shutdown::signal_received()),
+    );
     Ok(())
 }

@@ -41,7 +41,7 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    runtime.block_on(async move {
+    obwatch_common::shutdown::block_on_bounded(runtime, async move {
         let mut listeners = Vec::new();
         for addr in &config.listen_addresses {
             match obwatch_common::http::bind(addr).await {

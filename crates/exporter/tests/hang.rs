@@ -7,6 +7,7 @@
 mod util;
 
 use std::io::Write;
+use std::os::unix::fs::FileTypeExt;
 use std::time::{Duration, Instant};
 
 use rustix::fs::{CWD, FileType, Mode, mknodat};
@@ -88,4 +89,33 @@ fn hanging_read_does_not_hang_the_scrape() {
         assert!(start.elapsed() < Duration::from_secs(10), "loadavg never recovered");
         std::thread::sleep(Duration::from_millis(20)); // poll interval
     }
+}
+
+#[test]
+fn sigterm_with_a_stuck_collector_exits_within_the_grace_period() {
+    let tree = fixture_tree();
+    let fifo = tree.path().join("proc/loadavg");
+    std::fs::remove_file(&fifo).unwrap();
+    mknodat(CWD, &fifo, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
+    let logs = tempfile::tempdir().unwrap().keep();
+    let log = logs.join("exporter.log");
+    let procfs = format!("--path.procfs={}", tree.path().join("proc").display());
+    let sysfs = format!("--path.sysfs={}", tree.path().join("sys").display());
+    let (mut proc, base) = start_ours(&[&procfs, &sysfs, "--scrape.timeout=1s"], &log);
+    // One scrape leaves a blocking thread stuck in open(2) on the FIFO for good.
+    let (status, body) = get(&format!("{base}/metrics")).unwrap();
+    assert_eq!(status, 200);
+    assert_eq!(success(&body, "loadavg"), Some(0.0));
+
+    let pid = rustix::process::Pid::from_raw(proc.pid() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let t = Instant::now();
+    // 10 s of HTTP drain at most (nothing is in flight here) plus the 2 s blocking grace.
+    let status = wait_for("the exporter to exit after SIGTERM", Duration::from_secs(12), || {
+        proc.0.try_wait().unwrap()
+    });
+    assert_eq!(status.code(), Some(0), "exit status {status:?}; log in {}", log.display());
+    assert!(t.elapsed() < Duration::from_secs(5), "exit took {:?}", t.elapsed());
+    // The FIFO is still without a writer: the thread was abandoned, not released.
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
 }

@@ -118,7 +118,7 @@ fn run(
                 return 1;
             }
         };
-    runtime.block_on(async {
+    obwatch_common::shutdown::block_on_bounded(runtime, async {
         let listener = match obwatch_common::http::bind(&config.listen_address).await {
             Ok(l) => l,
             Err(e) => {
