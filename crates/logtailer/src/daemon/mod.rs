@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper::{Request, StatusCode};
@@ -179,7 +178,7 @@ pub async fn run(
         let wake = Arc::new(Notify::new());
         wake.notify_one(); // deliver what a previous run left
         let stats = Arc::new(Mutex::new(SenderStats::default()));
-        let backoff = Backoff::new(Duration::from_millis(500), Duration::from_secs(60));
+        let backoff = Backoff::new(sender::RETRY_BASE, sender::RETRY_MAX);
         senders.push(tokio::spawn(sender::run(
             am,
             outbox.clone(),

@@ -13,6 +13,13 @@ use tracing::{info, warn};
 use super::alertmanager::Alertmanager;
 use super::outbox::Outbox;
 
+/// The first retry after a failed post.
+pub const RETRY_BASE: Duration = Duration::from_millis(500);
+/// The longest wait between retries: a recovered Alertmanager gets the queued alerts within
+/// this (it was 60 s, so alerts waited up to a minute after an outage; a post every 10 s to a
+/// down peer costs nothing).
+pub const RETRY_MAX: Duration = Duration::from_secs(10);
+
 /// Exponential backoff: `base`, doubling, capped at `max`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Backoff {
@@ -135,5 +142,13 @@ mod tests {
         assert_eq!(got, vec![100, 200, 400, 500, 500]);
         b.reset();
         assert_eq!(b.next_delay(), Duration::from_millis(100));
+    }
+
+    #[test]
+    fn a_long_outage_is_retried_at_least_every_10s() {
+        let mut b = Backoff::new(RETRY_BASE, RETRY_MAX);
+        let delays: Vec<Duration> = (0..100).map(|_| b.next_delay()).collect();
+        assert!(delays.iter().all(|d| *d <= Duration::from_secs(10)), "{delays:?}");
+        assert_eq!(delays.last(), Some(&Duration::from_secs(10)));
     }
 }
