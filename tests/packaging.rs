@@ -66,7 +66,10 @@ fn units_and_examples_agree_on_paths() {
     assert!(
         cl.contains("audit_log: /var/log/obwatch/") && cleaner.contains("LogsDirectory=obwatch")
     );
-    assert!(cl.contains("lock_file: /run/lock/") && cleaner.contains("ReadWritePaths=/run/lock"));
+    assert!(
+        cl.contains("lock_file: /run/obwatch/cleaner.lock")
+            && cleaner.contains("RuntimeDirectory=obwatch")
+    );
     // Every directory a cleaner policy cleans is writable for the unit.
     for dir in ["/home/admin/oceanbase/log", "/u01/app/grid/diag/crs"] {
         assert!(cl.contains(dir), "cleaner.yml no longer cleans {dir}: update ReadWritePaths=");

@@ -12,7 +12,9 @@ use serde::Deserialize;
 use crate::pattern::Glob;
 
 /// Default lock file: one cleaner run at a time per host.
-pub const DEFAULT_LOCK_FILE: &str = "/run/lock/obwatch-cleaner.lock";
+/// `/run/obwatch` is created by the packages (tmpfiles.d) and the unit (`RuntimeDirectory=`),
+/// writable by root only; not the world-writable `/run/lock` (see `Lock`).
+pub const DEFAULT_LOCK_FILE: &str = "/run/obwatch/cleaner.lock";
 /// Default `interval` of `run`.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(600);
 /// Default `rotate.postrotate_timeout`.

@@ -70,6 +70,17 @@ pub enum RunError {
     /// Another run holds the lock.
     #[error("{0}: another obwatch-cleaner run holds the lock")]
     Locked(PathBuf),
+    /// The lock file, or the directory it is in, is not safe from other users: anyone who can
+    /// create or hold it could stop every run.
+    #[error(
+        "{path}: {reason} (lock_file must be in a directory only root or this user can write, e.g. /run/obwatch)"
+    )]
+    UnsafeLock {
+        /// The lock file.
+        path: PathBuf,
+        /// Who else controls it.
+        reason: String,
+    },
     /// The lock file or audit log could not be opened.
     #[error("{path}: {source}")]
     Io {
@@ -98,19 +109,49 @@ pub struct Summary {
 }
 
 /// An exclusive, non-blocking flock(2) on the lock file, released on drop.
+///
+/// The lock is refused, not taken, when another user could have made or could hold it: a lock
+/// file owned by someone else, or one in a directory others can write (`/run/lock` is
+/// world-writable, so any local user could create the file first and `flock` it forever).
 #[derive(Debug)]
 pub struct Lock(#[allow(dead_code)] OwnedFd);
 
 impl Lock {
-    /// Takes the lock or fails at once.
+    /// Takes the lock or fails at once. A missing parent directory is created (0755): the
+    /// default `/run/obwatch` is on a tmpfs that a cron-started run may find empty after boot.
     pub fn acquire(path: &Path) -> Result<Lock, RunError> {
         let io_err = |e: Errno| RunError::Io { path: path.to_path_buf(), source: e.into() };
+        let unsafe_lock =
+            |reason: String| RunError::UnsafeLock { path: path.to_path_buf(), reason };
+        let me = rustix::process::geteuid();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Err(e) = rustix::fs::mkdir(dir, Mode::from_raw_mode(0o755))
+                && e != Errno::EXIST
+            {
+                return Err(RunError::Io { path: dir.to_path_buf(), source: e.into() });
+            }
+            let st = rustix::fs::stat(dir)
+                .map_err(|e| RunError::Io { path: dir.to_path_buf(), source: e.into() })?;
+            if st.st_mode & 0o002 != 0 {
+                return Err(unsafe_lock(format!("{} is writable by every user", dir.display())));
+            }
+            if st.st_uid != 0 && st.st_uid != me.as_raw() {
+                return Err(unsafe_lock(format!("{} belongs to uid {}", dir.display(), st.st_uid)));
+            }
+        }
         let fd = rustix::fs::open(
             path,
             OFlags::RDWR | OFlags::CREATE | OFlags::NOFOLLOW | OFlags::CLOEXEC,
             Mode::from_raw_mode(0o644),
         )
         .map_err(io_err)?;
+        let owner = rustix::fs::fstat(&fd).map_err(io_err)?.st_uid;
+        if owner != me.as_raw() {
+            return Err(unsafe_lock(format!(
+                "owned by uid {owner}, not this user (uid {})",
+                me.as_raw()
+            )));
+        }
         match rustix::fs::flock(&fd, FlockOperation::NonBlockingLockExclusive) {
             Ok(()) => Ok(Lock(fd)),
             Err(Errno::WOULDBLOCK) => Err(RunError::Locked(path.to_path_buf())),

@@ -172,3 +172,44 @@ fn run_repeats_and_stops_on_sigterm() {
     let audit = std::fs::read_to_string(d.path().join("audit.jsonl")).unwrap();
     assert_eq!(audit.lines().count(), 1);
 }
+
+#[test]
+fn a_lock_others_control_is_refused_not_waited_on() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = |lock: &Path| {
+        let p = d.path().join("cleaner.yml");
+        std::fs::write(
+            &p,
+            format!("lock_file: {}\npolicies:\n  - name: a\n    paths: [/nonexistent/*.log]\n    max_age: 7d\n", lock.display()),
+        )
+        .unwrap();
+        p.display().to_string()
+    };
+    // A world-writable directory (/run/lock's mode): any user could create the file first.
+    let open = d.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o1777)).unwrap();
+    let (code, _, err) = run(&["once", "--config", &cfg(&open.join("cleaner.lock"))]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("writable by every user") && err.contains("/run/obwatch"), "{err}");
+    assert!(!open.join("cleaner.lock").exists(), "nothing created in the unsafe directory");
+
+    // A missing directory is created (the default /run/obwatch after a reboot).
+    let fresh = d.path().join("run/obwatch/cleaner.lock");
+    std::fs::create_dir(d.path().join("run")).unwrap();
+    let (code, _, err) = run(&["once", "--config", &cfg(&fresh)]);
+    assert_eq!(code, 0, "{err}");
+    assert!(fresh.exists());
+
+    // A lock file another user owns (made before the first run): refused, naming the owner.
+    if !rustix::process::geteuid().is_root() {
+        eprintln!("SKIPPED (owner case): needs root to hand the lock file to nobody");
+        return;
+    }
+    let theirs = d.path().join("theirs.lock");
+    std::fs::write(&theirs, "").unwrap();
+    std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let (code, _, err) = run(&["once", "--config", &cfg(&theirs)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("owned by uid 65534"), "{err}");
+}
