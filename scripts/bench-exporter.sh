@@ -3,7 +3,9 @@
 # with their default collectors, at 1 and 10 concurrent scrapers (wrk). Measures, per
 # exporter: CPU seconds per scrape (utime+stime from /proc/PID/stat over the run / requests),
 # p50 and p99 latency (wrk --latency), RSS and threads after the run.
-# Usage: scripts/bench-exporter.sh [SECONDS_PER_RUN]   (default 10)
+# With GLIBC217=1 it also measures the release build (scripts/release.sh's: cargo-zigbuild
+# against glibc 2.17, stripped) in the same run, to show it is not slower than the native one.
+# Usage: [GLIBC217=1] scripts/bench-exporter.sh [SECONDS_PER_RUN]   (default 10)
 # Prints a markdown table for the README's benchmark section.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +20,15 @@ done
 cargo build --release -q -p obwatch-exporter
 ours=target/release/obwatch-exporter
 out=$(mktemp -d)
+whos=(ne ob)
+if [ "${GLIBC217:-}" = 1 ]; then
+  command -v cargo-zigbuild >/dev/null || python3 -m pip install -q ziglang==0.17.0 cargo-zigbuild==0.24.1
+  cargo zigbuild --release -q -p obwatch-exporter --target x86_64-unknown-linux-gnu.2.17
+  old217="$out/obwatch-exporter-glibc217"
+  objcopy --strip-all target/x86_64-unknown-linux-gnu/release/obwatch-exporter "$old217"
+  chmod +x "$old217"
+  whos+=(g217)
+fi
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$out"; }
 trap cleanup EXIT
@@ -26,7 +37,13 @@ clk=$(getconf CLK_TCK)
 ne_port=19101; ob_port=19102
 prometheus-node-exporter --web.listen-address=127.0.0.1:$ne_port >"$out/ne.log" 2>&1 & pids+=($!); ne_pid=$!
 "$ours" --web.listen-address=127.0.0.1:$ob_port >"$out/ob.log" 2>&1 & pids+=($!); ob_pid=$!
-for port in $ne_port $ob_port; do
+declare -A PID=([ne]=$ne_pid [ob]=$ob_pid) PORT=([ne]=$ne_port [ob]=$ob_port)
+declare -A NAME=([ne]=node_exporter [ob]=obwatch-exporter [g217]="obwatch-exporter (glibc 2.17 build)")
+if [ -n "${old217:-}" ]; then
+  "$old217" --web.listen-address=127.0.0.1:19103 >"$out/g217.log" 2>&1 & pids+=($!)
+  PID[g217]=$!; PORT[g217]=19103
+fi
+for port in "${PORT[@]}"; do
   for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/metrics" >/dev/null && break; sleep 0.1; done
 done
 
@@ -38,8 +55,8 @@ pct() { awk -v p="$1" '$1 == p { v = $2; if (v ~ /us$/) { sub(/us$/, "", v); v /
 
 declare -A R
 for conc in 1 10; do
-  for who in ne ob; do
-    if [ $who = ne ]; then pid=$ne_pid; port=$ne_port; else pid=$ob_pid; port=$ob_port; fi
+  for who in "${whos[@]}"; do
+    pid=${PID[$who]}; port=${PORT[$who]}
     # Warm up (first scrapes allocate), then measure.
     wrk -t1 -c1 -d1s "http://127.0.0.1:$port/metrics" >/dev/null
     t0=$(ticks $pid)
@@ -56,15 +73,22 @@ for conc in 1 10; do
   done
 done
 samples() { curl -s "http://127.0.0.1:$1/metrics" | grep -vc '^#'; }
-echo "Host: $(nproc) CPUs, kernel $(uname -r); node_exporter $(prometheus-node-exporter --version 2>&1 | awk 'NR==1 {print $3}') ($(samples $ne_port) samples) vs obwatch-exporter $("$ours" --version | awk '{print $2}') ($(samples $ob_port) samples); ${secs}s per run."
+echo "Host: $(nproc) CPUs, kernel $(uname -r); node_exporter $(prometheus-node-exporter --version 2>&1 | awk 'NR==1 {print $3}') ($(samples $ne_port) samples) vs obwatch-exporter $("$ours" --version | head -1 | awk '{print $2}') ($(samples $ob_port) samples); ${secs}s per run."
 echo
 echo "| scrapers | exporter | CPU ms/scrape | p50 ms | p99 ms | scrapes/s | RSS MB | threads |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for conc in 1 10; do
-  for who in ne ob; do
-    name=node_exporter; [ $who = ob ] && name=obwatch-exporter
-    echo "| $conc | $name | ${R[$who,$conc,cpu]} | ${R[$who,$conc,p50]} | ${R[$who,$conc,p99]} | ${R[$who,$conc,rps]} | ${R[$who,$conc,rss]} | ${R[$who,$conc,thr]} |"
+  for who in "${whos[@]}"; do
+    echo "| $conc | ${NAME[$who]} | ${R[$who,$conc,cpu]} | ${R[$who,$conc,p50]} | ${R[$who,$conc,p99]} | ${R[$who,$conc,rps]} | ${R[$who,$conc,rss]} | ${R[$who,$conc,thr]} |"
   done
   awk -v a="${R[ob,$conc,cpu]}" -v b="${R[ne,$conc,cpu]}" -v c="${R[ob,$conc,p99]}" -v d="${R[ne,$conc,p99]}" -v conc=$conc \
     'BEGIN { printf "| %s | **ratio obwatch/node_exporter** | **%.3fx** | | **%.3fx** (p99) | | | |\n", conc, a / b, c / d }'
+  if [ -n "${old217:-}" ]; then
+    awk -v a="${R[g217,$conc,cpu]}" -v b="${R[ob,$conc,cpu]}" -v c="${R[g217,$conc,p99]}" -v d="${R[ob,$conc,p99]}" -v conc=$conc \
+      'BEGIN { printf "| %s | **ratio glibc 2.17 build/native** | **%.3fx** | | **%.3fx** (p99) | | | |\n", conc, a / b, c / d }'
+  fi
 done
+if [ -n "${old217:-}" ]; then
+  echo
+  echo "Binary size: native $(stat -c %s "$ours") bytes, glibc 2.17 build (stripped) $(stat -c %s "$old217") bytes."
+fi
