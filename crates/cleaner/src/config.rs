@@ -10,6 +10,7 @@ use obwatch_common::config::{ByteSize, ConfigError, HumanDuration, Percent, load
 use serde::Deserialize;
 
 use crate::pattern::Glob;
+use crate::safety;
 
 /// Default lock file: one cleaner run at a time per host.
 /// `/run/obwatch` is created by the packages (tmpfiles.d) and the unit (`RuntimeDirectory=`),
@@ -48,6 +49,9 @@ struct RawPolicy {
     max_total_size: Option<ByteSize>,
     priority: Option<u32>,
     rotate: Option<RawRotate>,
+    /// Lets `paths` reach system directories (`/etc`, `/usr`, `/var/lib`, ...; `safety`).
+    #[serde(default)]
+    allow_system_paths: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -218,142 +222,13 @@ fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
     let mut names = BTreeSet::new();
     let mut policies = Vec::new();
     for (i, p) in raw.policies.into_iter().enumerate() {
-        let at = |f: &str| format!("policies[{i}].{f}");
-        if p.name.is_empty()
-            || !p.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
-        {
-            return Err(bad(
-                &at("name"),
-                format!("expected letters, digits, `_`, `-` or `.`, got {:?}", p.name),
-            ));
-        }
         if !names.insert(p.name.clone()) {
             return Err(bad(
-                &at("name"),
+                &format!("policies[{i}].name"),
                 format!("expected a unique name, {:?} is used twice", p.name),
             ));
         }
-        if p.paths.is_empty() {
-            return Err(bad(&at("paths"), "expected at least one path glob".into()));
-        }
-        let parse_all = |field: &str, list: &[String]| -> Result<Vec<Glob>, ConfigError> {
-            list.iter()
-                .enumerate()
-                .map(|(j, g)| {
-                    Glob::parse(g).map_err(|e| bad(&at(&format!("{field}[{j}]")), e.to_string()))
-                })
-                .collect()
-        };
-        let globs = parse_all("paths", &p.paths)?;
-        let active = parse_all("active", &p.active)?;
-        let mut globs = globs;
-        let (mut compress, mut rotate) = (None, None);
-        if let Some(r) = p.rotate {
-            compress = r.compress;
-            match r.max_size {
-                Some(max) => {
-                    if active.is_empty() {
-                        return Err(bad(
-                            &at("active"),
-                            "rotate.max_size rotates the policy's active files: expected at \
-                             least one `active` glob"
-                                .into(),
-                        ));
-                    }
-                    if max.0 == 0 {
-                        return Err(bad(&at("rotate.max_size"), "expected a size above 0".into()));
-                    }
-                    if r.postrotate.first().is_some_and(|c| !Path::new(c).is_absolute()) {
-                        return Err(bad(
-                            &at("rotate.postrotate[0]"),
-                            format!("expected an absolute program path, got {:?}", r.postrotate[0]),
-                        ));
-                    }
-                    let signal = match (r.signal, r.pid_file) {
-                        (Some(sig), Some(pid_file)) if pid_file.is_absolute() => {
-                            Some((sig, pid_file))
-                        }
-                        (Some(_), Some(pid_file)) => {
-                            return Err(bad(
-                                &at("rotate.pid_file"),
-                                format!("expected an absolute path, got {pid_file:?}"),
-                            ));
-                        }
-                        (Some(_), None) => {
-                            return Err(bad(
-                                &at("rotate.pid_file"),
-                                "rotate.signal needs the writer's pid file, e.g. \
-                                 /run/obproxy.pid"
-                                    .into(),
-                            ));
-                        }
-                        (None, Some(_)) => {
-                            return Err(bad(
-                                &at("rotate.signal"),
-                                "rotate.pid_file needs a signal: expected HUP, USR1 or USR2".into(),
-                            ));
-                        }
-                        (None, None) => None,
-                    };
-                    // The walk must see the active files to measure them; `active` keeps them
-                    // safe from every other rule.
-                    globs.extend(active.iter().cloned());
-                    rotate = Some(Rotation {
-                        max_size_bytes: max.0,
-                        copytruncate: r.copytruncate,
-                        postrotate: r.postrotate,
-                        postrotate_timeout: r
-                            .postrotate_timeout
-                            .map_or(DEFAULT_POSTROTATE_TIMEOUT, |d| d.0),
-                        signal,
-                    });
-                }
-                None if r.copytruncate
-                    || !r.postrotate.is_empty()
-                    || r.signal.is_some()
-                    || r.pid_file.is_some() =>
-                {
-                    return Err(bad(
-                        &at("rotate.max_size"),
-                        "copytruncate, postrotate and signal need a size to rotate at: expected \
-                         rotate.max_size, e.g. 256MiB"
-                            .into(),
-                    ));
-                }
-                None => {}
-            }
-        }
-        if p.max_files == Some(0) {
-            return Err(bad(&at("max_files"), "expected at least 1 (omit it for no limit)".into()));
-        }
-        let does_something = p.max_age.is_some()
-            || p.max_files.is_some()
-            || p.max_total_size.is_some()
-            || compress.is_some()
-            || rotate.is_some()
-            || disk.is_some();
-        if !does_something {
-            return Err(bad(
-                &at("name"),
-                format!(
-                    "policy {:?} does nothing: expected max_age, max_files, max_total_size, \
-                     rotate.compress or a disk watermark",
-                    p.name
-                ),
-            ));
-        }
-        policies.push(Policy {
-            name: p.name,
-            globs,
-            active,
-            max_age: p.max_age.map(|d| d.0),
-            keep_newest: p.keep_newest.unwrap_or(0),
-            max_files: p.max_files,
-            max_total_size_bytes: p.max_total_size.map(|b| b.0),
-            priority: p.priority.unwrap_or(DEFAULT_PRIORITY),
-            compress,
-            rotate,
-        });
+        policies.push(policy(path, i, p, disk.is_some())?);
     }
     Ok(Config {
         path: path.to_path_buf(),
@@ -365,6 +240,154 @@ fn validate(path: &Path, raw: RawConfig) -> Result<Config, ConfigError> {
         policies,
         disk,
     })
+}
+
+/// One validated policy (`i` is its index, for messages).
+fn policy(path: &Path, i: usize, p: RawPolicy, has_disk: bool) -> Result<Policy, ConfigError> {
+    let bad = |field: &str, msg: String| ConfigError::invalid(path, field, msg);
+    let at = |f: &str| format!("policies[{i}].{f}");
+    if p.name.is_empty()
+        || !p.name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+    {
+        return Err(bad(
+            &at("name"),
+            format!("expected letters, digits, `_`, `-` or `.`, got {:?}", p.name),
+        ));
+    }
+    if p.paths.is_empty() {
+        return Err(bad(&at("paths"), "expected at least one path glob".into()));
+    }
+    let parse_all = |field: &str, list: &[String]| -> Result<Vec<Glob>, ConfigError> {
+        list.iter()
+            .enumerate()
+            .map(|(j, g)| {
+                Glob::parse(g).map_err(|e| bad(&at(&format!("{field}[{j}]")), e.to_string()))
+            })
+            .collect()
+    };
+    let mut globs = parse_all("paths", &p.paths)?;
+    for (j, g) in globs.iter().enumerate() {
+        safety::check_glob(g, p.allow_system_paths)
+            .map_err(|m| bad(&at(&format!("paths[{j}]")), m))?;
+    }
+    let active = parse_all("active", &p.active)?;
+    let (compress, rotate) = match p.rotate {
+        Some(r) => (r.compress, rotation(r, &active).map_err(|(f, m)| bad(&at(f), m))?),
+        None => (None, None),
+    };
+    if rotate.is_some() {
+        // The walk must see the active files to measure them; `active` keeps them safe from
+        // every other rule.
+        globs.extend(active.iter().cloned());
+    }
+    if p.max_files == Some(0) {
+        return Err(bad(&at("max_files"), "expected at least 1 (omit it for no limit)".into()));
+    }
+    let does_something = p.max_age.is_some()
+        || p.max_files.is_some()
+        || p.max_total_size.is_some()
+        || compress.is_some()
+        || rotate.is_some()
+        || has_disk;
+    if !does_something {
+        return Err(bad(
+            &at("name"),
+            format!(
+                "policy {:?} does nothing: expected max_age, max_files, max_total_size, \
+                 rotate.compress or a disk watermark",
+                p.name
+            ),
+        ));
+    }
+    if let Some(age) = p.max_age {
+        safety::check_max_age(age.0).map_err(|m| bad(&at("max_age"), m))?;
+    }
+    if let Some(size) = p.max_total_size {
+        safety::check_max_total_size(size.0).map_err(|m| bad(&at("max_total_size"), m))?;
+    }
+    Ok(Policy {
+        name: p.name,
+        globs,
+        active,
+        max_age: p.max_age.map(|d| d.0),
+        keep_newest: p.keep_newest.unwrap_or(0),
+        max_files: p.max_files,
+        max_total_size_bytes: p.max_total_size.map(|b| b.0),
+        priority: p.priority.unwrap_or(DEFAULT_PRIORITY),
+        compress,
+        rotate,
+    })
+}
+
+/// `rotate:` of a policy with its `active` globs; errors name the field below the policy.
+fn rotation(r: RawRotate, active: &[Glob]) -> Result<Option<Rotation>, (&'static str, String)> {
+    match r.max_size {
+        Some(max) => {
+            if active.is_empty() {
+                return Err((
+                    "active",
+                    "rotate.max_size rotates the policy's active files: expected at \
+                     least one `active` glob"
+                        .into(),
+                ));
+            }
+            if max.0 == 0 {
+                return Err(("rotate.max_size", "expected a size above 0".into()));
+            }
+            if r.postrotate.first().is_some_and(|c| !Path::new(c).is_absolute()) {
+                return Err((
+                    "rotate.postrotate[0]",
+                    format!("expected an absolute program path, got {:?}", r.postrotate[0]),
+                ));
+            }
+            let signal = match (r.signal, r.pid_file) {
+                (Some(sig), Some(pid_file)) if pid_file.is_absolute() => Some((sig, pid_file)),
+                (Some(_), Some(pid_file)) => {
+                    return Err((
+                        "rotate.pid_file",
+                        format!("expected an absolute path, got {pid_file:?}"),
+                    ));
+                }
+                (Some(_), None) => {
+                    return Err((
+                        "rotate.pid_file",
+                        "rotate.signal needs the writer's pid file, e.g. \
+                         /run/obproxy.pid"
+                            .into(),
+                    ));
+                }
+                (None, Some(_)) => {
+                    return Err((
+                        "rotate.signal",
+                        "rotate.pid_file needs a signal: expected HUP, USR1 or USR2".into(),
+                    ));
+                }
+                (None, None) => None,
+            };
+            Ok(Some(Rotation {
+                max_size_bytes: max.0,
+                copytruncate: r.copytruncate,
+                postrotate: r.postrotate,
+                postrotate_timeout: r
+                    .postrotate_timeout
+                    .map_or(DEFAULT_POSTROTATE_TIMEOUT, |d| d.0),
+                signal,
+            }))
+        }
+        None if r.copytruncate
+            || !r.postrotate.is_empty()
+            || r.signal.is_some()
+            || r.pid_file.is_some() =>
+        {
+            Err((
+                "rotate.max_size",
+                "copytruncate, postrotate and signal need a size to rotate at: expected \
+                 rotate.max_size, e.g. 256MiB"
+                    .into(),
+            ))
+        }
+        None => Ok(None),
+    }
 }
 
 #[cfg(test)]
@@ -456,11 +479,43 @@ disk: { high_watermark: 80%, low_watermark: 70% }
                 &format!("{pol}    active: [\"/x/[\"]\n"),
                 "field `policies[0].active[0]`: unclosed `[`",
             ),
+            // Dangerous policies (safety.rs): refused in `check` and at start, naming the field.
+            (
+                "policies:\n  - name: a\n    paths: [/l/*.log, '/etc/*.conf']\n    max_age: 1d\n",
+                "field `policies[0].paths[1]`: /etc is a system directory",
+            ),
+            (
+                "policies:\n  - name: a\n    paths: ['/*']\n    max_age: 1d\n",
+                "field `policies[0].paths[0]`: expected a glob below a directory",
+            ),
+            (
+                "policies:\n  - name: a\n    paths: ['/proc/*']\n    max_age: 1d\n    allow_system_paths: true\n",
+                "field `policies[0].paths[0]`: /proc is a pseudo",
+            ),
+            (
+                "policies:\n  - name: a\n    paths: [/l/*]\n    max_age: 0s\n",
+                "field `policies[0].max_age`: expected at least 1h",
+            ),
+            (
+                "policies:\n  - name: a\n    paths: [/l/*]\n    max_total_size: 0\n",
+                "field `policies[0].max_total_size`: expected a size above 0",
+            ),
         ] {
             let e = err(text);
             assert!(e.contains(want), "want {want:?} in:\n{e}\nfor:\n{text}");
             assert!(e.starts_with("/etc/obwatch/cleaner.yml"), "{e}");
         }
+    }
+
+    #[test]
+    fn allow_system_paths_lets_a_policy_clean_a_system_directory() {
+        let c = Config::parse(
+            Path::new("/etc/obwatch/cleaner.yml"),
+            "policies:\n  - name: db\n    paths: [/var/lib/mysql/*.err.*]\n    max_age: 30d\n    \
+             allow_system_paths: true\n",
+        )
+        .unwrap();
+        assert_eq!(c.policies[0].globs[0].root, Path::new("/var/lib/mysql"));
     }
 
     #[test]

@@ -9,18 +9,22 @@
 //! - [`plan`]: decides what to delete, compress or report, and why (pure).
 //! - [`apply`]: performs the plan through directory handles, re-checking each file.
 //! - [`audit`]: the append-only JSON lines audit log; [`metrics`]: the textfile `.prom`.
+//! - [`check`]: what `check` reports of each policy's matches today; [`safety`]: the policies
+//!   refused outright (system paths, limits that delete everything).
 //! - this file: one run (`run_once`), the daemon loop (`run`), the lock.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod apply;
 pub mod audit;
+pub mod check;
 pub mod config;
 pub mod metrics;
 pub mod pattern;
 pub mod plan;
 pub mod procfd;
 pub mod rotate;
+pub mod safety;
 pub mod scan;
 
 use std::future::Future;

@@ -76,9 +76,12 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Check { .. } => {
+            let (matches, missing) =
+                obwatch_cleaner::check::matches_today(&config, std::path::Path::new("/proc"));
             let mut out = std::io::stdout().lock();
             let _ =
-                writeln!(out, "{}: ok, {} policies", config.path.display(), config.policies.len());
+                writeln!(out, "{}: ok, {} policies", config.path.display(), config.policies.len())
+                    .and_then(|()| obwatch_cleaner::check::report(&mut out, &matches, &missing));
             ExitCode::SUCCESS
         }
         Command::Once { dry_run, format, .. } => {
