@@ -70,7 +70,7 @@ fn main() -> ExitCode {
     let config = match Config::load(path) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("obwatch-cleaner: {e}");
+            obwatch_common::stderr!("obwatch-cleaner: {e}");
             return ExitCode::from(2);
         }
     };
@@ -90,14 +90,14 @@ fn main() -> ExitCode {
             match obwatch_cleaner::run_once(&config, &opts, &mut out) {
                 Ok(s) if s.errors == 0 => ExitCode::SUCCESS,
                 Ok(s) => {
-                    eprintln!(
+                    obwatch_common::stderr!(
                         "obwatch-cleaner: {} errors (see the log and the audit log)",
                         s.errors
                     );
                     ExitCode::from(1)
                 }
                 Err(e) => {
-                    eprintln!("obwatch-cleaner: {e}");
+                    obwatch_common::stderr!("obwatch-cleaner: {e}");
                     ExitCode::from(1)
                 }
             }
@@ -105,7 +105,7 @@ fn main() -> ExitCode {
         Command::Run { .. } => match daemon(config) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
-                eprintln!("obwatch-cleaner: {e:#}");
+                obwatch_common::stderr!("obwatch-cleaner: {e:#}");
                 ExitCode::from(1)
             }
         },

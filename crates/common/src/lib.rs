@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - [`build`]: version, git revision, build date, rustc and target of this build.
+//! - [`cli`]: stderr messages that never abort, broken-pipe handling.
 //! - [`config`]: YAML loading with file:line:column errors; durations and sizes.
 //! - [`metrics`]: the metric set collectors fill, and the text-format encoder.
 //! - [`exec`]: external tools with a timeout, killed with their process group.
@@ -15,6 +16,7 @@
 #![deny(missing_docs)]
 
 pub mod build;
+pub mod cli;
 pub mod config;
 pub mod exec;
 pub mod exposition;

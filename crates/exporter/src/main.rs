@@ -16,7 +16,7 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
         Err(e) => {
-            eprintln!("obwatch-exporter: {e}");
+            obwatch_common::stderr!("obwatch-exporter: {e}");
             return ExitCode::from(2);
         }
     };
@@ -37,7 +37,7 @@ fn main() -> ExitCode {
     {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("obwatch-exporter: cannot start the runtime: {e}");
+            obwatch_common::stderr!("obwatch-exporter: cannot start the runtime: {e}");
             return ExitCode::from(1);
         }
     };
@@ -47,7 +47,7 @@ fn main() -> ExitCode {
             match obwatch_common::http::bind(addr).await {
                 Ok(l) => listeners.push(l),
                 Err(e) => {
-                    eprintln!("obwatch-exporter: --web.listen-address: {e}");
+                    obwatch_common::stderr!("obwatch-exporter: --web.listen-address: {e}");
                     return ExitCode::from(2);
                 }
             }
@@ -57,7 +57,7 @@ fn main() -> ExitCode {
         {
             Ok(()) => ExitCode::SUCCESS,
             Err(e @ (StartError::Build(_) | StartError::WebConfig(_))) => {
-                eprintln!("obwatch-exporter: {e}");
+                obwatch_common::stderr!("obwatch-exporter: {e}");
                 ExitCode::from(2)
             }
         }

@@ -36,7 +36,7 @@ fn load(paths: &[PathBuf]) -> Option<RuleSet> {
     let files = match expand_rule_paths(paths) {
         Ok(f) => f,
         Err(e) => {
-            eprintln!("obwatch-logtailer: {e}");
+            obwatch_common::stderr!("obwatch-logtailer: {e}");
             return None;
         }
     };
@@ -44,9 +44,12 @@ fn load(paths: &[PathBuf]) -> Option<RuleSet> {
         Ok(set) => Some(set),
         Err(errors) => {
             for e in &errors {
-                eprintln!("{e}");
+                obwatch_common::stderr!("{e}");
             }
-            eprintln!("obwatch-logtailer: {} error(s) in the rule files", errors.len());
+            obwatch_common::stderr!(
+                "obwatch-logtailer: {} error(s) in the rule files",
+                errors.len()
+            );
             None
         }
     }
@@ -86,7 +89,7 @@ pub fn test(paths: &[PathBuf]) -> u8 {
     }
     let _ = writeln!(out, "{} test(s), {} failed", results.len(), failed);
     if results.is_empty() {
-        eprintln!("obwatch-logtailer: warning: the rule files have no tests");
+        obwatch_common::stderr!("obwatch-logtailer: warning: the rule files have no tests");
     }
     if failed > 0 { 1 } else { 0 }
 }
@@ -99,7 +102,7 @@ pub fn scan(rule_paths: &[PathBuf], format: Format, logs: &[PathBuf]) -> u8 {
     let mut code = 0;
     for log in logs {
         if set.groups_for(log).is_empty() {
-            eprintln!(
+            obwatch_common::stderr!(
                 "obwatch-logtailer: {}: no rule group reads this file (see `files`)",
                 log.display()
             );
@@ -108,19 +111,26 @@ pub fn scan(rule_paths: &[PathBuf], format: Format, logs: &[PathBuf]) -> u8 {
             Ok(stats) => {
                 tracing::debug!(file = %log.display(), lines = stats.lines, matches = stats.matches, "Scanned.")
             }
+            // `scan ... | head`: the reader has what it wanted.
+            Err(scan::ScanError::Write(e)) if obwatch_common::cli::is_broken_pipe(&e) => {
+                return code;
+            }
             Err(e @ scan::ScanError::Write(_)) => {
-                eprintln!("obwatch-logtailer: {e}");
+                obwatch_common::stderr!("obwatch-logtailer: {e}");
                 return 1;
             }
             Err(e) => {
-                eprintln!("obwatch-logtailer: {e}");
+                obwatch_common::stderr!("obwatch-logtailer: {e}");
                 code = 1;
             }
         }
     }
-    if let Err(e) = out.flush() {
-        eprintln!("obwatch-logtailer: cannot write the output: {e}");
-        return 1;
+    match out.flush() {
+        Err(e) if !obwatch_common::cli::is_broken_pipe(&e) => {
+            obwatch_common::stderr!("obwatch-logtailer: cannot write the output: {e}");
+            return 1;
+        }
+        _ => {}
     }
     code
 }

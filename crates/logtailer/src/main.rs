@@ -98,7 +98,7 @@ fn run(
     let mut config = match Config::load(path) {
         Ok(c) => c,
         Err(e) => {
-            eprintln!("obwatch-logtailer: {e}");
+            obwatch_common::stderr!("obwatch-logtailer: {e}");
             return 2;
         }
     };
@@ -114,7 +114,7 @@ fn run(
         match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
             Ok(r) => r,
             Err(e) => {
-                eprintln!("obwatch-logtailer: cannot start the runtime: {e}");
+                obwatch_common::stderr!("obwatch-logtailer: cannot start the runtime: {e}");
                 return 1;
             }
         };
@@ -122,7 +122,7 @@ fn run(
         let listener = match obwatch_common::http::bind(&config.listen_address).await {
             Ok(l) => l,
             Err(e) => {
-                eprintln!("obwatch-logtailer: {e}");
+                obwatch_common::stderr!("obwatch-logtailer: {e}");
                 return 2;
             }
         };
@@ -135,7 +135,7 @@ fn run(
         {
             Ok(()) => 0,
             Err(e) => {
-                eprintln!("obwatch-logtailer: {e}");
+                obwatch_common::stderr!("obwatch-logtailer: {e}");
                 e.exit_code()
             }
         }

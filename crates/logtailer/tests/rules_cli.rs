@@ -174,3 +174,43 @@ fn the_readme_rule_example_passes_check_and_test() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("PASS"), "{out}");
 }
+
+/// Runs the binary with stdout or stderr a pipe whose reader is already gone (`... | head -0`)
+/// and returns its exit code (None: killed by a signal).
+fn run_into_closed_pipe(args: &[String], close_stderr: bool) -> Option<i32> {
+    use std::process::Stdio;
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_obwatch-logtailer"));
+    cmd.args(args).stdin(Stdio::null());
+    if close_stderr {
+        cmd.stdout(Stdio::null()).stderr(Stdio::piped());
+    } else {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::null());
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(child.stdout.take());
+    drop(child.stderr.take());
+    child.wait().unwrap().code()
+}
+
+#[test]
+fn a_closed_stdout_or_stderr_ends_quietly_with_the_documented_code() {
+    // Far more than a pipe holds (64 KiB): 300 bad files, several error lines each, on stderr.
+    let dir = tempfile::tempdir().unwrap();
+    let bad = std::fs::read_to_string(data("bad.yaml")).unwrap();
+    let mut args = vec!["check".to_string()];
+    for i in 0..300 {
+        let p = dir.path().join(format!("bad{i}.yaml"));
+        std::fs::write(&p, &bad).unwrap();
+        args.push(p.display().to_string());
+    }
+    // Was a panic in eprintln! (SIGABRT, 134, in release builds).
+    assert_eq!(run_into_closed_pipe(&args, true), Some(2), "check | head with bad rules");
+
+    // `scan ... | head`: 20,000 matches on stdout, the reader gone.
+    let log = dir.path().join("observer.log");
+    let line = std::fs::read_to_string(data("observer.log")).unwrap();
+    std::fs::write(&log, line.repeat(20_000 / line.lines().count().max(1) + 1)).unwrap();
+    let args: Vec<String> =
+        ["scan", "--rules", &data("good.yaml"), log.to_str().unwrap()].map(String::from).into();
+    assert_eq!(run_into_closed_pipe(&args, false), Some(0), "scan | head");
+}
