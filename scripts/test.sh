@@ -14,6 +14,7 @@ declare -A peers=(
   [curl]=curl
   [openssl]=openssl
   [flock]=util-linux
+  [prlimit]=util-linux
   [logrotate]=logrotate
   # Checks the shipped units offline (systemd does not run as PID 1 here).
   [systemd-analyze]=systemd

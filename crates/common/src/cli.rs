@@ -1,7 +1,8 @@
 //! What the three `main.rs` share when they talk to the terminal: messages on stderr that
 //! never abort. `eprintln!` panics when stderr is closed (`obwatch-logtailer check ... 2>&1 |
 //! head -1`), and with `panic = "abort"` that was a SIGABRT (exit 134) instead of the
-//! documented exit code; [`stderr!`](crate::stderr) drops the message instead.
+//! documented exit code; [`stderr!`](crate::stderr) drops the message instead. Also the open
+//! files limit servers raise at start.
 
 /// `eprintln!` that ignores a closed or full stderr.
 #[macro_export]
@@ -16,4 +17,40 @@ macro_rules! stderr {
 /// is no failure of ours, so the caller stops writing and exits with the code it has.
 pub fn is_broken_pipe(e: &std::io::Error) -> bool {
     e.kind() == std::io::ErrorKind::BrokenPipe
+}
+
+/// Raises the soft limit on open files to the hard limit, as Go programs (node_exporter among
+/// them) do at start: the default soft limit of 1,024 is few for a server, and the hard limit
+/// is what the administrator (or the unit's `LimitNOFILE=`) allowed. Returns the soft limit
+/// before and after; `None` stands for unlimited.
+pub fn raise_nofile_limit() -> std::io::Result<(Option<u64>, Option<u64>)> {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    let before = limit.current;
+    if limit.current != limit.maximum {
+        limit.current = limit.maximum;
+        setrlimit(Resource::Nofile, limit)?;
+    }
+    Ok((before, getrlimit(Resource::Nofile).current))
+}
+
+/// [`raise_nofile_limit`] for a daemon's start: logs the outcome instead of returning it.
+pub fn raise_nofile_limit_logged() {
+    match raise_nofile_limit() {
+        Ok((before, after)) => {
+            tracing::debug!(before = ?before, after = ?after, "Open files limit.")
+        }
+        Err(e) => tracing::warn!(error = %e, "Cannot raise the open files limit."),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_soft_nofile_limit_is_raised_to_the_hard_one() {
+        let (_, after) = super::raise_nofile_limit().unwrap();
+        let now = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+        assert_eq!(after, now.maximum);
+        assert_eq!(now.current, now.maximum);
+    }
 }

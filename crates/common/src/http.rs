@@ -1,6 +1,6 @@
 //! The HTTP server every obwatch binary listens with: hyper 1 on tokio, HTTP/1.1 and HTTP/2,
-//! optional TLS and basic auth from the web config, graceful shutdown (in-flight requests
-//! finish, new connections are refused).
+//! optional TLS and basic auth from the web config, connection limits ([`crate::conns`]),
+//! graceful shutdown (in-flight requests finish, new connections are refused).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -18,6 +18,8 @@ use hyper_util::server::graceful::GracefulShutdown;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, watch};
 
+use crate::conns::{Conn, ConnLimits, ConnTable};
+use crate::logging::RateLimiter;
 use crate::web::WebConfig;
 
 /// The response type of every handler.
@@ -59,11 +61,12 @@ pub async fn bind(addr: &str) -> std::io::Result<TcpListener> {
 pub async fn serve<H: Handler>(
     listeners: Vec<TcpListener>,
     web: Arc<WebConfig>,
+    limits: ConnLimits,
     handler: Arc<H>,
     shutdown: impl Future<Output = ()>,
 ) {
     let (_keep, web) = watch::channel(web);
-    serve_reloadable(listeners, web, handler, shutdown).await;
+    serve_reloadable(listeners, web, limits, handler, shutdown).await;
 }
 
 /// As [`serve`], with a web config that can change while serving (a reload on SIGHUP): each
@@ -72,16 +75,20 @@ pub async fn serve<H: Handler>(
 pub async fn serve_reloadable<H: Handler>(
     listeners: Vec<TcpListener>,
     web: watch::Receiver<Arc<WebConfig>>,
+    limits: ConnLimits,
     handler: Arc<H>,
     shutdown: impl Future<Output = ()>,
 ) {
     // One accept task per listener feeds a single loop that owns the graceful-shutdown
-    // tracker (it is deliberately not Clone).
-    let (tx, mut rx) = mpsc::channel::<(TcpStream, SocketAddr)>(64);
+    // tracker (it is deliberately not Clone). The channel holds one connection, so while the
+    // loop waits for room in the table the accepters stop accepting (the kernel's backlog
+    // holds the rest) instead of opening descriptors.
+    let (tx, mut rx) = mpsc::channel::<(TcpStream, SocketAddr)>(1);
+    let accept_log = Arc::new(RateLimiter::new(Duration::from_secs(60)));
     let accepters: Vec<_> = listeners
         .into_iter()
         .map(|l| {
-            let tx = tx.clone();
+            let (tx, accept_log) = (tx.clone(), accept_log.clone());
             tokio::spawn(async move {
                 loop {
                     match l.accept().await {
@@ -90,10 +97,12 @@ pub async fn serve_reloadable<H: Handler>(
                                 return;
                             }
                         }
-                        // EMFILE and friends: log, back off, go on (a busy host must not
-                        // kill the exporter).
+                        // EMFILE and friends: log once a minute, back off, go on (a busy
+                        // host must not kill the exporter).
                         Err(e) => {
-                            tracing::warn!(error = %e, "Accept failed.");
+                            if let Some(suppressed) = accept_log.check("accept") {
+                                tracing::warn!(error = %e, suppressed, "Accept failed.");
+                            }
                             tokio::time::sleep(Duration::from_millis(100)).await;
                         }
                     }
@@ -103,15 +112,29 @@ pub async fn serve_reloadable<H: Handler>(
         .collect();
     drop(tx);
     let graceful = GracefulShutdown::new();
+    let table = ConnTable::new(limits);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             conn = rx.recv() => {
                 let Some((stream, peer)) = conn else { break };
+                let slot = tokio::select! {
+                    slot = table.admit() => slot,
+                    () = &mut shutdown => break,
+                };
                 let _ = stream.set_nodelay(true);
                 let watcher = graceful.watcher();
                 let (web, handler) = (web.borrow().clone(), handler.clone());
-                tokio::spawn(async move { serve_conn(stream, peer, web, handler, watcher).await });
+                tokio::spawn(async move {
+                    let conn = Arc::new(slot);
+                    tokio::select! {
+                        () = serve_conn(stream, peer, web, handler, watcher, conn.clone()) => {}
+                        // Dropping an idle or half-sent connection closes it; nothing is lost.
+                        () = conn.expired() => {
+                            tracing::debug!(%peer, "Closing an idle or slow connection.");
+                        }
+                    }
+                });
             }
             () = &mut shutdown => break,
         }
@@ -130,6 +153,7 @@ async fn serve_conn<H: Handler>(
     web: Arc<WebConfig>,
     handler: Arc<H>,
     watcher: hyper_util::server::graceful::Watcher,
+    conn: Arc<Conn>,
 ) {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     if !web.http2 {
@@ -137,8 +161,13 @@ async fn serve_conn<H: Handler>(
     }
     let svc_web = web.clone();
     let service = hyper::service::service_fn(move |req| {
-        let (web, handler) = (svc_web.clone(), handler.clone());
-        async move { Ok::<_, std::convert::Infallible>(respond(&web, &*handler, req).await) }
+        let (web, handler, conn) = (svc_web.clone(), handler.clone(), conn.clone());
+        async move {
+            conn.busy();
+            let resp = respond(&web, &*handler, req).await;
+            conn.idle();
+            Ok::<_, std::convert::Infallible>(resp)
+        }
     });
     let result = match &web.tls {
         None => {

@@ -3,6 +3,7 @@
 //! # Layout
 //! - [`build`]: version, git revision, build date, rustc and target of this build.
 //! - [`cli`]: stderr messages that never abort, broken-pipe handling.
+//! - [`conns`]: connection limits (count, header and idle timeouts) for the HTTP server.
 //! - [`config`]: YAML loading with file:line:column errors; durations and sizes.
 //! - [`metrics`]: the metric set collectors fill, and the text-format encoder.
 //! - [`exec`]: external tools with a timeout, killed with their process group.
@@ -18,6 +19,7 @@
 pub mod build;
 pub mod cli;
 pub mod config;
+pub mod conns;
 pub mod exec;
 pub mod exposition;
 pub mod fs;

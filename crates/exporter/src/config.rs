@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use clap::{Arg, ArgAction, ArgMatches, CommandFactory, FromArgMatches, Parser};
 use obwatch_common::config::{ConfigError, HumanDuration, load_yaml, set_at_least};
+use obwatch_common::conns::ConnLimits;
 use obwatch_common::fs::Root;
 use obwatch_common::logging::{LogFormat, LogLevel};
 use regex::Regex;
@@ -105,6 +106,15 @@ struct Cli {
     /// Maximum concurrent scrape requests; more get 503. 0 means no limit. [default: 40]
     #[arg(long = "web.max-requests", value_name = "N")]
     max_requests: Option<usize>,
+    /// Maximum open connections; at the limit the longest-idle one is closed. [default: 512]
+    #[arg(long = "web.max-connections", value_name = "N")]
+    max_connections: Option<usize>,
+    /// A new connection must send a whole request within this. [default: 10s]
+    #[arg(long = "web.read-header-timeout", value_name = "DURATION")]
+    read_header_timeout: Option<HumanDuration>,
+    /// A kept-alive connection is closed after this long without a request. [default: 2m]
+    #[arg(long = "web.idle-timeout", value_name = "DURATION")]
+    idle_timeout: Option<HumanDuration>,
     /// procfs mountpoint. [default: /proc]
     #[arg(long = "path.procfs", value_name = "DIR")]
     procfs: Option<PathBuf>,
@@ -256,6 +266,9 @@ struct WebSection {
     telemetry_path: Option<String>,
     config_file: Option<PathBuf>,
     max_requests: Option<usize>,
+    max_connections: Option<usize>,
+    read_header_timeout: Option<HumanDuration>,
+    idle_timeout: Option<HumanDuration>,
     #[serde(default)]
     disable_exporter_metrics: bool,
 }
@@ -325,6 +338,8 @@ pub struct Config {
     pub disable_exporter_metrics: bool,
     /// Concurrent scrape limit (0 = none).
     pub max_requests: usize,
+    /// Connection count and timeouts.
+    pub conn_limits: ConnLimits,
     /// procfs/sysfs/rootfs.
     pub root: Root,
     /// Enabled collectors, sorted.
@@ -350,6 +365,7 @@ impl Default for Config {
             web_config_file: None,
             disable_exporter_metrics: false,
             max_requests: 40,
+            conn_limits: ConnLimits::default(),
             root: Root::default(),
             enabled: ALL.iter().filter(|s| s.default_enabled).map(|s| s.name).collect(),
             options: CollectorOptions::default(),
@@ -449,6 +465,26 @@ fn merge(
     c.web_config_file = cli.web_config_file.or(f.web.config_file.map(|p| base.join(p)));
     c.disable_exporter_metrics = cli.disable_exporter_metrics || f.web.disable_exporter_metrics;
     c.max_requests = cli.max_requests.or(f.web.max_requests).unwrap_or(c.max_requests);
+    // A flag's error names the flag, a YAML key's the file and key.
+    let from_flag = cli.max_connections.is_some()
+        || cli.read_header_timeout.is_some()
+        || cli.idle_timeout.is_some();
+    c.conn_limits = ConnLimits::from_parts(
+        cli.max_connections.or(f.web.max_connections),
+        cli.read_header_timeout.or(f.web.read_header_timeout).map(|d| d.0),
+        cli.idle_timeout.or(f.web.idle_timeout).map(|d| d.0),
+    )
+    .map_err(|(key, msg)| {
+        if from_flag {
+            ConfigError::invalid(
+                Path::new("command line"),
+                format!("--web.{}", key.replace('_', "-")),
+                msg,
+            )
+        } else {
+            ConfigError::invalid(&path, format!("web.{key}"), msg)
+        }
+    })?;
     c.root = Root {
         procfs: cli.procfs.or(f.paths.procfs).unwrap_or(c.root.procfs),
         sysfs: cli.sysfs.or(f.paths.sysfs).unwrap_or(c.root.sysfs),
@@ -831,6 +867,14 @@ mod tests {
             e.contains("command line: field `collectors.timer_tick`: expected a duration of at least 10ms, got 5ms"),
             "{e}"
         );
+        let e = load(&["--web.max-connections", "0"]).unwrap_err().to_string();
+        assert!(
+            e.contains("command line: field `--web.max-connections`: expected at least 1"),
+            "{e}"
+        );
+        std::fs::write(&p, "web:\n  idle_timeout: 0s\n").unwrap();
+        let e = load(&["--config.file", p.to_str().unwrap()]).unwrap_err().to_string();
+        assert!(e.contains("e.yml: field `web.idle_timeout`: expected a duration above 0"), "{e}");
         std::fs::write(&p, "web:\n  listen_adresses: []\n").unwrap();
         let e = load(&["--config.file", p.to_str().unwrap()]).unwrap_err().to_string();
         assert!(e.contains("e.yml:2:3") && e.contains("listen_adresses"), "{e}");

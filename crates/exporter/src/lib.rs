@@ -79,6 +79,7 @@ pub async fn run(
             tracing::info!(address = %addr, tls = web.tls.is_some(), "Listening.");
         }
     }
-    obwatch_common::http::serve(listeners, Arc::new(web), exporter, shutdown).await;
+    let limits = config.conn_limits;
+    obwatch_common::http::serve(listeners, Arc::new(web), limits, exporter, shutdown).await;
     Ok(())
 }

@@ -22,6 +22,7 @@ fn main() -> ExitCode {
     };
     obwatch_common::logging::init(config.log_level, config.log_format);
     obwatch_common::build::log_start("obwatch-exporter");
+    obwatch_common::cli::raise_nofile_limit_logged();
     for w in &config.warnings {
         tracing::warn!(warning = %w, "Configuration warning.");
     }

@@ -43,6 +43,9 @@ struct RawWebhook {
 struct RawWeb {
     listen_address: Option<String>,
     config_file: Option<PathBuf>,
+    max_connections: Option<usize>,
+    read_header_timeout: Option<HumanDuration>,
+    idle_timeout: Option<HumanDuration>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -98,6 +101,8 @@ pub struct Config {
     pub path: PathBuf,
     /// `web.listen_address` (default `:62890`).
     pub listen_address: String,
+    /// `web.max_connections`, `web.read_header_timeout`, `web.idle_timeout`.
+    pub conn_limits: obwatch_common::conns::ConnLimits,
     /// `web.config_file`.
     pub web_config_file: Option<PathBuf>,
     /// `state_dir`: checkpoints and outboxes.
@@ -231,6 +236,12 @@ impl Config {
         Ok(Config {
             path: path.to_path_buf(),
             listen_address: raw.web.listen_address.unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            conn_limits: obwatch_common::conns::ConnLimits::from_parts(
+                raw.web.max_connections,
+                raw.web.read_header_timeout.map(|d| d.0),
+                raw.web.idle_timeout.map(|d| d.0),
+            )
+            .map_err(|(key, msg)| invalid(&format!("web.{key}"), msg))?,
             web_config_file: raw.web.config_file.map(|f| base.join(f)),
             state_dir: base.join(raw.state_dir),
             inputs,

@@ -103,6 +103,7 @@ fn run(
         }
     };
     obwatch_common::build::log_start("obwatch-logtailer");
+    obwatch_common::cli::raise_nofile_limit_logged();
     config.from_beginning = from_beginning;
     if let Some(l) = listen {
         config.listen_address = l;

@@ -57,9 +57,20 @@ pub fn label_map(s: &exposition::Sample) -> BTreeMap<String, String> {
 /// log line, so no other test can take the port between a probe and the bind) and waits until
 /// it serves.
 pub fn start_ours(args: &[&str], log: &Path) -> (Proc, String) {
-    let mut all = vec!["--web.listen-address", "127.0.0.1:0"];
+    start_ours_under(&[], args, log)
+}
+
+/// As [`start_ours`], run through `wrapper` (e.g. `prlimit --nofile=1024:1024 --`).
+pub fn start_ours_under(wrapper: &[&str], args: &[&str], log: &Path) -> (Proc, String) {
+    let bin = ours();
+    let mut all: Vec<&str> = wrapper.iter().skip(1).copied().collect();
+    if !wrapper.is_empty() {
+        all.push(bin.to_str().unwrap());
+    }
+    all.extend_from_slice(&["--web.listen-address", "127.0.0.1:0"]);
     all.extend_from_slice(args);
-    let p = Proc::start(&ours(), &all, log);
+    let program = wrapper.first().map_or(bin.clone(), |w| peer(w));
+    let p = Proc::start(&program, &all, log);
     let listen = wait_for("the exporter's Listening. log line", Duration::from_secs(10), || {
         let text = std::fs::read_to_string(log).ok()?;
         let line = text.lines().find(|l| l.contains("msg=Listening."))?;

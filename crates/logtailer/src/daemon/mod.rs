@@ -221,7 +221,8 @@ pub async fn run(
         "Started."
     );
     let handler = Arc::new(Handler { shared, targets });
-    obwatch_common::http::serve_reloadable(vec![listener], web_rx, handler, shutdown).await;
+    let limits = config.conn_limits;
+    obwatch_common::http::serve_reloadable(vec![listener], web_rx, limits, handler, shutdown).await;
     stop.store(true, Ordering::Relaxed);
     let _ = stop_tx.send(true);
     let _ = pipe.await;
