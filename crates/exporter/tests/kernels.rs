@@ -11,15 +11,8 @@ mod util;
 
 use std::path::Path;
 
-use obwatch_exporter::Config;
 use obwatch_exporter::collector::ALL;
-use tokio::sync::oneshot;
 use util::*;
-
-/// Collectors whose output depends on the live host (or a database), not the fixture tree
-/// (as in scrape.rs).
-const HOST_BOUND: &[&str] =
-    &["clusterware", "filesystem", "obproxy", "oceanbase", "textfile", "time", "timex", "uname"];
 
 /// The family each working collector must have at least one sample of.
 const MAIN_FAMILY: &[(&str, &str)] = &[
@@ -83,23 +76,6 @@ const EL8: Kernel = Kernel {
     absent: &["node_disk_flush_requests_total"], // flush columns are 5.5+
 };
 
-/// Starts `run()` in-process with `args`; returns the base URL and a stop handle.
-async fn serve(args: &[String]) -> (String, oneshot::Sender<()>) {
-    let argv = std::iter::once("obwatch-exporter".to_string()).chain(args.iter().cloned());
-    let config = Config::load(argv).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        obwatch_exporter::run(config, vec![listener], async move {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    (base, tx)
-}
-
 /// Builds `tests/fixtures/<name>/*.tree` into a temporary directory.
 fn build_tree(kernel: &Kernel) -> tempfile::TempDir {
     let tree = tempfile::tempdir().unwrap();
@@ -126,47 +102,11 @@ async fn scrape(kernel: &Kernel) -> String {
     for s in ALL.iter().filter(|s| !HOST_BOUND.contains(&s.name)) {
         args.push(format!("--collector.{}", s.name));
     }
-    let (base, _stop) = serve(&args).await;
+    let (base, _stop) = serve_in_process(&args).await;
     let url = format!("{base}/metrics");
     let (status, body) = tokio::task::spawn_blocking(move || get(&url).unwrap()).await.unwrap();
     assert_eq!(status, 200);
     body
-}
-
-/// Our own families must pass `promtool check metrics`; node_exporter's inherited names are
-/// linted by promtool too (compat.rs covers those), as in scrape.rs.
-fn promtool_check(text: &str) {
-    let own: Vec<String> =
-        promtool_lint(text).into_iter().filter(|l| !l.starts_with("node_")).collect();
-    assert!(own.is_empty(), "promtool check metrics:\n{}", own.join("\n"));
-}
-
-/// Compares the run-independent lines with `tests/golden/<name>.prom`.
-fn golden(name: &str, body: &str) {
-    let stable: String = body
-        .lines()
-        .filter(|l| {
-            !l.starts_with("node_scrape_collector_duration_seconds")
-                && !l.starts_with("process_")
-                && !l.starts_with("obwatch_")
-                && !l.contains(" process_")
-                && !l.contains(" obwatch_")
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/{name}.prom"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, &stable).unwrap();
-    }
-    let want = std::fs::read_to_string(&path).expect("golden file; create with UPDATE_GOLDEN=1");
-    if stable != want {
-        let first = stable.lines().zip(want.lines()).position(|(a, b)| a != b);
-        panic!(
-            "scrape differs from {} at line {:?} (UPDATE_GOLDEN=1 to accept):\n--- got\n{stable}",
-            path.display(),
-            first.map(|i| i + 1)
-        );
-    }
 }
 
 /// Every collector succeeded with samples of its main family, or reported no data and is
@@ -215,8 +155,8 @@ fn check_collectors(kernel: &Kernel, body: &str) {
 
 async fn check(kernel: &Kernel) {
     let body = scrape(kernel).await;
-    promtool_check(&body);
-    golden(kernel.name, &body);
+    promtool_check_own(&body);
+    assert_golden(kernel.name, &body);
     check_collectors(kernel, &body);
 }
 

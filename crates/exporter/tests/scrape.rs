@@ -7,31 +7,8 @@ mod util;
 
 use std::path::Path;
 
-use obwatch_exporter::Config;
 use obwatch_exporter::collector::ALL;
-use tokio::sync::oneshot;
 use util::*;
-
-/// Collectors whose output depends on the live host (or a database), not the fixture tree.
-const HOST_BOUND: &[&str] =
-    &["clusterware", "filesystem", "obproxy", "oceanbase", "textfile", "time", "timex", "uname"];
-
-/// Starts `run()` in-process with `args`; returns the base URL and a stop handle.
-async fn serve(args: &[String]) -> (String, oneshot::Sender<()>) {
-    let argv = std::iter::once("obwatch-exporter".to_string()).chain(args.iter().cloned());
-    let config = Config::load(argv).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let (tx, rx) = oneshot::channel::<()>();
-    tokio::spawn(async move {
-        obwatch_exporter::run(config, vec![listener], async move {
-            let _ = rx.await;
-        })
-        .await
-        .unwrap();
-    });
-    (base, tx)
-}
 
 fn tree_args(tree: &Path) -> Vec<String> {
     vec![
@@ -44,15 +21,6 @@ async fn fetch(url: String) -> (u16, String) {
     tokio::task::spawn_blocking(move || get(&url).unwrap()).await.unwrap()
 }
 
-/// Our own families must pass `promtool check metrics` outright. node_exporter's inherited names
-/// (meminfo's CamelCase, `node_entropy_*_bits`, ...) are linted by promtool too; compat.rs
-/// checks that we add no finding node_exporter doesn't have itself.
-fn promtool_check(text: &str) {
-    let own: Vec<String> =
-        promtool_lint(text).into_iter().filter(|l| !l.starts_with("node_")).collect();
-    assert!(own.is_empty(), "promtool check metrics:\n{}", own.join("\n"));
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn golden_scrape_of_fixture_tree() {
     let tree = fixture_tree();
@@ -61,36 +29,11 @@ async fn golden_scrape_of_fixture_tree() {
     for s in ALL.iter().filter(|s| !HOST_BOUND.contains(&s.name)) {
         args.push(format!("--collector.{}", s.name));
     }
-    let (base, _stop) = serve(&args).await;
+    let (base, _stop) = serve_in_process(&args).await;
     let (status, body) = fetch(format!("{base}/metrics")).await;
     assert_eq!(status, 200);
-    promtool_check(&body);
-    // Durations and our own process metrics vary run to run.
-    let stable: String = body
-        .lines()
-        .filter(|l| {
-            !l.starts_with("node_scrape_collector_duration_seconds")
-                && !l.starts_with("process_")
-                && !l.starts_with("obwatch_")
-                && !l.contains(" process_")
-                && !l.contains(" obwatch_")
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/fixture.prom");
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::create_dir_all(golden.parent().unwrap()).unwrap();
-        std::fs::write(&golden, &stable).unwrap();
-    }
-    let want = std::fs::read_to_string(&golden).expect("golden file; create with UPDATE_GOLDEN=1");
-    if stable != want {
-        let first = stable.lines().zip(want.lines()).position(|(a, b)| a != b);
-        panic!(
-            "scrape differs from {} at line {:?} (UPDATE_GOLDEN=1 to accept):\n--- got\n{stable}",
-            golden.display(),
-            first.map(|i| i + 1)
-        );
-    }
+    promtool_check_own(&body);
+    assert_golden("fixture", &body);
     for s in ALL.iter().filter(|s| !HOST_BOUND.contains(&s.name)) {
         assert!(
             body.contains(&format!(
@@ -105,10 +48,10 @@ async fn golden_scrape_of_fixture_tree() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_scrape_of_this_host_passes_promtool() {
-    let (base, _stop) = serve(&[]).await;
+    let (base, _stop) = serve_in_process(&[]).await;
     let (status, body) = fetch(format!("{base}/metrics")).await;
     assert_eq!(status, 200);
-    promtool_check(&body);
+    promtool_check_own(&body);
     assert!(body.contains("node_load1 "));
     assert!(body.contains("process_resident_memory_bytes "));
     assert!(body.contains("obwatch_build_info{"));
@@ -116,7 +59,7 @@ async fn full_scrape_of_this_host_passes_promtool() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn collect_and_exclude_filters() {
-    let (base, _stop) = serve(&[]).await;
+    let (base, _stop) = serve_in_process(&[]).await;
     let (s, body) = fetch(format!("{base}/metrics?collect[]=loadavg")).await;
     assert_eq!(s, 200);
     let fams = families(&body);
@@ -146,7 +89,7 @@ async fn collect_and_exclude_filters() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_scrapes_share_collections() {
-    let (base, _stop) = serve(&[]).await;
+    let (base, _stop) = serve_in_process(&[]).await;
     let scrapes: Vec<_> = (0..20).map(|_| tokio::spawn(fetch(format!("{base}/metrics")))).collect();
     for s in scrapes {
         assert_eq!(s.await.unwrap().0, 200);
@@ -164,7 +107,7 @@ async fn concurrent_scrapes_share_collections() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gzip_when_accepted() {
-    let (base, _stop) = serve(&[]).await;
+    let (base, _stop) = serve_in_process(&[]).await;
     let url = format!("{base}/metrics");
     let (status, body) = tokio::task::spawn_blocking(move || {
         get_with(&url, &[("Accept-Encoding", "gzip")]).unwrap()

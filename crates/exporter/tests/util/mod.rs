@@ -127,3 +127,62 @@ pub fn scrape_until(url: &str, what: &str, cond: impl Fn(&str) -> bool) -> Strin
         std::thread::sleep(Duration::from_millis(50)); // poll interval
     }
 }
+
+/// Collectors whose output depends on the live host (or a database), not a fixture tree.
+pub const HOST_BOUND: &[&str] =
+    &["clusterware", "filesystem", "obproxy", "oceanbase", "textfile", "time", "timex", "uname"];
+
+/// Starts `run()` in-process with `args`; returns the base URL and a stop handle.
+pub async fn serve_in_process(args: &[String]) -> (String, tokio::sync::oneshot::Sender<()>) {
+    let argv = std::iter::once("obwatch-exporter".to_string()).chain(args.iter().cloned());
+    let config = obwatch_exporter::Config::load(argv).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        obwatch_exporter::run(config, vec![listener], async move {
+            let _ = rx.await;
+        })
+        .await
+        .unwrap();
+    });
+    (base, tx)
+}
+
+/// Our own families must pass `promtool check metrics` outright. node_exporter's inherited names
+/// (meminfo's CamelCase, `node_entropy_*_bits`, ...) are linted by promtool too; compat.rs
+/// checks that we add no finding node_exporter doesn't have itself.
+pub fn promtool_check_own(text: &str) {
+    let own: Vec<String> =
+        promtool_lint(text).into_iter().filter(|l| !l.starts_with("node_")).collect();
+    assert!(own.is_empty(), "promtool check metrics:\n{}", own.join("\n"));
+}
+
+/// Compares a scrape's run-independent lines (not durations, not our own process and build
+/// families) with `tests/golden/<name>.prom`; `UPDATE_GOLDEN=1` writes the file instead.
+pub fn assert_golden(name: &str, body: &str) {
+    let stable: String = body
+        .lines()
+        .filter(|l| {
+            !l.starts_with("node_scrape_collector_duration_seconds")
+                && !l.starts_with("process_")
+                && !l.starts_with("obwatch_")
+                && !l.contains(" process_")
+                && !l.contains(" obwatch_")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("tests/golden/{name}.prom"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, &stable).unwrap();
+    }
+    let want = std::fs::read_to_string(&path).expect("golden file; create with UPDATE_GOLDEN=1");
+    if stable != want {
+        let first = stable.lines().zip(want.lines()).position(|(a, b)| a != b);
+        panic!(
+            "scrape differs from {} at line {:?} (UPDATE_GOLDEN=1 to accept):\n--- got\n{stable}",
+            path.display(),
+            first.map(|i| i + 1)
+        );
+    }
+}
