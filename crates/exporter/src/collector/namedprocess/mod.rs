@@ -3,9 +3,10 @@
 //! groups of processes: OceanBase, OBProxy, Oracle Clusterware daemons and RAC background
 //! processes by default (`matcher`), more from `collectors.process_names`.
 //!
-//! One pass over `--path.procfs` per scrape: `PID/stat` for every process (a pid is
-//! classified once, from its cmdline, see `tracker`), then `PID/status` and `PID/fd` for group
-//! members only. A process that exits mid-read is skipped; that race is normal, not an error.
+//! One pass over `--path.procfs` per scrape: `PID/stat` for every process except outsiders
+//! already classified (a pid is classified once, from its cmdline, and an outsider is not read
+//! again until its recheck, see `tracker`), then `PID/status` and `PID/fd` for group members
+//! only. A process that exits mid-read is skipped; that race is normal, not an error.
 //! Groups are reported from the first scrape that saw one of their processes until the exporter
 //! stops, so a group whose processes all died reports `num_procs 0`, the alert a DBA wants,
 //! while the built-in Clusterware names stay silent on hosts that never ran them.
@@ -19,6 +20,7 @@ use std::fmt::Write as _;
 use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::sync::Mutex;
+use std::time::Duration;
 
 use obwatch_common::metrics::{MetricSet, MetricType};
 use rustix::fs::{AtFlags, CWD, FileType, Mode, OFlags, RawDir, openat, readlinkat_raw, statat};
@@ -62,6 +64,15 @@ pub struct NamedProcess {
     state: Mutex<State>,
 }
 
+/// One scrape's idea of now: for the tracker's trust in outsiders, and process ages.
+#[derive(Debug)]
+struct Clock {
+    instant: std::time::Instant,
+    epoch_secs: f64,
+    /// Boot time, seconds since the epoch.
+    boot_time: f64,
+}
+
 /// Buffers reused across scrapes, and the tracker.
 #[derive(Debug, Default)]
 struct State {
@@ -96,6 +107,13 @@ impl Collector for NamedProcess {
         .map_err(|e| CollectError::io(&self.procfs, e.into()))?;
         st.tracker.begin();
         st.deleted.clear();
+        let now = Clock {
+            instant: std::time::Instant::now(),
+            epoch_secs: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0.0, |d| d.as_secs_f64()),
+            boot_time,
+        };
         if st.dirents.capacity() < 32 * 1024 {
             st.dirents.reserve(32 * 1024);
         }
@@ -109,7 +127,10 @@ impl Collector for NamedProcess {
             else {
                 continue;
             };
-            self.process(&proc_dir, pid, st);
+            if st.tracker.still_outside(pid, entry.ino(), now.instant) {
+                continue;
+            }
+            self.process(&proc_dir, pid, entry.ino(), &now, st);
         }
         st.dirents = dirents;
         st.tracker.finish();
@@ -120,14 +141,16 @@ impl Collector for NamedProcess {
 
 impl NamedProcess {
     /// Reads one process; an error means it exited (or is unreadable) and it is skipped.
-    fn process(&self, proc_dir: &OwnedFd, pid: u32, st: &mut State) {
+    fn process(&self, proc_dir: &OwnedFd, pid: u32, ino: u64, now: &Clock, st: &mut State) {
         let State { tracker, path, file, cmdline_raw, cmdline, name, .. } = st;
         if read_at(proc_dir, path, format_args!("{pid}/stat"), file).is_err() {
             return;
         }
         let text = String::from_utf8_lossy(file);
         let Ok(stat) = parse::stat(&text) else { return };
-        let group = tracker.record(pid, &stat, || {
+        let started = now.boot_time + stat.starttime as f64 / self.ticks;
+        let age = Duration::from_secs_f64((now.epoch_secs - started).max(0.0));
+        let group = tracker.record(pid, (ino, age, now.instant), &stat, || {
             read_at(proc_dir, path, format_args!("{pid}/cmdline"), cmdline_raw).ok()?;
             let argv0 = String::from_utf8_lossy(parse::argv0(cmdline_raw));
             // Kernel threads and zombies have an empty cmdline: comm stands in for argv[0].

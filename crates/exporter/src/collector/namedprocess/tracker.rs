@@ -2,6 +2,15 @@
 //! `(pid, starttime, comm)`), per-scrape totals, CPU counters that survive process exits, and
 //! restarts.
 //!
+//! **Outsiders** (processes in no group) are not read again on every scrape: on a host with
+//! thousands of processes and a dozen daemons, re-reading all of them was 6 to 11 times the
+//! rest of a scrape. An outsider is skipped while its `/proc/PID` directory has the same inode
+//! (a reused pid gets a new directory, so a new inode) and it was classified less than
+//! [`OUTSIDER_RECHECK`] ago, staggered by pid so rechecks spread over time. Two cases need the
+//! re-read: a process younger than [`YOUNG`] (a shell that forked and is about to exec a
+//! daemon is still called `bash`) is read on every scrape, and a process that execs into a
+//! daemon later in life is found at its next recheck.
+//!
 //! **Restarts** (`obwatch_process_restarts_total`) count replacements. Each scrape counts, per
 //! group, `gone` (members of the previous scrape that are no longer there) and `new` (members
 //! not there before; a pid reused by another process is a new member). Departures are owed
@@ -16,8 +25,14 @@
 //! used between its last scrape and its exit is not seen.
 
 use std::collections::{BTreeMap, HashMap};
+use std::time::{Duration, Instant};
 
 use super::parse::Stat;
+
+/// How long an outsider's classification is trusted (plus up to as much again, by pid).
+pub const OUTSIDER_RECHECK: Duration = Duration::from_secs(60);
+/// Processes younger than this are classified again on every scrape.
+pub const YOUNG: Duration = Duration::from_secs(10);
 
 /// One group's totals for the current scrape.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -64,6 +79,10 @@ struct Tracked {
     utime: u64,
     stime: u64,
     seen: u64,
+    /// The inode of `/proc/PID` when last read.
+    ino: u64,
+    /// For an outsider: skipped without reading until then (`None`: read every scrape).
+    trusted_until: Option<Instant>,
 }
 
 /// All groups seen since start (kept, so a group whose processes all died reports 0) and the
@@ -86,12 +105,30 @@ impl Tracker {
         }
     }
 
-    /// Records that `pid` is running with `stat`; returns its group. `classify` (which reads
-    /// the cmdline) is only called for a pid not seen before or whose start time or comm
-    /// changed (pid reuse, exec, or a process renaming itself, as Oracle's do at start).
+    /// True when `pid`, found with directory inode `ino` at `now`, is an outsider whose
+    /// classification is still trusted (module docs): it counts as seen and needs no read.
+    pub fn still_outside(&mut self, pid: u32, ino: u64, now: Instant) -> bool {
+        match self.procs.get_mut(&pid) {
+            Some(t)
+                if t.group.is_none()
+                    && t.ino == ino
+                    && t.trusted_until.is_some_and(|until| now < until) =>
+            {
+                t.seen = self.generation;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Records that `pid` (directory inode `ino`, `age` since it started) is running with
+    /// `stat` at `now`; returns its group. `classify` (which reads the cmdline) is only called
+    /// for a pid not seen before or whose start time or comm changed (pid reuse, exec, or a
+    /// process renaming itself, as Oracle's do at start).
     pub fn record(
         &mut self,
         pid: u32,
+        (ino, age, now): (u64, Duration, Instant),
         stat: &Stat,
         classify: impl FnOnce() -> Option<String>,
     ) -> Option<u32> {
@@ -129,12 +166,17 @@ impl Tracker {
                     utime,
                     stime,
                     seen: generation,
+                    ino,
+                    trusted_until: None,
                 };
                 self.procs.insert(pid, t);
                 self.procs.get_mut(&pid).expect("just inserted")
             }
         };
         t.seen = generation;
+        t.ino = ino;
+        t.trusted_until = (t.group.is_none() && age >= YOUNG)
+            .then(|| now + OUTSIDER_RECHECK + OUTSIDER_RECHECK * (pid % 64) / 64);
         let g = t.group?;
         let group = &mut self.groups[g as usize];
         // Saturating: a counter never goes back, even if the kernel's did.
@@ -195,6 +237,12 @@ impl Tracker {
 mod tests {
     use super::*;
 
+    /// Directory inode = pid, age 0: young, so read on every scrape as before outsiders were
+    /// cached.
+    fn young(pid: u32) -> (u64, Duration, Instant) {
+        (u64::from(pid), Duration::ZERO, Instant::now())
+    }
+
     fn stat(comm: &str, start: u64, utime: u64) -> Stat<'_> {
         Stat { comm, utime, stime: 1, num_threads: 2, starttime: start, vsize: 100, rss_pages: 1 }
     }
@@ -204,7 +252,9 @@ mod tests {
     fn scrape(t: &mut Tracker, procs: &[(u32, &str, u64, u64)]) -> Group {
         t.begin();
         for &(pid, comm, start, utime) in procs {
-            t.record(pid, &stat(comm, start, utime), || comm.starts_with('d').then(|| "d".into()));
+            t.record(pid, young(pid), &stat(comm, start, utime), || {
+                comm.starts_with('d').then(|| "d".into())
+            });
         }
         t.finish();
         t.groups().find(|(n, _)| *n == "d").map(|(_, g)| g.clone()).unwrap_or_default()
@@ -258,7 +308,7 @@ mod tests {
         let mut calls = 0;
         for _ in 0..3 {
             t.begin();
-            t.record(10, &stat("d", 5, 0), || {
+            t.record(10, young(10), &stat("d", 5, 0), || {
                 calls += 1;
                 Some("d".into())
             });
@@ -267,7 +317,7 @@ mod tests {
         assert_eq!(calls, 1);
         // A rename (Oracle sets its process name after start) is classified again.
         t.begin();
-        t.record(10, &stat("ora_lmon_x", 5, 0), || {
+        t.record(10, young(10), &stat("ora_lmon_x", 5, 0), || {
             calls += 1;
             None
         });
@@ -277,5 +327,32 @@ mod tests {
         let g = scrape(&mut t, &[(10, "d1", 5, 40)]);
         let g2 = scrape(&mut t, &[(10, "d2", 5, 45)]);
         assert_eq!((g2.restarts - g.restarts, g2.user_ticks - g.user_ticks), (0, 5));
+    }
+
+    #[test]
+    fn outsiders_are_trusted_until_their_recheck_unless_young_or_replaced() {
+        let mut t = Tracker::default();
+        let t0 = Instant::now();
+        let old = Duration::from_secs(3600);
+        t.begin();
+        t.record(50, (7, old, t0), &stat("bash", 5, 0), || None);
+        t.record(51, (8, Duration::from_secs(1), t0), &stat("bash", 6, 0), || None);
+        t.record(52, (9, old, t0), &stat("d", 7, 0), || Some("d".into()));
+        t.finish();
+        t.begin();
+        // Old outsider, same directory: skipped. Young one and group members: read.
+        assert!(t.still_outside(50, 7, t0 + Duration::from_secs(30)));
+        assert!(!t.still_outside(51, 8, t0 + Duration::from_secs(30)), "young: read again");
+        assert!(!t.still_outside(52, 9, t0 + Duration::from_secs(30)), "members are always read");
+        // The same pid with another directory inode is another process.
+        assert!(!t.still_outside(50, 70, t0 + Duration::from_secs(30)));
+        // Past the recheck (60 s plus up to 60 s by pid), read again.
+        assert!(!t.still_outside(50, 7, t0 + Duration::from_secs(121)));
+        t.finish();
+        // A skipped outsider still counts as seen: not forgotten by finish().
+        t.begin();
+        assert!(t.still_outside(50, 7, t0 + Duration::from_secs(1)));
+        t.finish();
+        assert!(t.procs.contains_key(&50));
     }
 }
