@@ -33,6 +33,10 @@ fn main() -> ExitCode {
         .worker_threads(1)
         // Bounded anyway: a stuck collector holds at most one thread (registry.rs).
         .max_blocking_threads(32)
+        // Tokio ends a blocking thread after 10 s idle, so at Prometheus' 15 s interval every
+        // scrape created its collector threads again. Kept for 10 minutes, they are reused
+        // at any usual interval (their stacks are resident memory either way).
+        .thread_keep_alive(std::time::Duration::from_secs(600))
         .enable_all()
         .build()
     {
