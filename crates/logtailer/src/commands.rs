@@ -94,22 +94,53 @@ pub fn test(paths: &[PathBuf]) -> u8 {
     if failed > 0 { 1 } else { 0 }
 }
 
-/// `scan`: replays `logs` through the rules; exit 1 when a log could not be read.
-pub fn scan(rule_paths: &[PathBuf], format: Format, logs: &[PathBuf]) -> u8 {
+/// How `scan` treats its inputs.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ScanOptions {
+    /// Output format.
+    pub format: Format,
+    /// A log no rule group reads is skipped with a warning instead of failing the run.
+    pub allow_unmatched: bool,
+    /// A summary on stderr at the end (files, lines, bytes, matches per alert, time).
+    pub stats: bool,
+}
+
+/// `scan`: replays `logs` through the rules. Exit 1 when a log could not be read or no rule
+/// group reads it (unless allowed), 2 when the rules are bad or a rule file was given as a log.
+pub fn scan(rule_paths: &[PathBuf], logs: &[PathBuf], opts: ScanOptions) -> u8 {
+    if let Some(rules) = logs.iter().find(|l| looks_like_rule_file(l)) {
+        obwatch_common::stderr!(
+            "obwatch-logtailer: {} is a rule file, not a log: give several rule files as \
+             --rules a.yaml,b.yaml, --rules a.yaml --rules b.yaml or --rules DIR (a shell glob \
+             after --rules passes only its first file as rules)",
+            rules.display()
+        );
+        return 2;
+    }
     let Some(set) = load(rule_paths) else { return 2 };
+    let started = std::time::Instant::now();
     let stdout = io::stdout().lock();
     let mut out = io::BufWriter::with_capacity(256 * 1024, stdout);
-    let mut code = 0;
+    let (mut code, mut total, mut files) = (0, scan::ScanStats::default(), 0);
     for log in logs {
-        if set.groups_for(log).is_empty() {
+        let groups = scan::groups_for_log(&set, log);
+        // A missing file is reported as unreadable below, not as unmatched.
+        if groups.is_empty() && log.exists() {
+            let what =
+                if opts.allow_unmatched { "skipped" } else { "use --allow-unmatched to skip it" };
             obwatch_common::stderr!(
-                "obwatch-logtailer: {}: no rule group reads this file (see `files`)",
+                "obwatch-logtailer: {}: no rule group reads this file (see the groups' `files`); {what}",
                 log.display()
             );
+            if !opts.allow_unmatched {
+                code = 1;
+            }
+            continue;
         }
-        match scan::scan_file(&set, Path::new(log), format, &mut out) {
+        match scan::scan_file(&set, log, groups, opts.format, &mut out) {
             Ok(stats) => {
-                tracing::debug!(file = %log.display(), lines = stats.lines, matches = stats.matches, "Scanned.")
+                files += 1;
+                total.add(&stats);
             }
             // `scan ... | head`: the reader has what it wanted.
             Err(scan::ScanError::Write(e)) if obwatch_common::cli::is_broken_pipe(&e) => {
@@ -132,5 +163,24 @@ pub fn scan(rule_paths: &[PathBuf], format: Format, logs: &[PathBuf]) -> u8 {
         }
         _ => {}
     }
+    if opts.stats {
+        let secs = started.elapsed().as_secs_f64();
+        obwatch_common::stderr!(
+            "scanned {files} file(s), {} lines, {} bytes in {secs:.2}s: {} matches",
+            total.lines,
+            total.bytes,
+            total.matches
+        );
+        for (alert, n) in &total.by_alert {
+            obwatch_common::stderr!("  {alert}: {n}");
+        }
+    }
     code
+}
+
+/// A `*.yaml`/`*.yml` file whose text has a top-level `groups:` key: a rule file that a shell
+/// glob (`--rules rules/*.yaml log`) turned into a log argument.
+fn looks_like_rule_file(path: &Path) -> bool {
+    let yaml = path.extension().is_some_and(|e| e == "yaml" || e == "yml");
+    yaml && std::fs::read_to_string(path).is_ok_and(|t| t.lines().any(|l| l.starts_with("groups:")))
 }

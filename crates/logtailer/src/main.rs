@@ -63,7 +63,13 @@ enum Command {
         /// Output: text, or json (one object a line).
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
-        /// Log files to replay.
+        /// Skip, with a warning, a log that no rule group reads (else exit 1).
+        #[arg(long)]
+        allow_unmatched: bool,
+        /// Print a summary on stderr: files, lines, bytes, matches per alert, time.
+        #[arg(long)]
+        stats: bool,
+        /// Log files to replay (gzip and zstd are read decompressed; `-` is stdin).
         #[arg(required = true)]
         logs: Vec<PathBuf>,
     },
@@ -84,7 +90,9 @@ fn main() -> ExitCode {
         }
         Command::Check { rule_files } => commands::check(&rule_files),
         Command::Test { rule_files } => commands::test(&rule_files),
-        Command::Scan { rules, format, logs } => commands::scan(&rules, format, &logs),
+        Command::Scan { rules, format, allow_unmatched, stats, logs } => {
+            commands::scan(&rules, &logs, commands::ScanOptions { format, allow_unmatched, stats })
+        }
     };
     ExitCode::from(code)
 }

@@ -3,6 +3,11 @@
 //! large chunks and each chunk is searched whole; a multiline record that crosses a chunk
 //! boundary is carried into the next chunk. `for_count`/`within` are not applied: scan shows
 //! the matches those counters would see.
+//!
+//! Rotated logs are what people scan after an incident, and the cleaner compresses them, so a
+//! gzip or zstd file (recognised by its magic bytes, whatever its name) is read decompressed,
+//! and its groups are those of its name without the `.gz`/`.zst` suffix when the full name
+//! selects none. `-` is standard input, read by every group.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -19,23 +24,71 @@ const CHUNK_BYTES: usize = 4 << 20;
 const MAX_CARRY_BYTES: usize = 64 << 20;
 
 /// Output format.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
     /// `file:line: alertname severity {labels} | record`.
+    #[default]
     Text,
     /// One JSON object a line: `{"alertname","severity","file","line","labels"}`.
     Json,
 }
 
 /// What one file gave.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ScanStats {
     /// Lines read.
     pub lines: u64,
-    /// Bytes read.
+    /// Bytes read (decompressed).
     pub bytes: u64,
     /// Matches printed.
     pub matches: u64,
+    /// Matches per alert name.
+    pub by_alert: BTreeMap<String, u64>,
+}
+
+impl ScanStats {
+    /// Adds another file's figures.
+    pub fn add(&mut self, other: &ScanStats) {
+        self.lines += other.lines;
+        self.bytes += other.bytes;
+        self.matches += other.matches;
+        for (alert, n) in &other.by_alert {
+            *self.by_alert.entry(alert.clone()).or_default() += n;
+        }
+    }
+}
+
+/// The groups that read `path`: those its name selects, or for a compressed rotated log
+/// (`observer.log.20261201120000.gz`) those of its name without the suffix; `-` (stdin) is
+/// read by all.
+pub fn groups_for_log(rules: &RuleSet, path: &Path) -> Vec<usize> {
+    if path == Path::new("-") {
+        return (0..rules.groups().len()).collect();
+    }
+    let groups = rules.groups_for(path);
+    if !groups.is_empty() {
+        return groups;
+    }
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("gz" | "zst") => rules.groups_for(&path.with_extension("")),
+        _ => groups,
+    }
+}
+
+/// Opens a log for reading: `-` is stdin; gzip (1f 8b) and zstd (28 b5 2f fd) content is
+/// decompressed, whatever the file is called.
+pub fn open_log(path: &Path) -> io::Result<Box<dyn Read>> {
+    let raw: Box<dyn Read> =
+        if path == Path::new("-") { Box::new(io::stdin()) } else { Box::new(File::open(path)?) };
+    let mut input = io::BufReader::with_capacity(256 * 1024, raw);
+    let head = io::BufRead::fill_buf(&mut input)?;
+    Ok(if head.starts_with(&[0x1f, 0x8b]) {
+        Box::new(flate2::read::MultiGzDecoder::new(input))
+    } else if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+        Box::new(zstd::stream::read::Decoder::with_buffer(input)?)
+    } else {
+        Box::new(input)
+    })
 }
 
 /// Why a file could not be scanned.
@@ -63,22 +116,31 @@ struct JsonMatch<'a> {
     labels: &'a BTreeMap<String, String>,
 }
 
-/// Scans `path` with the groups that read it and writes each match to `out`.
+/// Scans `path` (`-`: stdin; compressed or not) with `groups` and writes each match to `out`.
 pub fn scan_file(
     rules: &RuleSet,
     path: &Path,
+    groups: Vec<usize>,
     format: Format,
     out: &mut dyn Write,
 ) -> Result<ScanStats, ScanError> {
     let read_err = |source| ScanError::Read { path: path.to_path_buf(), source };
-    let matcher = Matcher::new(rules, rules.groups_for(path));
-    let mut file = File::open(path).map_err(read_err)?;
+    let matcher = Matcher::new(rules, groups);
+    let mut input = open_log(path).map_err(read_err)?;
     let display = path.display().to_string();
-    let mut emit = |hit: &Hit<'_>| print_hit(rules, hit, &display, format, out);
-    scan_reader(&matcher, &mut file, CHUNK_BYTES, &mut emit).map_err(|e| match e {
-        ReadOrWrite::Read(e) => read_err(e),
-        ReadOrWrite::Write(e) => ScanError::Write(e),
-    })
+    let mut by_alert = BTreeMap::<String, u64>::new();
+    let mut emit = |hit: &Hit<'_>| {
+        let alert = &rules.groups()[hit.group].rules[hit.rule].alert;
+        *by_alert.entry(alert.clone()).or_default() += 1;
+        print_hit(rules, hit, &display, format, out)
+    };
+    let mut stats =
+        scan_reader(&matcher, &mut input, CHUNK_BYTES, &mut emit).map_err(|e| match e {
+            ReadOrWrite::Read(e) => read_err(e),
+            ReadOrWrite::Write(e) => ScanError::Write(e),
+        })?;
+    stats.by_alert = by_alert;
+    Ok(stats)
 }
 
 enum ReadOrWrite {
@@ -250,5 +312,40 @@ groups:
         for chunk in [1, 2, 3, 7, 16, 50, 333] {
             assert_eq!(hits(&rules, &text, chunk).0, want, "chunk {chunk}");
         }
+    }
+
+    #[test]
+    fn gzip_and_zstd_logs_are_read_decompressed_with_their_uncompressed_names_groups() {
+        let rules = RuleSet::from_yaml(
+            Path::new("t.yaml"),
+            "groups:\n  - name: ob\n    files: ['observer.log*']\n    rules:\n      - alert: OraError\n        match: 'ORA-(?P<code>\\d+)'\n        severity: warning\n",
+        )
+        .unwrap();
+        let d = tempfile::tempdir().unwrap();
+        let text = b"routine\nORA-00600 internal\nroutine\nORA-07445 core\n".repeat(50);
+        let gz = d.path().join("observer.log.20261201120000.gz");
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        enc.write_all(&text).unwrap();
+        std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+        let zst = d.path().join("observer.log.1.zst");
+        std::fs::write(&zst, zstd::encode_all(&text[..], 1).unwrap()).unwrap();
+        // The cleaner's names: `observer.log*` selects them by name, and a compressed file
+        // whose name only matches without the suffix gets that name's groups.
+        let renamed = d.path().join("observer.log.gz");
+        std::fs::copy(&gz, &renamed).unwrap();
+        for path in [&gz, &zst, &renamed] {
+            let groups = groups_for_log(&rules, path);
+            assert_eq!(groups, vec![0], "{}", path.display());
+            let mut out = Vec::new();
+            let stats = scan_file(&rules, path, groups, Format::Text, &mut out).unwrap();
+            assert_eq!(stats.matches, 100, "{}", path.display());
+            assert_eq!(stats.lines, 200);
+            assert_eq!(stats.by_alert.get("OraError"), Some(&100));
+            assert!(String::from_utf8(out).unwrap().contains(":2: OraError warning"));
+        }
+        let other = d.path().join("messages.gz");
+        std::fs::copy(&gz, &other).unwrap();
+        assert!(groups_for_log(&rules, &other).is_empty());
+        assert_eq!(groups_for_log(&rules, Path::new("-")), vec![0]);
     }
 }

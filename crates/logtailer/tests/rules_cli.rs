@@ -214,3 +214,76 @@ fn a_closed_stdout_or_stderr_ends_quietly_with_the_documented_code() {
         ["scan", "--rules", &data("good.yaml"), log.to_str().unwrap()].map(String::from).into();
     assert_eq!(run_into_closed_pipe(&args, false), Some(0), "scan | head");
 }
+
+#[test]
+fn scan_refuses_rule_files_as_logs_and_logs_no_group_reads() {
+    // `--rules rules/*.yaml observer.log` after the shell: the second rule file lands in logs.
+    let (code, out, err) =
+        run(&["scan", "--rules", &data("good.yaml"), &data("bad.yaml"), &data("observer.log")]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(
+        err.contains("bad.yaml is a rule file, not a log") && err.contains("--rules DIR"),
+        "{err}"
+    );
+
+    // A file no group's `files` selects: exit 1, unless allowed (then skipped, still said).
+    let dir = tempfile::tempdir().unwrap();
+    let other = dir.path().join("unrelated.txt");
+    std::fs::write(&other, "ORA-00600\n").unwrap();
+    let (code, _, err) = run(&["scan", "--rules", &data("good.yaml"), other.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("unrelated.txt: no rule group reads this file"), "{err}");
+    let (code, _, err) = run(&[
+        "scan",
+        "--rules",
+        &data("good.yaml"),
+        "--allow-unmatched",
+        other.to_str().unwrap(),
+        &data("observer.log"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("skipped"), "{err}");
+}
+
+#[test]
+fn scan_reads_compressed_rotated_logs_and_stdin_and_sums_up() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = std::fs::read(data("observer.log")).unwrap();
+    let (_, want, _) = run(&["scan", "--rules", &data("good.yaml"), &data("observer.log")]);
+    assert!(!want.is_empty());
+    // The cleaner's rotated name, gzip content.
+    let gz = dir.path().join("observer.log.20261201120000.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(&plain).unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let (code, out, err) =
+        run(&["scan", "--rules", &data("good.yaml"), "--stats", gz.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    let strip =
+        |s: &str| s.lines().map(|l| l.split_once(':').unwrap().1.to_string()).collect::<Vec<_>>();
+    assert_eq!(strip(&out), strip(&want), "same matches as the plain file");
+    let n = want.lines().count();
+    assert!(
+        err.contains(&format!(
+            "scanned 1 file(s), {} lines",
+            plain.iter().filter(|&&b| b == b'\n').count()
+        )),
+        "{err}"
+    );
+    assert!(err.contains(&format!(": {n} matches")), "{err}");
+    assert!(err.contains("  ObClogDiskAlmostFull: "), "{err}");
+
+    // `-`: standard input, read by every group.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_obwatch-logtailer"))
+        .args(["scan", "--rules", &data("good.yaml"), "-"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&plain).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    let out = String::from_utf8(out.stdout).unwrap();
+    assert!(out.contains("-:2: ObClogDiskAlmostFull critical"), "{out}");
+}

@@ -1476,7 +1476,8 @@ fn a_week_of_logs_raises_the_incidents_and_nothing_else() {
 
     let (rules, alerts) = shipped_rules();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_obwatch-logtailer"));
-    cmd.arg("scan").arg("--rules").arg(&rules).args(["--format", "json"]);
+    // Some logs of the week (crsd.log) are read by no group on purpose: nothing may fire there.
+    cmd.arg("scan").arg("--rules").arg(&rules).args(["--format", "json", "--allow-unmatched"]);
     cmd.args(logs.iter().map(|l| &l.path));
     let out = cmd.output().unwrap();
     assert!(out.status.success(), "scan failed: {}", String::from_utf8_lossy(&out.stderr));
