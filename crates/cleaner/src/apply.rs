@@ -71,10 +71,13 @@ impl Outcome {
 }
 
 /// Performs the plan's actions in order, calling `record` after each with its outcome.
+/// `before` is called first for every action that changes a file; when it fails (the audit
+/// log cannot be written), the action is not taken and fails with that reason.
 pub fn apply(
     scan: &Scan,
     plan: &Plan,
     policies: &[Policy],
+    mut before: impl FnMut(usize) -> Result<(), String>,
     mut record: impl FnMut(usize, &Outcome),
 ) {
     // One suffix per run, in local time as OBServer names its own rotated logs.
@@ -84,6 +87,8 @@ pub fn apply(
         let f = &scan.files[action.file];
         let outcome = if action.kind == ActionKind::Held {
             Outcome::Held
+        } else if let Err(why) = before(n) {
+            Outcome::Failed(format!("not done: {why}"))
         } else {
             if current.as_ref().is_none_or(|(d, _)| *d != f.dir) {
                 current = Some((f.dir, open_dir(scan, f.dir as usize)));

@@ -1,9 +1,20 @@
 //! The append-only audit log: one JSON object a line per action, saying when, what, which
-//! file, how many bytes, why, and what came of it. Opened with `O_APPEND` and never truncated,
-//! so concurrent readers (and `tail -f`) see whole lines; fsynced at the end of each run.
+//! file, how many bytes, why, and what came of it. Opened with `O_APPEND` and never truncated;
+//! each record is built whole and written with one `write`, so a failing write never leaves
+//! half a record and concurrent readers (and `tail -f`) see whole lines; fsynced at the end of
+//! each run. Before each action a `started` record is written: when it cannot be, the action
+//! is not taken (`lib.rs`), so nothing is ever done without a record.
+//!
+//! File names are bytes, not text: `path` is the name as UTF-8 (invalid bytes shown as U+FFFD)
+//! and, only when the name is not valid UTF-8, `path_hex` carries its exact bytes in hex
+//! (`xxd -r -p` turns it back). A newline in a name is escaped by JSON like any other
+//! character, so it can never start a forged record.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
+use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -18,8 +29,14 @@ pub struct Record<'a> {
     pub time: Option<String>,
     /// `delete`, `compress`, `rotate`, `held` or `deleted_open`.
     pub action: &'a str,
-    /// The file.
-    pub path: &'a Path,
+    /// The file, as UTF-8 (lossy; see `path_hex`).
+    pub path: Cow<'a, str>,
+    /// The file name's exact bytes in hex, when they are not valid UTF-8.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path_hex: Option<String>,
+    /// The file itself, for the text output (quoted and escaped there).
+    #[serde(skip)]
+    pub raw_path: &'a Path,
     /// Its size at the scan.
     pub bytes: u64,
     /// Why (the rule and the values that triggered it).
@@ -31,11 +48,43 @@ pub struct Record<'a> {
     pub policy: &'a str,
 }
 
+impl<'a> Record<'a> {
+    /// A record for `path` (its lossless forms filled in); `time` is set when it is written.
+    pub fn new(
+        action: &'a str,
+        path: &'a Path,
+        bytes: u64,
+        reason: &'a str,
+        result: &'a str,
+        policy: &'a str,
+    ) -> Self {
+        let raw = path.as_os_str().as_bytes();
+        let path_hex = std::str::from_utf8(raw).is_err().then(|| {
+            raw.iter().fold(String::with_capacity(raw.len() * 2), |mut s, b| {
+                let _ = write!(s, "{b:02x}");
+                s
+            })
+        });
+        Record {
+            time: None,
+            action,
+            path: String::from_utf8_lossy(raw),
+            path_hex,
+            raw_path: path,
+            bytes,
+            reason,
+            result,
+            policy,
+        }
+    }
+}
+
 /// The open audit log.
 #[derive(Debug)]
 pub struct AuditLog {
     path: PathBuf,
-    out: BufWriter<File>,
+    file: File,
+    line: Vec<u8>,
 }
 
 impl AuditLog {
@@ -47,20 +96,26 @@ impl AuditLog {
             .mode(0o640)
             .custom_flags(rustix::fs::OFlags::NOFOLLOW.bits() as i32)
             .open(path)?;
-        Ok(AuditLog { path: path.to_path_buf(), out: BufWriter::with_capacity(1 << 16, file) })
+        Ok(AuditLog { path: path.to_path_buf(), file, line: Vec::with_capacity(512) })
     }
 
-    /// Appends one record stamped with the current time.
-    pub fn write(&mut self, mut record: Record<'_>) -> io::Result<()> {
+    /// Appends one record stamped with the current time, whole, with one `write` (O_APPEND).
+    pub fn write(&mut self, record: &mut Record<'_>) -> io::Result<()> {
         record.time = Some(rfc3339(SystemTime::now()));
-        serde_json::to_writer(&mut self.out, &record)?;
-        self.out.write_all(b"\n")
+        self.line.clear();
+        serde_json::to_writer(&mut self.line, &*record)?;
+        self.line.push(b'\n');
+        // A short write to a regular file only happens when the disk fills: an error then.
+        let n = (&self.file).write(&self.line)?;
+        if n != self.line.len() {
+            return Err(io::Error::new(io::ErrorKind::WriteZero, "short write (disk full?)"));
+        }
+        Ok(())
     }
 
-    /// Flushes and fsyncs; called at the end of a run.
-    pub fn finish(mut self) -> io::Result<()> {
-        self.out.flush()?;
-        self.out.get_ref().sync_data()
+    /// Fsyncs; called at the end of a run.
+    pub fn finish(self) -> io::Result<()> {
+        self.file.sync_data()
     }
 
     /// The file, for messages.
@@ -118,16 +173,15 @@ mod tests {
         let p = d.path().join("audit.jsonl");
         std::fs::write(&p, "{\"earlier\":1}\n").unwrap();
         let mut log = AuditLog::open(&p).unwrap();
-        let rec = Record {
-            time: None,
-            action: "delete",
-            path: Path::new("/log/a \"b\".1"),
-            bytes: 10,
-            reason: "age 9d0h over max_age 8d0h",
-            result: "done",
-            policy: "observer",
-        };
-        log.write(rec).unwrap();
+        let mut rec = Record::new(
+            "delete",
+            Path::new("/log/a \"b\".1"),
+            10,
+            "age 9d0h over max_age 8d0h",
+            "done",
+            "observer",
+        );
+        log.write(&mut rec).unwrap();
         log.finish().unwrap();
         let text = std::fs::read_to_string(&p).unwrap();
         let lines: Vec<_> = text.lines().collect();
@@ -137,5 +191,36 @@ mod tests {
         assert_eq!(v["action"], "delete");
         assert_eq!(v["policy"], "observer");
         assert!(v["time"].as_str().unwrap().ends_with('Z'));
+        assert!(v.get("path_hex").is_none(), "only for names that are not UTF-8");
+    }
+
+    #[test]
+    fn names_with_invalid_utf8_or_newlines_stay_one_exact_record() {
+        use std::ffi::OsStr;
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("audit.jsonl");
+        let mut log = AuditLog::open(&p).unwrap();
+        let bad = Path::new(OsStr::from_bytes(b"/log/a\xff\xfe.1"));
+        let nl = Path::new("/log/x\n{\"action\":\"forged\"}");
+        log.write(&mut Record::new("delete", bad, 1, "r", "done", "p")).unwrap();
+        log.write(&mut Record::new("delete", nl, 1, "r", "done", "p")).unwrap();
+        log.finish().unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        let lines: Vec<serde_json::Value> =
+            text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        assert_eq!(lines[0]["path_hex"], "2f6c6f672f61fffe2e31");
+        assert_eq!(lines[0]["path"], "/log/a\u{fffd}\u{fffd}.1");
+        assert_eq!(lines[1]["path"], "/log/x\n{\"action\":\"forged\"}");
+    }
+
+    #[test]
+    fn a_device_that_fails_writes_is_an_error_not_half_a_record() {
+        // /dev/full accepts the open and fails every write with ENOSPC.
+        let mut log = AuditLog::open(Path::new("/dev/full")).unwrap();
+        let err = log
+            .write(&mut Record::new("delete", Path::new("/l/a"), 1, "r", "done", ""))
+            .unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(28), "{err}");
     }
 }

@@ -200,10 +200,13 @@ pub fn run_once(
             "Filesystem above the high watermark."
         );
     }
-    let mut audit = match (&config.audit_log, opts.dry_run) {
-        (Some(path), false) => Some(
+    let audit_path =
+        config.audit_log.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default();
+    // Shared by the `started` records written before each action and the outcome records.
+    let audit = match (&config.audit_log, opts.dry_run) {
+        (Some(path), false) => Some(std::cell::RefCell::new(
             AuditLog::open(path).map_err(|source| RunError::Io { path: path.clone(), source })?,
-        ),
+        )),
         _ => None,
     };
     let mut summary = Summary { errors: scan.errors.len() as u64, ..Summary::default() };
@@ -267,48 +270,48 @@ pub fn run_once(
             }
             (_, Some(_)) => {}
         }
-        let rec = Record {
-            time: None,
-            action: action.kind.as_str(),
-            path: &path,
-            bytes: f.size_bytes,
-            reason: &reason,
-            result: &result,
-            policy,
-        };
+        let mut rec =
+            Record::new(action.kind.as_str(), &path, f.size_bytes, &reason, &result, policy);
         let _ = print_line(out, opts.format, &rec);
-        if let Some(a) = audit.as_mut()
-            && let Err(e) = a.write(rec)
-        {
-            tracing::error!(path = %a.path().display(), error = %e, "Cannot write the audit log.");
+        let written = audit.as_ref().map(|a| a.borrow_mut().write(&mut rec));
+        if let Some(Err(e)) = written {
+            tracing::error!(path = %audit_path, error = %e, "Cannot write the audit log.");
+            summary.errors += 1;
         }
     };
     if opts.dry_run {
         (0..plan.actions.len()).for_each(|n| emit(n, None));
     } else {
-        apply::apply(&scan, &plan, &config.policies, |n, o| emit(n, Some(o)));
+        // Before a file is touched its `started` record must be in the audit log.
+        let before = |n: usize| -> Result<(), String> {
+            let Some(a) = audit.as_ref() else { return Ok(()) };
+            let action = &plan.actions[n];
+            let f = &scan.files[action.file];
+            let path = scan.dirs[f.dir as usize].path.join(&f.name);
+            let policy = config.policies.get(f.policy as usize).map_or("", |p| p.name.as_str());
+            let reason = action.reason.to_string();
+            let mut rec =
+                Record::new(action.kind.as_str(), &path, f.size_bytes, &reason, "started", policy);
+            let written = a.borrow_mut().write(&mut rec);
+            written.map_err(|e| format!("the audit log {} cannot be written: {e}", audit_path))
+        };
+        apply::apply(&scan, &plan, &config.policies, before, |n, o| emit(n, Some(o)));
     }
     for d in &scan.deleted_open {
         run.deleted_open_bytes += d.bytes;
         let reason =
             format!("deleted but held open by pid {}; space returns when it closes", d.pid);
         let result = if opts.dry_run { "dry-run" } else { "reported" };
-        let rec = Record {
-            time: None,
-            action: "deleted_open",
-            path: &d.path,
-            bytes: d.bytes,
-            reason: &reason,
-            result,
-            policy: "",
-        };
+        let mut rec = Record::new("deleted_open", &d.path, d.bytes, &reason, result, "");
         let _ = print_line(out, opts.format, &rec);
-        if let Some(a) = audit.as_mut() {
-            let _ = a.write(rec);
+        let written = audit.as_ref().map(|a| a.borrow_mut().write(&mut rec));
+        if let Some(Err(e)) = written {
+            tracing::error!(path = %audit_path, error = %e, "Cannot write the audit log.");
+            summary.errors += 1;
         }
     }
     if let Some(a) = audit
-        && let Err(e) = a.finish()
+        && let Err(e) = a.into_inner().finish()
     {
         tracing::error!(error = %e, "Cannot sync the audit log.");
         summary.errors += 1;
@@ -334,12 +337,13 @@ fn print_line(out: &mut dyn Write, format: Format, rec: &Record<'_>) -> io::Resu
             serde_json::to_writer(&mut *out, rec)?;
             out.write_all(b"\n")
         }
+        // The path quoted and escaped, so a name with a newline cannot print a forged line.
         Format::Text => writeln!(
             out,
-            "{:<12} {:>10} {} ({}) {}",
+            "{:<12} {:>10} {:?} ({}) {}",
             rec.action,
             human_bytes(rec.bytes),
-            rec.path.display(),
+            rec.raw_path,
             rec.reason,
             rec.result
         ),

@@ -169,8 +169,62 @@ fn run_repeats_and_stops_on_sigterm() {
     rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0));
+    // One action: its `started` record (written before the delete) and its outcome.
     let audit = std::fs::read_to_string(d.path().join("audit.jsonl")).unwrap();
-    assert_eq!(audit.lines().count(), 1);
+    let results: Vec<serde_json::Value> =
+        audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(
+        results.iter().map(|r| r["result"].as_str().unwrap()).collect::<Vec<_>>(),
+        ["started", "done"]
+    );
+}
+
+#[test]
+fn names_that_are_not_text_and_an_unwritable_audit_log() {
+    use std::os::unix::ffi::OsStrExt;
+    let d = tempfile::tempdir().unwrap();
+    let log = d.path().join("log");
+    // A name with invalid UTF-8 and one with a newline that would forge a line.
+    let bad = log.join(std::ffi::OsStr::from_bytes(b"a.log.\xff1"));
+    let nl = log.join("b.log.1\ndelete 1B \"passwd\" (forged) done");
+    old_file(&bad, b"x", 10);
+    old_file(&nl, b"y", 10);
+    let body = format!(
+        "policies:\n  - name: a\n    paths: [\"{}/*.log.*\"]\n    max_age: 1d\n",
+        log.display()
+    );
+    let cfg = write_config(d.path(), &body);
+    // Dry run, JSON and text: whole records, the exact name recoverable, nothing forged.
+    let (code, out, err) = run(&["once", "--config", &cfg, "--dry-run", "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let recs: Vec<serde_json::Value> =
+        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(recs.len(), 2, "{out}");
+    assert!(
+        recs.iter()
+            .any(|r| r["path_hex"].as_str().is_some_and(|h| h.ends_with("612e6c6f672eff31"))),
+        "{out}"
+    );
+    let (_, out, _) = run(&["once", "--config", &cfg, "--dry-run"]);
+    assert_eq!(out.lines().count(), 2, "a newline in a name must not print a line: {out}");
+    assert!(out.contains("\\n") && out.contains("\\xFF"), "{out}");
+    // The audit log on a device that fails every write: nothing is deleted, exit 1.
+    let full = format!("audit_log: /dev/full\n{body}");
+    let cfg_full = d.path().join("full.yml");
+    std::fs::write(&cfg_full, format!("lock_file: {}/lock\n{full}", d.path().display())).unwrap();
+    let (code, out, err) = run(&["once", "--config", cfg_full.to_str().unwrap()]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(out.contains("not done: the audit log /dev/full cannot be written"), "{out}");
+    assert_eq!(files(&log).len(), 2, "no file may be deleted without its record");
+    // Then with a working audit log: both deleted, each with its records, names exact.
+    let (code, _, err) = run(&["once", "--config", &cfg]);
+    assert_eq!(code, 0, "{err}");
+    assert!(files(&log).is_empty());
+    let audit = std::fs::read_to_string(d.path().join("audit.jsonl")).unwrap();
+    let recs: Vec<serde_json::Value> =
+        audit.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(recs.len(), 4, "{audit}");
+    assert!(recs.iter().any(|r| r["path"].as_str().unwrap().contains("1\ndelete")), "{audit}");
 }
 
 #[test]

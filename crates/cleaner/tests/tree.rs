@@ -102,7 +102,7 @@ fn a_directory_swapped_for_a_symlink_after_the_scan_leads_nowhere() {
     symlink(&outside, log.join("trace")).unwrap();
     let before = fingerprint(&outside);
     let mut outcomes = Vec::new();
-    apply(&s, &p, &c.policies, |_, o| outcomes.push(o.clone()));
+    apply(&s, &p, &c.policies, |_| Ok(()), |_, o| outcomes.push(o.clone()));
     assert_eq!(outcomes.len(), 2);
     for o in &outcomes {
         assert!(matches!(o, Outcome::Skipped(w) if w.contains("replaced")), "{o:?}");
@@ -117,7 +117,7 @@ fn a_directory_swapped_for_a_symlink_after_the_scan_leads_nowhere() {
         old_file(&log.join("trace").join(n), b"new content", 30);
     }
     let mut outcomes = Vec::new();
-    apply(&s, &p, &c.policies, |_, o| outcomes.push(o.clone()));
+    apply(&s, &p, &c.policies, |_| Ok(()), |_, o| outcomes.push(o.clone()));
     assert!(
         outcomes
             .iter()
@@ -206,6 +206,13 @@ fn dry_run_changes_nothing_and_prints_the_plan() {
     assert!(left.contains(&"d0/app.log".to_string()));
     assert_eq!(left.iter().filter(|f| f.ends_with(".gz")).count(), 8);
     let audit = std::fs::read_to_string(state.join("audit.jsonl")).unwrap();
-    assert_eq!(audit.lines().count(), 20);
-    assert!(audit.lines().all(|l| l.contains("\"result\":\"done\"") && l.contains("\"time\":\"")));
+    // Each of the 20 actions: `started` before it, `done` after.
+    assert_eq!(audit.lines().count(), 40);
+    let results: Vec<&str> = audit
+        .lines()
+        .map(|l| if l.contains("\"result\":\"started\"") { "started" } else { "done" })
+        .collect();
+    assert_eq!(results, ["started", "done"].repeat(20));
+    assert!(audit.lines().all(|l| l.contains("\"time\":\"")));
+    assert_eq!(audit.lines().filter(|l| l.contains("\"result\":\"done\"")).count(), 20);
 }
