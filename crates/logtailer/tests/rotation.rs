@@ -353,3 +353,53 @@ fn a_file_found_rotated_at_a_restart_is_found_again_after_another_crash() {
     assert_eq!(sorted, ["2", "3"]);
     assert_quiet(&mut t, Duration::from_millis(200));
 }
+
+/// Reads a file from the start until its line `last` arrives; returns the time it took and the
+/// lines that were cut.
+fn time_until(f: &Fixture, last: &str) -> (Duration, u64) {
+    let mut cfg = f.config();
+    cfg.from_beginning = true;
+    // Long enough that a slow machine does not hand the long line on as a partial one first.
+    cfg.partial_line_timeout = Duration::from_secs(60);
+    let mut t = f.open(cfg);
+    let start = Instant::now();
+    let deadline = start + Duration::from_secs(60);
+    let mut cut = 0;
+    loop {
+        assert!(Instant::now() < deadline, "{last} never arrived");
+        let Some(b) = t.next_batch(Duration::from_millis(200)).unwrap() else { continue };
+        cut += b.lines().filter(|l| l.cut).count() as u64;
+        let done = b.lines().any(|l| l.bytes == last.as_bytes());
+        t.commit(&[b.position()]).unwrap();
+        if done {
+            return (start.elapsed(), cut);
+        }
+    }
+}
+
+#[test]
+fn a_50mb_line_is_skipped_as_fast_as_50mb_of_lines() {
+    // 50 MB of ordinary lines, then the same bytes as one line without a newline (cut at
+    // max_line_bytes, the rest skipped): reading on without waiting between read budgets.
+    let lines = Fixture::new();
+    let mut w = append(&lines.log());
+    for _ in 0..500_000 {
+        w.write_all(&[b'y'; 99]).unwrap();
+        w.write_all(b"\n").unwrap();
+    }
+    w.write_all(b"after\n").unwrap();
+    drop(w);
+    let (normal, _) = time_until(&lines, "after");
+
+    let long = Fixture::new();
+    let mut w = append(&long.log());
+    w.write_all(&vec![b'x'; 50_000_000]).unwrap();
+    w.write_all(b"\nafter\n").unwrap();
+    drop(w);
+    let (skipped, cut) = time_until(&long, "after");
+    assert_eq!(cut, 1, "the long line is handed on once, cut");
+    assert!(
+        skipped < normal * 2 + Duration::from_millis(500),
+        "50 MB line: {skipped:?}, 50 MB of lines: {normal:?}"
+    );
+}
