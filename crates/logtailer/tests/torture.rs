@@ -65,8 +65,8 @@ impl TailEvents for DiagEvents {
     fn file_error(&self, path: &Path, error: &std::io::Error) {
         eprintln!("{} file_error {} {error}", ts(), path.display());
     }
-    fn state_unusable(&self, error: &dyn std::error::Error) {
-        eprintln!("{} state_unusable {error}", ts());
+    fn state_unusable(&self, error: &dyn std::error::Error, fell_back: bool) {
+        eprintln!("{} state_unusable {error} fell_back={fell_back}", ts());
     }
     fn watch_error(&self, pattern: &str, error: &dyn std::error::Error) {
         eprintln!("{} watch_error {pattern} {error}", ts());

@@ -7,6 +7,11 @@
 //! versioned. Keyed by identity, not by path: a path is only a hint where to look for a file
 //! that was rotated while we were down (Promtail keys by path and so cannot tell a rotated
 //! file from a new one, reference A.5).
+//!
+//! Two generations: before each save the current file becomes `checkpoints.prev.json`, so when
+//! the current one is damaged (a disk error, an operator's edit) the previous one is used: its
+//! offsets are a little older, which means a few lines read twice (Alertmanager deduplicates
+//! the alerts), never lost. With both unusable the engine reads every file from its start.
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +21,8 @@ use super::identity::{FileKey, Fingerprint};
 
 /// Name of the state file inside the state dir.
 pub const STATE_FILE_NAME: &str = "checkpoints.json";
+/// The generation before it.
+pub const PREVIOUS_FILE_NAME: &str = "checkpoints.prev.json";
 const VERSION: u32 = 1;
 
 /// Why the state could not be read or written.
@@ -88,9 +95,39 @@ pub struct State {
     pub files: Vec<Checkpoint>,
 }
 
-/// Reads the state in `dir`. `Ok(None)` when there is none yet (a first start).
-pub fn load(dir: &Path) -> Result<Option<State>, CheckpointError> {
-    let path = dir.join(STATE_FILE_NAME);
+/// What [`load`] found.
+#[derive(Debug)]
+pub enum Loaded {
+    /// No state: a first start.
+    Nothing,
+    /// The current state.
+    Current(State),
+    /// The current state was unusable (the error); the previous generation is used.
+    Previous(State, CheckpointError),
+    /// Neither generation is usable (the current one's error).
+    Unusable(CheckpointError),
+}
+
+/// Reads the state in `dir`, falling back to the previous generation.
+pub fn load(dir: &Path) -> Loaded {
+    match load_file(&dir.join(STATE_FILE_NAME)) {
+        Ok(Some(state)) => Loaded::Current(state),
+        // No current file but a previous one: a crash between the two renames of a save.
+        Ok(None) => match load_file(&dir.join(PREVIOUS_FILE_NAME)) {
+            Ok(Some(state)) => Loaded::Current(state),
+            Ok(None) => Loaded::Nothing,
+            Err(e) => Loaded::Unusable(e),
+        },
+        Err(e) => match load_file(&dir.join(PREVIOUS_FILE_NAME)) {
+            Ok(Some(state)) => Loaded::Previous(state, e),
+            Ok(None) | Err(_) => Loaded::Unusable(e),
+        },
+    }
+}
+
+/// Reads one state file. `Ok(None)` when it does not exist.
+fn load_file(path: &Path) -> Result<Option<State>, CheckpointError> {
+    let path = path.to_path_buf();
     let text = match std::fs::read(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
@@ -119,6 +156,13 @@ pub fn save(
         path: path.clone(),
         source: std::io::Error::other(e),
     })?;
+    // The current generation becomes the previous one (a missing one is a first save).
+    match std::fs::rename(&path, dir.join(PREVIOUS_FILE_NAME)) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(CheckpointError::Write { path, source: e });
+        }
+        _ => {}
+    }
     obwatch_common::fs::atomic_write(&path, &text)
         .map_err(|source| CheckpointError::Write { path, source })
 }
@@ -130,7 +174,6 @@ mod tests {
     #[test]
     fn round_trips_and_reports_corruption() {
         let dir = tempfile::tempdir().unwrap();
-        assert_eq!(load(dir.path()).unwrap(), None);
         let cp = Checkpoint {
             key: FileKey { dev: 1, ino: 2 },
             fingerprint: Fingerprint::of(b"x\n"),
@@ -138,12 +181,26 @@ mod tests {
             path: "/var/log/a.log".into(),
             before_truncation: None,
         };
+        assert!(matches!(load(dir.path()), Loaded::Nothing));
         save(dir.path(), vec![cp.clone()], 7).unwrap();
-        let state = load(dir.path()).unwrap().unwrap();
-        assert_eq!(state.files, vec![cp]);
+        let Loaded::Current(state) = load(dir.path()) else { panic!("current state") };
+        assert_eq!(state.files, vec![cp.clone()]);
         assert_eq!(state.scanned_at_unix_ms, 7);
+        // A second save keeps the first as the previous generation.
+        let newer = Checkpoint { offset: 9, ..cp.clone() };
+        save(dir.path(), vec![newer.clone()], 8).unwrap();
         std::fs::write(dir.path().join(STATE_FILE_NAME), b"\0\0\0").unwrap();
-        let err = load(dir.path()).unwrap_err().to_string();
-        assert!(err.contains("corrupt state"), "{err}");
+        let Loaded::Previous(state, err) = load(dir.path()) else { panic!("previous state") };
+        assert_eq!(state.files, vec![cp], "the generation before the damaged one");
+        assert!(err.to_string().contains("corrupt state"), "{err}");
+        // Both damaged: unusable. Only the previous one there: used as current.
+        std::fs::write(dir.path().join(PREVIOUS_FILE_NAME), b"{").unwrap();
+        assert!(matches!(load(dir.path()), Loaded::Unusable(_)));
+        std::fs::remove_file(dir.path().join(STATE_FILE_NAME)).unwrap();
+        save(dir.path(), vec![newer.clone()], 9).unwrap();
+        std::fs::rename(dir.path().join(STATE_FILE_NAME), dir.path().join(PREVIOUS_FILE_NAME))
+            .unwrap();
+        let Loaded::Current(state) = load(dir.path()) else { panic!("previous as current") };
+        assert_eq!(state.files, vec![newer]);
     }
 }

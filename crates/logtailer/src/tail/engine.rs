@@ -69,14 +69,25 @@ impl<E: TailEvents> std::fmt::Debug for Tailer<E> {
 
 impl<E: TailEvents> Tailer<E> {
     /// Loads the state, finds the inputs and decides where each file starts. A corrupt or
-    /// unreadable state is reported through `events` and treated as a first start.
-    pub fn open(cfg: TailConfig, events: E) -> Result<Self, TailError> {
+    /// unreadable state is reported through `events`; the previous generation is used, and
+    /// without one every file is read from its start (lines read twice rather than lost).
+    pub fn open(mut cfg: TailConfig, events: E) -> Result<Self, TailError> {
         std::fs::create_dir_all(&cfg.state_dir)
             .map_err(|source| TailError::StateDir { path: cfg.state_dir.clone(), source })?;
-        let state = checkpoint::load(&cfg.state_dir).unwrap_or_else(|e| {
-            events.state_unusable(&e);
-            None
-        });
+        let from_beginning = cfg.from_beginning;
+        let state = match checkpoint::load(&cfg.state_dir) {
+            checkpoint::Loaded::Nothing => None,
+            checkpoint::Loaded::Current(s) => Some(s),
+            checkpoint::Loaded::Previous(s, e) => {
+                events.state_unusable(&e, true);
+                Some(s)
+            }
+            checkpoint::Loaded::Unusable(e) => {
+                events.state_unusable(&e, false);
+                cfg.from_beginning = true;
+                None
+            }
+        };
         let discovery = Discovery::new(cfg.paths.clone(), &events);
         let mut tailer = Tailer {
             cfg,
@@ -90,6 +101,8 @@ impl<E: TailEvents> Tailer<E> {
             stats: TailStats::default(),
         };
         tailer.start(state.as_ref());
+        // Reading everything after a lost state is for the files found now only.
+        tailer.cfg.from_beginning = from_beginning;
         tailer.save_state()?;
         Ok(tailer)
     }

@@ -50,9 +50,14 @@ pub trait TailEvents {
         debug!(path = %path.display(), offset, "Line cut at the maximum length.");
     }
 
-    /// The state file could not be used; every file starts as on a first start.
-    fn state_unusable(&self, error: &dyn std::error::Error) {
-        warn!(error = %error, "Checkpoint state unusable; starting at the end of every file.");
+    /// The state file could not be used: the previous generation is (`fell_back`), or else
+    /// every file is read from its start.
+    fn state_unusable(&self, error: &dyn std::error::Error, fell_back: bool) {
+        if fell_back {
+            warn!(error = %error, "Checkpoint state unusable; using the previous generation (some lines may be read twice).");
+        } else {
+            warn!(error = %error, "Checkpoint state and its previous generation unusable; reading every file from its start (lines may be read twice, none lost).");
+        }
     }
 
     /// A checkpoint write failed (the previous state stays; retried on the next commit).
