@@ -29,6 +29,8 @@ struct RawConfig {
     max_line_bytes: Option<ByteSize>,
     #[serde(default)]
     webhook: Option<RawWebhook>,
+    #[serde(default)]
+    follow_symlinks: crate::tail::FollowSymlinks,
 }
 
 #[derive(Debug, Deserialize)]
@@ -101,6 +103,8 @@ pub struct Config {
     pub path: PathBuf,
     /// `web.listen_address` (default `:62890`).
     pub listen_address: String,
+    /// `follow_symlinks` (default `safe`).
+    pub follow_symlinks: crate::tail::FollowSymlinks,
     /// `web.max_connections`, `web.read_header_timeout`, `web.idle_timeout`.
     pub conn_limits: obwatch_common::conns::ConnLimits,
     /// `web.config_file`.
@@ -236,6 +240,7 @@ impl Config {
         Ok(Config {
             path: path.to_path_buf(),
             listen_address: raw.web.listen_address.unwrap_or_else(|| DEFAULT_LISTEN.into()),
+            follow_symlinks: raw.follow_symlinks,
             conn_limits: obwatch_common::conns::ConnLimits::from_parts(
                 raw.web.max_connections,
                 raw.web.read_header_timeout.map(|d| d.0),

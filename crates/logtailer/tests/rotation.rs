@@ -437,3 +437,60 @@ fn a_corrupt_checkpoint_falls_back_without_losing_lines() {
     let mut t = f.open(f.config());
     assert_eq!(texts(&take(&mut t, 5, true)), ["a", "b", "c", "d", "e"]);
 }
+
+#[test]
+fn symlinks_to_files_outside_the_inputs_are_not_followed() {
+    use obwatch_logtailer::tail::FollowSymlinks;
+    let fx = Fixture::new();
+    let logs = fx.dir.path().join("logs");
+    let elsewhere = tempfile::tempdir().unwrap();
+    std::fs::create_dir(&logs).unwrap();
+    // /etc/shadow stand-in: outside every glob, and a link to it in the watched directory.
+    let secret = elsewhere.path().join("shadow");
+    std::fs::write(&secret, "root:$6$secret:19000::::::\n").unwrap();
+    std::os::unix::fs::symlink(&secret, logs.join("evil.log")).unwrap();
+    // A link to a file of the same directory (`current.log -> app.log.1`) is fine.
+    std::fs::write(logs.join("app.log.1"), "rotated line\n").unwrap();
+    std::os::unix::fs::symlink("app.log.1", logs.join("current.log")).unwrap();
+    let mut cfg = fx.config();
+    cfg.paths = vec![logs.join("*.log").display().to_string()];
+    cfg.from_beginning = true;
+    let mut t = fx.open(cfg.clone());
+    let got = take(&mut t, 1, true);
+    assert_eq!(texts(&got), ["rotated line"]);
+    assert_quiet(&mut t, Duration::from_millis(500));
+    assert_eq!(t.stats().symlinks_refused, 1, "refused once, not once per scan");
+    drop(t);
+
+    // A target owned by someone else than the directory's owner is refused too (as root).
+    if rustix::process::geteuid().is_root() {
+        let theirs = logs.join("theirs.1");
+        std::fs::write(&theirs, "not ours\n").unwrap();
+        std::os::unix::fs::chown(&theirs, Some(65534), Some(65534)).unwrap();
+        std::os::unix::fs::symlink("theirs.1", logs.join("theirs.log")).unwrap();
+    }
+
+    // `follow_symlinks: any` follows every link (the old behaviour, opt-in).
+    let fx2 = Fixture::new();
+    cfg.state_dir = fx2.dir.path().join("state");
+    cfg.follow_symlinks = FollowSymlinks::Any;
+    let mut t = fx2.open(cfg.clone());
+    let mut all = texts(&take(&mut t, 3, true)).into_iter().map(String::from).collect::<Vec<_>>();
+    all.sort();
+    let mut want = vec!["root:$6$secret:19000::::::", "rotated line"];
+    if rustix::process::geteuid().is_root() {
+        want.push("not ours");
+    }
+    want.sort();
+    assert_eq!(all, want);
+    drop(t);
+    if rustix::process::geteuid().is_root() {
+        let fx3 = Fixture::new();
+        cfg.state_dir = fx3.dir.path().join("state");
+        cfg.follow_symlinks = FollowSymlinks::Safe;
+        let mut t = fx3.open(cfg);
+        assert_eq!(texts(&take(&mut t, 1, true)), ["rotated line"]);
+        assert_quiet(&mut t, Duration::from_millis(300));
+        assert_eq!(t.stats().symlinks_refused, 2, "evil.log and theirs.log");
+    }
+}

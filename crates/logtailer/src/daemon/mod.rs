@@ -196,6 +196,7 @@ pub async fn run(
         &config.state_dir,
     );
     tail_cfg.from_beginning = config.from_beginning;
+    tail_cfg.follow_symlinks = config.follow_symlinks;
     tail_cfg.max_line_bytes = config.max_line_bytes;
     let tailer = Tailer::open(tail_cfg, LogEvents)?;
 
@@ -328,6 +329,11 @@ impl Handler {
             "obwatch_logtailer_lines_cut_total",
             "Lines cut at max_line_bytes.",
             c.tail.lines_cut as f64,
+        );
+        set.counter(
+            "obwatch_logtailer_symlinks_refused_total",
+            "Symlinks among the inputs' matches not followed (follow_symlinks: safe).",
+            c.tail.symlinks_refused as f64,
         );
         drop(c);
         let (mut sent, mut failed, mut dropped, mut queued, mut write_failed) =

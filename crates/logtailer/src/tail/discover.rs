@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use notify::{EventKind, RecommendedWatcher, RecursiveMode, Watcher};
 
+use super::FollowSymlinks;
 use super::events::TailEvents;
 
 /// Glob patterns, their watches, and the wake-up channel fed by notify's thread.
@@ -27,6 +28,11 @@ pub(crate) struct Discovery {
     wake_rx: Receiver<()>,
     /// Set by an event that may change which files exist (create, remove, rename, overflow).
     rescan: Arc<AtomicBool>,
+    follow: FollowSymlinks,
+    /// Links refused, each logged once while it stays refused.
+    refused: HashSet<PathBuf>,
+    /// Refusals so far (a link refused again after it changed counts again).
+    pub(crate) refused_total: u64,
 }
 
 impl std::fmt::Debug for Discovery {
@@ -39,7 +45,11 @@ impl std::fmt::Debug for Discovery {
 }
 
 impl Discovery {
-    pub(crate) fn new(patterns: Vec<String>, events: &dyn TailEvents) -> Self {
+    pub(crate) fn new(
+        patterns: Vec<String>,
+        follow: FollowSymlinks,
+        events: &dyn TailEvents,
+    ) -> Self {
         // Bounded: a full channel means a wake-up is already pending, which is all we need.
         let (tx, wake_rx) = sync_channel::<()>(1);
         let rescan = Arc::new(AtomicBool::new(false));
@@ -50,7 +60,16 @@ impl Discovery {
                 None
             }
         };
-        Discovery { patterns, watcher, watched: HashSet::new(), wake_rx, rescan }
+        Discovery {
+            patterns,
+            watcher,
+            watched: HashSet::new(),
+            wake_rx,
+            rescan,
+            follow,
+            refused: HashSet::new(),
+            refused_total: 0,
+        }
     }
 
     /// Expands every pattern; adds watches for directories not watched yet. Sorted, unique.
@@ -67,6 +86,21 @@ impl Discovery {
                 }
                 Err(e) => events.watch_error(pattern, &e),
             }
+        }
+        if self.follow == FollowSymlinks::Safe {
+            let mut refused_now = HashSet::new();
+            found.retain(|p| match symlink_refusal(p, &patterns) {
+                None => true,
+                Some(why) => {
+                    if !self.refused.contains(p) {
+                        events.symlink_refused(p, &why);
+                        self.refused_total += 1;
+                    }
+                    refused_now.insert(p.clone());
+                    false
+                }
+            });
+            self.refused = refused_now;
         }
         self.patterns = patterns;
         found
@@ -127,6 +161,44 @@ fn handler(tx: SyncSender<()>, rescan: Arc<AtomicBool>) -> impl notify::EventHan
 }
 
 /// The directory part of `pattern` before its first glob metacharacter: what to watch.
+/// Why the symlink `path` may not be followed, or `None` when it is not a link or may be: its
+/// target must be matched by one of the input's own `patterns` or lie in the link's own
+/// directory, and belong to the owner of the link's directory.
+pub(crate) fn symlink_refusal(path: &Path, patterns: &[String]) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let link = std::fs::symlink_metadata(path).ok()?;
+    if !link.file_type().is_symlink() {
+        return None;
+    }
+    let target = match std::fs::canonicalize(path) {
+        Ok(t) => t,
+        Err(e) => return Some(format!("cannot resolve the link: {e}")),
+    };
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    let real_dir = std::fs::canonicalize(dir).ok();
+    let in_own_dir = real_dir.as_deref() == target.parent();
+    let matched =
+        patterns.iter().filter_map(|p| glob::Pattern::new(p).ok()).any(|p| p.matches_path(&target));
+    if !in_own_dir && !matched {
+        return Some(format!(
+            "its target {} is outside the input's globs and the link's directory",
+            target.display()
+        ));
+    }
+    let (Ok(t), Ok(d)) = (std::fs::metadata(&target), std::fs::metadata(dir)) else {
+        return Some("cannot stat the target or the link's directory".into());
+    };
+    if t.uid() != d.uid() {
+        return Some(format!(
+            "its target {} belongs to uid {}, the link's directory to uid {}",
+            target.display(),
+            t.uid(),
+            d.uid()
+        ));
+    }
+    None
+}
+
 pub(crate) fn base_dir(pattern: &str) -> PathBuf {
     let mut base = PathBuf::new();
     let path = Path::new(pattern);

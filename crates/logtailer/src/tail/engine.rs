@@ -37,6 +37,8 @@ pub struct TailStats {
     pub truncations: u64,
     /// Paths that disappeared while their file was tracked.
     pub deletions: u64,
+    /// Symlinks not followed (`follow_symlinks: safe`).
+    pub symlinks_refused: u64,
     /// Full scans of the inputs' globs done.
     pub scans: u64,
 }
@@ -88,7 +90,7 @@ impl<E: TailEvents> Tailer<E> {
                 None
             }
         };
-        let discovery = Discovery::new(cfg.paths.clone(), &events);
+        let discovery = Discovery::new(cfg.paths.clone(), cfg.follow_symlinks, &events);
         let mut tailer = Tailer {
             cfg,
             events,
@@ -171,6 +173,7 @@ impl<E: TailEvents> Tailer<E> {
     fn start(&mut self, state: Option<&State>) {
         let started = unix_ms_now();
         let found = self.discovery.scan(&self.events);
+        self.stats.symlinks_refused = self.discovery.refused_total;
         let now = Instant::now();
         let mut unmatched: Vec<&Checkpoint> =
             state.map(|s| s.files.iter().collect()).unwrap_or_default();
@@ -348,6 +351,7 @@ impl<E: TailEvents> Tailer<E> {
     fn rescan(&mut self) {
         let started = unix_ms_now();
         let found = self.discovery.scan(&self.events);
+        self.stats.symlinks_refused = self.discovery.refused_total;
         let now = Instant::now();
         let mut seen = BTreeSet::new();
         let mut added = false;

@@ -60,6 +60,11 @@ pub trait TailEvents {
         }
     }
 
+    /// A symlink among the matched paths is not followed (`follow_symlinks: safe`).
+    fn symlink_refused(&self, path: &Path, why: &str) {
+        warn!(path = %path.display(), reason = why, "Symlink not followed (follow_symlinks: safe).");
+    }
+
     /// A checkpoint write failed (the previous state stays; retried on the next commit).
     fn checkpoint_failed(&self, error: &dyn std::error::Error) {
         warn!(error = %error, "Checkpoint write failed.");

@@ -70,6 +70,22 @@ pub struct TailConfig {
     /// At most this many bytes from one file per batch, so one busy file cannot starve the
     /// others (Vector's `max_read_bytes`, reference A.4).
     pub read_budget_bytes: u64,
+    /// Which symlinks among the matched paths are followed (`discover`).
+    pub follow_symlinks: FollowSymlinks,
+}
+
+/// `follow_symlinks`: a user who can write into a watched log directory must not be able to
+/// make the logtailer (which may read every log on the host) read any file it can, such as
+/// `/etc/shadow`, and send its lines to Alertmanager.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FollowSymlinks {
+    /// Only a link whose target the input's globs match themselves or that stays in the link's
+    /// own directory, and whose target belongs to the owner of the link's directory.
+    #[default]
+    Safe,
+    /// Every link (the behaviour of `tail -F`, fluent-bit and promtail).
+    Any,
 }
 
 impl TailConfig {
@@ -86,6 +102,7 @@ impl TailConfig {
             scan_interval: Duration::from_secs(1),
             fingerprint_bytes: 1024,
             read_budget_bytes: 256 * 1024,
+            follow_symlinks: FollowSymlinks::Safe,
         }
     }
 }
