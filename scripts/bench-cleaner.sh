@@ -83,11 +83,11 @@ for ((r = 1; r <= rounds; r++)); do
   cp -a "$work/tree" "$work/b"
   sync
   if ((r % 2)); then
-    read -r ow orss < <(measure "$bin" once --config "$work/state/cleaner.yml")
+    read -r ow orss < <(measure "$bin" once --config.file "$work/state/cleaner.yml")
     read -r fw frss < <(measure find "$work/b" -type f -mtime +7 -delete)
   else
     read -r fw frss < <(measure find "$work/b" -type f -mtime +7 -delete)
-    read -r ow orss < <(measure "$bin" once --config "$work/state/cleaner.yml")
+    read -r ow orss < <(measure "$bin" once --config.file "$work/state/cleaner.yml")
   fi
   ob_walls+=("$ow") ob_rsss+=("$orss") find_walls+=("$fw") find_rsss+=("$frss")
   (cd "$work/a" && find . -type f | sort) >"$work/state/a.txt"

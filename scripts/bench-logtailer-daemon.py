@@ -75,7 +75,7 @@ def main():
     with open(os.path.join(work, "lt.yml"), "w") as f:
         f.write(f"state_dir: state\ninputs: [{{ name: bench, paths: [\"{logs}/*.log\"] }}]\n"
                 f"rule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:{am_port}\"] }}\n")
-    lt = subprocess.Popen([binary, "run", "--config", f"{work}/lt.yml", f"--web.listen-address=127.0.0.1:{lt_port}",
+    lt = subprocess.Popen([binary, "run", "--config.file", f"{work}/lt.yml", f"--web.listen-address=127.0.0.1:{lt_port}",
                            "--log.level", "warn"], stderr=open(os.path.join(work, "lt.log"), "w"))
     try:
         wait_ready(am_port)

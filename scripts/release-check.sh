@@ -135,9 +135,9 @@ $compat remove --root "$work/sd219"
 ok "systemd-compat resets the filter on systemd 219 only, and removes it again"
 
 obwatch-logtailer check /usr/share/obwatch/rules >/dev/null || fail "shipped rules fail check"
-obwatch-cleaner check --config /etc/obwatch/cleaner.yml >/dev/null ||
+obwatch-cleaner check --config.file /etc/obwatch/cleaner.yml >/dev/null ||
   fail "installed cleaner.yml fails check"
-obwatch-cleaner once --config /etc/obwatch/cleaner.yml --dry-run >/dev/null ||
+obwatch-cleaner once --config.file /etc/obwatch/cleaner.yml --dry-run >/dev/null ||
   fail "installed cleaner.yml fails a dry run"
 ok "installed configs pass check"
 

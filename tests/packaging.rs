@@ -1,5 +1,5 @@
 //! The shipped service files and example configs: each example passes its binary's own config
-//! validation (the code `--config.file`, `run --config` and `check --config` use), the units,
+//! validation (the code `--config.file`, `run --config.file` and `check --config.file` use), the units,
 //! timer, cron line and examples agree on paths, and systemd's own tools accept the units.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
@@ -38,16 +38,13 @@ fn units_and_examples_agree_on_paths() {
             "ExecStart=/usr/bin/obwatch-exporter --config.file /etc/obwatch/exporter.yml"
         )
     );
-    assert!(
-        logtailer.contains(
-            "ExecStart=/usr/bin/obwatch-logtailer run --config /etc/obwatch/logtailer.yml"
-        )
-    );
-    assert!(
-        cleaner
-            .contains("ExecStart=/usr/bin/obwatch-cleaner once --config /etc/obwatch/cleaner.yml")
-    );
-    assert!(cron.contains("obwatch-cleaner once --config /etc/obwatch/cleaner.yml"));
+    assert!(logtailer.contains(
+        "ExecStart=/usr/bin/obwatch-logtailer run --config.file /etc/obwatch/logtailer.yml"
+    ));
+    assert!(cleaner.contains(
+        "ExecStart=/usr/bin/obwatch-cleaner once --config.file /etc/obwatch/cleaner.yml"
+    ));
+    assert!(cron.contains("obwatch-cleaner once --config.file /etc/obwatch/cleaner.yml"));
     assert!(cleaner.contains("Type=oneshot") && timer.contains("OnUnitActiveSec="));
     // Hardening every unit has.
     for (name, unit) in [("exporter", &exporter), ("logtailer", &logtailer), ("cleaner", &cleaner)]

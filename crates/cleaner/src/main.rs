@@ -29,17 +29,17 @@ struct Cli {
 enum Command {
     /// Run as a daemon: a pass every `interval` (plus jitter) until SIGINT/SIGTERM.
     Run {
-        /// The YAML config.
-        #[arg(long)]
+        /// The YAML config (`--config` is the old spelling, still accepted).
+        #[arg(short = 'c', long = "config.file", alias = "config", value_name = "FILE")]
         config: PathBuf,
     },
     /// One pass (for cron); prints each action.
     Once {
-        /// The YAML config.
-        #[arg(long)]
+        /// The YAML config (`--config` is the old spelling, still accepted).
+        #[arg(short = 'c', long = "config.file", alias = "config", value_name = "FILE")]
         config: PathBuf,
         /// Print the plan; change nothing.
-        #[arg(long)]
+        #[arg(short = 'n', long)]
         dry_run: bool,
         /// Output format of the action lines.
         #[arg(long, value_enum, default_value = "text")]
@@ -47,8 +47,8 @@ enum Command {
     },
     /// Validate the config and exit.
     Check {
-        /// The YAML config.
-        #[arg(long)]
+        /// The YAML config (`--config` is the old spelling, still accepted).
+        #[arg(short = 'c', long = "config.file", alias = "config", value_name = "FILE")]
         config: PathBuf,
     },
 }
@@ -62,6 +62,7 @@ fn main() -> ExitCode {
         }
     };
     obwatch_common::logging::init(cli.log_level, cli.log_format);
+    obwatch_common::cli::warn_renamed_flags(&[("--config", "--config.file")]);
     let path = match &cli.command {
         Command::Run { config } | Command::Once { config, .. } | Command::Check { config } => {
             config

@@ -267,3 +267,24 @@ fn a_lock_others_control_is_refused_not_waited_on() {
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("owned by uid 65534"), "{err}");
 }
+
+#[test]
+fn config_file_spellings_one_convention_and_the_old_one_warns() {
+    let d = tempfile::tempdir().unwrap();
+    let cfg = write_config(
+        d.path(),
+        "policies:\n  - name: a\n    paths: [/nonexistent/*.log]\n    max_age: 7d\n",
+    );
+    for flag in ["--config.file", "-c"] {
+        let (code, out, err) = run(&["check", flag, &cfg]);
+        assert_eq!(code, 0, "{flag}: {err}");
+        assert!(out.contains(": ok, 1 policies"), "{out}");
+        assert!(!err.contains("Deprecated"), "{err}");
+    }
+    let (code, _, err) = run(&["check", "--config", &cfg]);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("Deprecated flag") && err.contains("instead=--config.file"), "{err}");
+    let (code, out, err) = run(&["once", "-c", &cfg, "-n"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "", "nothing to do");
+}

@@ -13,6 +13,20 @@ macro_rules! stderr {
     }};
 }
 
+/// Warns once per old flag spelling found on the command line (`(old, new)` pairs); clap
+/// accepts the old spelling as a hidden alias for one release.
+pub fn warn_renamed_flags(renamed: &[(&str, &str)]) {
+    for (old, new) in renamed {
+        let used = std::env::args_os().any(|a| {
+            let a = a.to_string_lossy();
+            a == *old || a.starts_with(&format!("{old}="))
+        });
+        if used {
+            tracing::warn!(flag = old, instead = new, "Deprecated flag; it will be removed.");
+        }
+    }
+}
+
 /// True for the error a write to a closed pipe gives (`... | head`): the reader is gone, which
 /// is no failure of ours, so the caller stops writing and exits with the code it has.
 pub fn is_broken_pipe(e: &std::io::Error) -> bool {

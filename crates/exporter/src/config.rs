@@ -85,11 +85,15 @@ const NOT_IMPLEMENTED: &[&str] = &[
     version,
     long_version = obwatch_common::build::LONG_VERSION,
     about = "Prometheus exporter for database hosts: \
-    node_exporter-compatible host metrics on :62889."
+    node_exporter-compatible host metrics on :62889.",
+    after_help = "Validate without serving: obwatch-exporter check [FLAGS] (flags, --config.file \
+    and --web.config.file; exit 0 or 2).\n\nEXAMPLES:\n  obwatch-exporter\n  obwatch-exporter \
+    -c /etc/obwatch/exporter.yml\n  obwatch-exporter check -c /etc/obwatch/exporter.yml\n  \
+    obwatch-exporter --collector.disable-defaults --collector.cpu --collector.meminfo"
 )]
 struct Cli {
     /// YAML configuration file; flags override its values.
-    #[arg(long = "config.file", value_name = "FILE")]
+    #[arg(short = 'c', long = "config.file", value_name = "FILE")]
     config_file: Option<PathBuf>,
     /// Address to listen on (repeatable); ":PORT" listens on all interfaces. [default: :62889]
     #[arg(long = "web.listen-address", value_name = "ADDR")]

@@ -46,6 +46,23 @@ pub enum StartError {
     WebConfig(#[from] ConfigError),
 }
 
+/// `obwatch-exporter check`: loads the web config and builds every enabled collector, as a start
+/// would, without listening; returns what would run.
+pub fn check(config: &Config) -> Result<String, StartError> {
+    if let Some(p) = &config.web_config_file {
+        WebConfig::load(p)?;
+    }
+    let registry = build_registry(config)?;
+    let names: Vec<&str> = registry.names().collect();
+    Ok(format!(
+        "ok: {} collectors ({}), listening on {}, web config {}",
+        names.len(),
+        names.join(","),
+        config.listen_addresses.join(","),
+        config.web_config_file.as_ref().map_or("none".into(), |p| p.display().to_string()),
+    ))
+}
+
 /// Builds every enabled collector once.
 pub fn build_registry(config: &Config) -> Result<Registry, BuildError> {
     let cx = BuildContext { root: &config.root, options: &config.options };

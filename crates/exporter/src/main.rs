@@ -8,7 +8,13 @@ use obwatch_exporter::config::LoadError;
 use obwatch_exporter::{Config, StartError};
 
 fn main() -> ExitCode {
-    let config = match Config::load(std::env::args_os()) {
+    // `obwatch-exporter check [FLAGS]`: the same flags, validated without serving.
+    let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let check = args.get(1).is_some_and(|a| a == "check");
+    if check {
+        args.remove(1);
+    }
+    let config = match Config::load(args) {
         Ok(c) => c,
         Err(LoadError::Usage(e)) => {
             // --help and --version print to stdout and exit 0; bad flags exit 2.
@@ -20,6 +26,19 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if check {
+        return match obwatch_exporter::check(&config) {
+            Ok(summary) => {
+                use std::io::Write as _;
+                let _ = writeln!(std::io::stdout().lock(), "{summary}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                obwatch_common::stderr!("obwatch-exporter: {e}");
+                ExitCode::from(2)
+            }
+        };
+    }
     obwatch_common::logging::init(config.log_level, config.log_format);
     obwatch_common::build::log_start("obwatch-exporter");
     obwatch_common::cli::raise_nofile_limit_logged();

@@ -128,3 +128,22 @@ fn yaml_config_file_is_used() {
     let log = std::fs::read_to_string(d.path().join("log")).unwrap();
     assert!(log.lines().next().is_some_and(|l| l.starts_with('{')), "json logs expected: {log}");
 }
+
+#[test]
+fn check_validates_flags_config_and_web_config_without_serving() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/../../packaging/examples/exporter.yml");
+    let t = Instant::now();
+    let (code, out, err) = run(&["check", "-c", example]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with("ok: ") && out.contains("timex") && out.contains(":62889"), "{out}");
+    assert!(t.elapsed() < Duration::from_secs(10), "check must not serve");
+    let d = tempfile::tempdir().unwrap();
+    let web = d.path().join("web.yml");
+    std::fs::write(&web, "tls_server_config:\n  cert_file: /nonexistent.crt\n  key_file: x\n")
+        .unwrap();
+    let (code, out, err) = run(&["check", "--web.config.file", web.to_str().unwrap()]);
+    assert_eq!((code, out.as_str()), (2, ""), "{err}");
+    assert!(err.contains("nonexistent.crt"), "{err}");
+    let (code, _, err) = run(&["check", "--collector.nosuch"]);
+    assert_eq!(code, 2, "{err}");
+}

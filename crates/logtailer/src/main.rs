@@ -29,8 +29,8 @@ struct Cli {
 enum Command {
     /// Run the daemon: tail the inputs, match the rules, send alerts to Alertmanager.
     Run {
-        /// The YAML config.
-        #[arg(long)]
+        /// The YAML config (`--config` is the old spelling, still accepted).
+        #[arg(short = 'c', long = "config.file", alias = "config", value_name = "FILE")]
         config: PathBuf,
         /// Listen address of the logtailer's own metrics (overrides `web.listen_address`).
         #[arg(long = "web.listen-address")]
@@ -84,6 +84,7 @@ fn main() -> ExitCode {
         }
     };
     obwatch_common::logging::init(cli.log_level, cli.log_format);
+    obwatch_common::cli::warn_renamed_flags(&[("--config", "--config.file")]);
     let code = match cli.command {
         Command::Run { config, listen_address, web_config_file, from_beginning } => {
             run(&config, listen_address, web_config_file, from_beginning)
