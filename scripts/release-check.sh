@@ -134,6 +134,8 @@ $compat remove --root "$work/sd219"
 [ -z "$(ls -A "$work/sd219/etc/systemd/system")" ] || fail "systemd-compat remove left files"
 ok "systemd-compat resets the filter on systemd 219 only, and removes it again"
 
+obwatch-exporter check -c /etc/obwatch/exporter.yml >/dev/null ||
+  fail "installed exporter.yml fails check"
 obwatch-logtailer check /usr/share/obwatch/rules >/dev/null || fail "shipped rules fail check"
 obwatch-cleaner check --config.file /etc/obwatch/cleaner.yml >/dev/null ||
   fail "installed cleaner.yml fails check"
