@@ -52,6 +52,8 @@ struct RawPolicy {
     /// Lets `paths` reach system directories (`/etc`, `/usr`, `/var/lib`, ...; `safety`).
     #[serde(default)]
     allow_system_paths: bool,
+    #[serde(default)]
+    missing_ok: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -154,6 +156,8 @@ pub struct Policy {
     pub compress: Option<Compression>,
     /// Rotate the policy's active files when they grow past a size.
     pub rotate: Option<Rotation>,
+    /// A policy whose paths match nothing is not warned about (logrotate's `missingok`).
+    pub missing_ok: bool,
 }
 
 /// Rotation of active files by size (logrotate's `size`, `copytruncate`, `postrotate`).
@@ -316,6 +320,7 @@ fn policy(path: &Path, i: usize, p: RawPolicy, has_disk: bool) -> Result<Policy,
         priority: p.priority.unwrap_or(DEFAULT_PRIORITY),
         compress,
         rotate,
+        missing_ok: p.missing_ok,
     })
 }
 

@@ -98,6 +98,8 @@ pub enum RunError {
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Summary {
+    /// Files the policies' paths matched.
+    pub files_seen: u64,
     /// Files deleted (or planned, in a dry run).
     pub deleted: u64,
     /// Files compressed (or planned).
@@ -178,6 +180,16 @@ pub fn run_once(
     for root in &scan.missing_roots {
         tracing::debug!(root = %root.display(), "Root does not exist; skipped.");
     }
+    let policy_files = files_per_policy(config, &scan);
+    for (p, n) in config.policies.iter().zip(&policy_files) {
+        // A typo, or a config copied from another host: said on every run, not only in check.
+        if *n == 0 && !p.missing_ok {
+            tracing::warn!(
+                policy = %p.name,
+                "Policy matches no file (missing_ok: true silences this)."
+            );
+        }
+    }
     for e in &scan.errors {
         tracing::warn!(error = %e, "Scan error.");
     }
@@ -209,8 +221,13 @@ pub fn run_once(
         )),
         _ => None,
     };
-    let mut summary = Summary { errors: scan.errors.len() as u64, ..Summary::default() };
-    let mut run = RunMetrics::default();
+    let mut summary = Summary {
+        errors: scan.errors.len() as u64,
+        files_seen: scan.files.len() as u64,
+        ..Summary::default()
+    };
+    let policy_files = config.policies.iter().map(|p| p.name.clone()).zip(policy_files).collect();
+    let mut run = RunMetrics { policy_files, ..RunMetrics::default() };
     // Every policy's counters exist from the first run, at 0: a counter that first appears
     // already incremented hides that increase from Prometheus' increase() and rate().
     for p in &config.policies {
@@ -329,6 +346,35 @@ pub fn run_once(
         }
     }
     Ok(summary)
+}
+
+impl Summary {
+    /// The line `once` ends with: what was seen and done (`dry_run`: what would be).
+    pub fn line(&self, dry_run: bool) -> String {
+        let freed = if dry_run { "would free" } else { "freed" };
+        format!(
+            "{} files seen: {} deleted, {} compressed, {} rotated, {} held open, {} errors; {freed} \
+             {} on disk (allocated blocks)",
+            self.files_seen,
+            self.deleted,
+            self.compressed,
+            self.rotated,
+            self.held,
+            self.errors,
+            human_bytes(self.freed_bytes)
+        )
+    }
+}
+
+/// Files each policy's paths matched (active ones included), in policy order, 0 included.
+fn files_per_policy(config: &Config, scan: &scan::Scan) -> Vec<u64> {
+    let mut n: Vec<u64> = vec![0; config.policies.len()];
+    for f in &scan.files {
+        if let Some(c) = n.get_mut(f.policy as usize) {
+            *c += 1;
+        }
+    }
+    n
 }
 
 fn print_line(out: &mut dyn Write, format: Format, rec: &Record<'_>) -> io::Result<()> {

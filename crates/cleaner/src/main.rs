@@ -88,7 +88,12 @@ fn main() -> ExitCode {
         Command::Once { dry_run, format, .. } => {
             let opts = RunOptions { dry_run, format, ..RunOptions::default() };
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            match obwatch_cleaner::run_once(&config, &opts, &mut out) {
+            let result = obwatch_cleaner::run_once(&config, &opts, &mut out);
+            // Text output ends with a summary (JSON stays one object per action).
+            if let (Ok(s), Format::Text) = (&result, format) {
+                let _ = writeln!(out, "{}", s.line(dry_run));
+            }
+            match result {
                 Ok(s) if s.errors == 0 => ExitCode::SUCCESS,
                 Ok(s) => {
                     obwatch_common::stderr!(

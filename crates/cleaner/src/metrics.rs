@@ -28,6 +28,8 @@ pub struct RunMetrics {
     pub held: BTreeMap<String, u64>,
     /// Bytes of deleted-but-open files under the roots.
     pub deleted_open_bytes: u64,
+    /// Files each policy's paths matched in this run (0 included).
+    pub policy_files: BTreeMap<String, u64>,
     /// Run start, seconds since the epoch.
     pub started: f64,
     /// Run duration in seconds.
@@ -79,6 +81,14 @@ pub fn encode(prev: &BTreeMap<String, Counts>, run: &RunMetrics) -> String {
     for policy in policies {
         fam.sample(&[("policy", policy)], run.held.get(policy).copied().unwrap_or(0) as f64);
     }
+    let fam = set.family(
+        "obwatch_cleaner_policy_files",
+        "Files the policy's paths matched in the last run (0: a typo, or paths missing on this host).",
+        MetricType::Gauge,
+    );
+    for (policy, n) in &run.policy_files {
+        fam.sample(&[("policy", policy)], *n as f64);
+    }
     set.gauge(
         "obwatch_cleaner_deleted_open_bytes",
         "Bytes of deleted files under the roots still held open, in the last run.",
@@ -110,6 +120,8 @@ mod tests {
         let mut run = RunMetrics { started: 1.7e9, duration_seconds: 0.25, ..Default::default() };
         run.counts.insert("observer".into(), [1024.0, 2.0, 1.0, 0.0, 0.0]);
         run.held.insert("observer".into(), 3);
+        run.policy_files.insert("observer".into(), 120);
+        run.policy_files.insert("crs".into(), 0);
         obwatch_common::fs::atomic_write(&p, encode(&previous(&p), &run).as_bytes()).unwrap();
         run.counts.insert("crs".into(), [0.0, 0.0, 0.0, 1.0, 0.0]);
         let text = encode(&previous(&p), &run);
@@ -125,6 +137,8 @@ mod tests {
         assert!(text.contains("obwatch_cleaner_files_held{policy=\"observer\"} 3\n"), "{text}");
         assert!(text.contains("obwatch_cleaner_files_held{policy=\"crs\"} 0\n"), "{text}");
         assert!(text.contains("obwatch_cleaner_last_run_duration_seconds 0.25\n"), "{text}");
+        assert!(text.contains("obwatch_cleaner_policy_files{policy=\"observer\"} 120\n"), "{text}");
+        assert!(text.contains("obwatch_cleaner_policy_files{policy=\"crs\"} 0\n"), "{text}");
         assert!(text.contains("# TYPE obwatch_cleaner_files_compressed_total counter\n"), "{text}");
         obwatch_common::exposition::parse(&text).unwrap();
     }

@@ -206,7 +206,13 @@ fn names_that_are_not_text_and_an_unwritable_audit_log() {
         "{out}"
     );
     let (_, out, _) = run(&["once", "--config", &cfg, "--dry-run"]);
-    assert_eq!(out.lines().count(), 2, "a newline in a name must not print a line: {out}");
+    // Two action lines and the summary: a newline in a name must not print a line.
+    assert_eq!(out.lines().count(), 3, "{out}");
+    assert!(
+        out.ends_with("would free 8KiB on disk (allocated blocks)\n")
+            || out.contains("2 files seen: 2 deleted"),
+        "{out}"
+    );
     assert!(out.contains("\\n") && out.contains("\\xFF"), "{out}");
     // The audit log on a device that fails every write: nothing is deleted, exit 1.
     let full = format!("audit_log: /dev/full\n{body}");
@@ -286,5 +292,18 @@ fn config_file_spellings_one_convention_and_the_old_one_warns() {
     assert!(err.contains("Deprecated flag") && err.contains("instead=--config.file"), "{err}");
     let (code, out, err) = run(&["once", "-c", &cfg, "-n"]);
     assert_eq!(code, 0, "{err}");
-    assert_eq!(out, "", "nothing to do");
+    assert_eq!(
+        out,
+        "0 files seen: 0 deleted, 0 compressed, 0 rotated, 0 held open, 0 errors; would free 0B \
+         on disk (allocated blocks)\n"
+    );
+    // A policy that matches nothing is said on every run, unless missing_ok.
+    assert!(err.contains("Policy matches no file") && err.contains("policy=a"), "{err}");
+    let quiet = write_config(
+        d.path(),
+        "policies:\n  - name: a\n    paths: [/nonexistent/*.log]\n    max_age: 7d\n    missing_ok: true\n",
+    );
+    let (code, _, err) = run(&["once", "-c", &quiet, "-n"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains("Policy matches no file"), "{err}");
 }
