@@ -64,7 +64,7 @@ fn bad_config_exits_2_naming_file_and_field() {
     let (code, _, err) = run(&["once", "--config", &cfg]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("cleaner.yml:6:14:") && err.contains("unit of ms, s, m, h, d or w"),
+        err.contains("cleaner.yml:6:14:") && err.contains("units ms, s, m, h, d, w, y"),
         "{err}"
     );
     let cfg = write_config(

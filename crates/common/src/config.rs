@@ -116,26 +116,50 @@ fn number_and_unit(s: &str) -> Option<(f64, &str)> {
     Some((num.parse().ok()?, unit))
 }
 
-/// A duration written as `90s`, `10m`, `2h`, `8d`, `1w` or `1500ms` (Prometheus' style).
+/// A duration in Prometheus' form: `90s`, `10m`, `2h`, `8d`, `1w`, `1y`, `1500ms`, or several of
+/// them largest first, `1h30m`, `2d12h`, `1m30s` (units ms s m h d w y; y = 365d).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct HumanDuration(pub Duration);
+
+/// Duration units, `ms` before `m` so the longer one is tried first; the rank orders them.
+const DURATION_UNITS: [(&str, f64, u8); 7] = [
+    ("ms", 0.001, 0),
+    ("s", 1.0, 1),
+    ("m", 60.0, 2),
+    ("h", 3600.0, 3),
+    ("d", 86400.0, 4),
+    ("w", 7.0 * 86400.0, 5),
+    ("y", 365.0 * 86400.0, 6),
+];
 
 impl std::str::FromStr for HumanDuration {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let s = s.trim();
-        let (n, unit) = number_and_unit(s)
-            .ok_or_else(|| format!("expected a duration like 30s, 10m, 2h, 8d or 1w, got {s:?}"))?;
-        let scale = match unit {
-            "ms" => 0.001,
-            "s" => 1.0,
-            "m" => 60.0,
-            "h" => 3600.0,
-            "d" => 86400.0,
-            "w" => 7.0 * 86400.0,
-            _ => return Err(format!("expected a unit of ms, s, m, h, d or w in {s:?}")),
+        let expected = || {
+            format!(
+                "expected a duration like 30s, 10m, 1h30m, 8d or 1w (units ms, s, m, h, d, w, y, \
+                 largest first), got {s:?}"
+            )
         };
-        Duration::try_from_secs_f64(n * scale)
+        if s.is_empty() {
+            return Err(expected());
+        }
+        let (mut rest, mut secs, mut last_rank) = (s, 0.0f64, u8::MAX);
+        while !rest.is_empty() {
+            let split = rest.find(|c: char| !c.is_ascii_digit() && c != '.').unwrap_or(rest.len());
+            let n: f64 = rest[..split].parse().map_err(|_| expected())?;
+            rest = &rest[split..];
+            let (unit, scale, rank) =
+                DURATION_UNITS.iter().find(|(u, _, _)| rest.starts_with(u)).ok_or_else(expected)?;
+            if *rank >= last_rank {
+                return Err(expected());
+            }
+            last_rank = *rank;
+            secs += n * scale;
+            rest = &rest[unit.len()..];
+        }
+        Duration::try_from_secs_f64(secs)
             .map(HumanDuration)
             .map_err(|_| format!("duration {s:?} is out of range"))
     }
@@ -155,27 +179,33 @@ impl<'de> Deserialize<'de> for HumanDuration {
     }
 }
 
-/// A size written as `512B`, `64KiB`, `256MiB`, `20GiB` or `1TiB` (powers of 1024); `KB`,
-/// `MB`, ... are powers of 1000.
+/// A size written as `512B`, `64KiB`, `256MiB`, `20GiB` or `1TiB`, or logrotate's `100k`,
+/// `100M`, `1G` (all powers of 1024); `KB`, `MB`, `GB`, `TB` are powers of 1000.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ByteSize(pub u64);
 
 impl std::str::FromStr for ByteSize {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let (n, unit) = number_and_unit(s.trim())
-            .ok_or_else(|| format!("expected a size like 512MiB or 20GiB, got {s:?}"))?;
+        let (n, unit) = number_and_unit(s.trim()).ok_or_else(|| {
+            format!("expected a size like 512MiB, 20GiB or 100M (B, KiB/k, MiB/M, GiB/G, TiB/T, KB, MB, GB, TB), got {s:?}")
+        })?;
         let scale: f64 = match unit.trim() {
             "" | "B" => 1.0,
-            "KiB" => 1024.0,
-            "MiB" => 1024.0 * 1024.0,
-            "GiB" => 1024f64.powi(3),
-            "TiB" => 1024f64.powi(4),
+            "KiB" | "k" | "K" => 1024.0,
+            "MiB" | "M" => 1024.0 * 1024.0,
+            "GiB" | "G" => 1024f64.powi(3),
+            "TiB" | "T" => 1024f64.powi(4),
             "KB" | "kB" => 1e3,
             "MB" => 1e6,
             "GB" => 1e9,
             "TB" => 1e12,
-            _ => return Err(format!("expected a unit of B, KiB, MiB, GiB or TiB in {s:?}")),
+            _ => {
+                return Err(format!(
+                    "expected a unit of B, KiB (k), MiB (M), GiB (G), TiB (T), KB, MB, GB or TB \
+                     in {s:?}"
+                ));
+            }
         };
         Ok(ByteSize((n * scale) as u64))
     }
@@ -267,12 +297,14 @@ mod tests {
 
     #[test]
     fn bad_duration_says_what_is_expected() {
-        let err =
-            parse_yaml::<Top>(Path::new("c.yml"), "web:\n  listen_address: x\n  timeout: 5y\n")
-                .unwrap_err()
-                .to_string();
+        let err = parse_yaml::<Top>(
+            Path::new("c.yml"),
+            "web:\n  listen_address: x\n  timeout: 5 minutes\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.starts_with("c.yml:3:"), "{err}");
-        assert!(err.contains("unit of ms, s, m, h, d or w"), "{err}");
+        assert!(err.contains("units ms, s, m, h, d, w, y"), "{err}");
     }
 
     #[test]
@@ -282,11 +314,27 @@ mod tests {
         assert_eq!(d("8d"), Ok(Duration::from_secs(8 * 86400)));
         assert_eq!(d("1500ms"), Ok(Duration::from_millis(1500)));
         assert!(d("10").is_err() && d("m").is_err() && d("-1s").is_err());
+        // Prometheus' compound form, largest unit first.
+        assert_eq!(d("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(d("2d12h"), Ok(Duration::from_secs(2 * 86400 + 12 * 3600)));
+        assert_eq!(d("1m30s500ms"), Ok(Duration::from_millis(90_500)));
+        assert_eq!(d("1y"), Ok(Duration::from_secs(365 * 86400)));
+        for bad in ["30m1h", "1h1h", "1h30", "", "1.5.5s", "5x"] {
+            let err = d(bad).unwrap_err();
+            assert!(err.contains("expected a duration like 30s, 10m, 1h30m"), "{bad}: {err}");
+        }
         let b = |s: &str| s.parse::<ByteSize>().map(|b| b.0);
         assert_eq!(b("256MiB"), Ok(256 << 20));
         assert_eq!(b("20GiB"), Ok(20 << 30));
         assert_eq!(b("1.5KiB"), Ok(1536));
-        assert!(b("3 parsecs").is_err());
+        // logrotate's suffixes are powers of 1024 too; KB, MB, ... powers of 1000.
+        assert_eq!(b("100k"), Ok(100 << 10));
+        assert_eq!(b("100M"), Ok(100 << 20));
+        assert_eq!(b("1G"), Ok(1 << 30));
+        assert_eq!(b("2T"), Ok(2 << 40));
+        assert_eq!(b("5MB"), Ok(5_000_000));
+        let err = b("3 parsecs").unwrap_err();
+        assert!(err.contains("KiB (k), MiB (M)"), "{err}");
     }
 
     #[test]

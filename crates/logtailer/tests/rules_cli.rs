@@ -41,7 +41,7 @@ fn check_reports_every_error_with_its_place() {
         ("15:20", r#"rule "BadWindow" field `for_count`: needs `within`"#),
         (
             "19:17",
-            r#"rule "BadTemplate" field `within`: expected a unit of ms, s, m, h, d or w in "5x""#,
+            r#"rule "BadTemplate" field `within`: expected a duration like 30s, 10m, 1h30m, 8d or 1w (units ms, s, m, h, d, w, y, largest first), got "5x""#,
         ),
         (
             "17:16",
