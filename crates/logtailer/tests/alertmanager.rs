@@ -185,6 +185,60 @@ async fn an_alert_survives_an_alertmanager_outage_in_the_outbox() {
     task.await.unwrap();
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 1)]
+async fn after_a_long_outage_the_alert_arrives_within_10s_of_the_return() {
+    // The daemon's own backoff: 0.5 s doubling, capped at 10 s. After six failed posts (~15 s
+    // down) the next wait is the cap; with the old 60 s cap it was 16 s and growing.
+    let mut am = start_alertmanager();
+    let port = am.port;
+    am.child.0.kill().unwrap();
+    am.child.0.wait().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let outbox =
+        Arc::new(Mutex::new(Outbox::open(&state.path().join("outbox"), 100, 1 << 20).unwrap()));
+    let alert = firing(&[("alertname", "ObDiskHung"), ("severity", "critical"), ("disk", "clog")]);
+    outbox.lock().unwrap().push(&Alertmanager::body(&[alert], "db1")).unwrap();
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stats = Arc::new(Mutex::new(SenderStats::default()));
+    let sink =
+        Alertmanager::new(&[format!("http://127.0.0.1:{port}")], Duration::from_secs(1), None)
+            .unwrap();
+    let backoff = Backoff::new(sender::RETRY_BASE, sender::RETRY_MAX);
+    let task = tokio::spawn(sender::run(
+        sink,
+        outbox.clone(),
+        Arc::new(Notify::new()),
+        stop_rx,
+        backoff,
+        100,
+        stats.clone(),
+    ));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while stats.lock().unwrap().failed < 6 {
+        assert!(Instant::now() < deadline, "not enough retries");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let back = Instant::now();
+    am.child = spawn_alertmanager(am._dir.path(), port);
+    loop {
+        if active_alerts_or_none(port).iter().any(|a| a["labels"]["alertname"] == "ObDiskHung") {
+            break;
+        }
+        // 10 s of backoff plus Alertmanager's own start.
+        assert!(back.elapsed() < Duration::from_secs(13), "not redelivered within 10 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop_tx.send(true).unwrap();
+    task.await.unwrap();
+}
+
+/// Active alerts, or none while Alertmanager is still starting.
+fn active_alerts_or_none(port: u16) -> Vec<Value> {
+    get(&format!("http://127.0.0.1:{port}/api/v2/alerts?active=true"))
+        .and_then(|t| serde_json::from_str::<Vec<Value>>(&t).ok())
+        .unwrap_or_default()
+}
+
 /// A TLS client for `settings` (paths relative to `pki`), with the system roots as fallback.
 /// An alert that started firing now, with these labels.
 fn firing(labels: &[(&str, &str)]) -> obwatch_logtailer::rule::state::Alert {
