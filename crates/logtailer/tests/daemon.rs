@@ -745,3 +745,33 @@ fn a_multiline_record_carried_across_a_copytruncate_and_a_crash_loses_no_line() 
     eprintln!("lines read again after the crash: {reread}");
     assert!((2.0..=3.0).contains(&reread), "re-read {reread} lines:\n{metrics}");
 }
+
+#[test]
+fn an_input_matching_no_file_is_said_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), RULES_A).unwrap();
+    let config = dir.path().join("logtailer.yml");
+    // A typo in the second input's directory.
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir: state\ninputs:\n  - {{ name: app, paths: [\"{}\"] }}\n  - {{ name: typo, paths: [\"{}/lgo/*.log\"] }}\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:9\"] }}\n",
+            log.display(),
+            dir.path().display()
+        ),
+    )
+    .unwrap();
+    let port = free_port();
+    let stderr = dir.path().join("stderr.log");
+    let mut lt = Killed(
+        logtailer(&config, port).stderr(std::fs::File::create(&stderr).unwrap()).spawn().unwrap(),
+    );
+    wait_ready(port, &mut lt.0, "logtailer");
+    wait_metric(port, "obwatch_logtailer_input_files{input=\"typo\"} 0");
+    wait_metric(port, "obwatch_logtailer_input_files{input=\"app\"} 1");
+    let text = std::fs::read_to_string(&stderr).unwrap();
+    assert!(text.contains("msg=\"Input matches no file (check its paths).\" input=typo"), "{text}");
+    assert!(text.contains("files=1 inputs=app:1,typo:0"), "{text}");
+}

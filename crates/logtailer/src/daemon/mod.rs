@@ -6,7 +6,7 @@ mod pipeline;
 mod reload;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -199,6 +199,14 @@ pub async fn run(
     tail_cfg.follow_symlinks = config.follow_symlinks;
     tail_cfg.max_line_bytes = config.max_line_bytes;
     let tailer = Tailer::open(tail_cfg, LogEvents)?;
+    let per_input = files_per_input(&config, tailer.files().iter().map(|f| f.0.as_path()));
+    for (input, n) in &per_input {
+        if *n == 0 {
+            // A typo, or a config copied from a host with other log paths: said at start, and
+            // visible as obwatch_logtailer_input_files 0.
+            tracing::warn!(input = %input, "Input matches no file (check its paths).");
+        }
+    }
 
     let shared = Arc::new(Shared::default());
     shared.register_rules(&rules);
@@ -217,11 +225,13 @@ pub async fn run(
         tokio::spawn(reload::watch(config.clone(), reload_tx, web_tx, shared.clone(), stop_rx));
     tracing::info!(
         rules = rules.rule_count(),
-        files = rule_paths.len(),
+        rule_files = rule_paths.len(),
+        files = per_input.iter().map(|(_, n)| n).sum::<u64>(),
+        inputs = %per_input.iter().map(|(i, n)| format!("{i}:{n}")).collect::<Vec<_>>().join(","),
         alertmanagers = targets.len(),
         "Started."
     );
-    let handler = Arc::new(Handler { shared, targets });
+    let handler = Arc::new(Handler { shared, targets, config: config.clone() });
     let limits = config.conn_limits;
     obwatch_common::http::serve_reloadable(vec![listener], web_rx, limits, handler, shutdown).await;
     stop.store(true, Ordering::Relaxed);
@@ -237,6 +247,25 @@ pub async fn run(
 struct Handler {
     shared: Arc<Shared>,
     targets: Vec<Target>,
+    /// For the files-per-input gauge.
+    config: Config,
+}
+
+/// Tracked files per configured input, in config order, 0 included.
+fn files_per_input<'a>(
+    config: &Config,
+    files: impl Iterator<Item = &'a Path>,
+) -> Vec<(String, u64)> {
+    let mut counts: Vec<(String, u64)> =
+        config.inputs.iter().map(|i| (i.name.clone(), 0)).collect();
+    for path in files {
+        if let Some(input) = config.input_of(path)
+            && let Some(c) = counts.iter_mut().find(|(n, _)| *n == input.name)
+        {
+            c.1 += 1;
+        }
+    }
+    counts
 }
 
 impl obwatch_common::http::Handler for Handler {
@@ -304,6 +333,14 @@ impl Handler {
             );
         }
         set.gauge("obwatch_logtailer_files", "Files tracked.", c.files.len() as f64);
+        let f = set.family(
+            "obwatch_logtailer_input_files",
+            "Files tracked per input (0: its paths match nothing on this host).",
+            MetricType::Gauge,
+        );
+        for (input, n) in files_per_input(&self.config, c.files.iter().map(|f| f.0.as_path())) {
+            f.sample(&[("input", &input)], n as f64);
+        }
         set.gauge("obwatch_logtailer_alerts_firing", "Alerts firing now.", c.firing as f64);
         set.counter(
             "obwatch_logtailer_alerts_untracked_total",
