@@ -30,6 +30,15 @@ fn start_quiet(config: &Path, what: &str) -> (Killed, u16) {
     (lt, port)
 }
 
+/// As [`start_quiet`], with stderr (the daemon's log) written to `stderr`.
+fn start_logged(config: &Path, stderr: &Path, what: &str) -> (Killed, u16) {
+    let port = free_port();
+    let log = std::fs::File::create(stderr).unwrap();
+    let mut lt = Killed(logtailer(config, port).stderr(log).spawn().unwrap());
+    wait_ready(port, &mut lt.0, what);
+    (lt, port)
+}
+
 fn logtailer(config: &Path, port: u16) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_obwatch-logtailer"));
     c.args(["run", "--config"]).arg(config).arg(format!("--web.listen-address=127.0.0.1:{port}"));
@@ -430,12 +439,8 @@ fn https_alertmanager_a_wrong_ca_is_logged_and_counted_then_the_right_one_delive
     // A CA that did not sign Alertmanager's certificate: every post fails, is counted, and
     // logged with the reason; the daemon keeps running and the alert waits in the outbox.
     write_config("other-ca.pem");
-    let port = free_port();
     let stderr = dir.path().join("lt.log");
-    let mut lt = Killed(
-        logtailer(&config, port).stderr(std::fs::File::create(&stderr).unwrap()).spawn().unwrap(),
-    );
-    wait_ready(port, &mut lt.0, "logtailer");
+    let (mut lt, port) = start_logged(&config, &stderr, "logtailer");
     append(&log, "AAA 7");
     wait_metric(port, &format!("obwatch_logtailer_outbox_entries{{url=\"{url}\"}} 1"));
     // Retried, not given up.
@@ -620,12 +625,8 @@ fn a_full_outbox_disk_is_logged_and_counted_holds_the_checkpoint_and_loses_nothi
         ),
     )
     .unwrap();
-    let port = free_port();
     let stderr = dir.path().join("lt.log");
-    let mut lt = Killed(
-        logtailer(&config, port).stderr(std::fs::File::create(&stderr).unwrap()).spawn().unwrap(),
-    );
-    wait_ready(port, &mut lt.0, "logtailer");
+    let (mut lt, port) = start_logged(&config, &stderr, "logtailer");
     let lag = |n: u64| format!("obwatch_logtailer_lag_bytes{{path=\"{}\"}} {n}", log.display());
 
     // The outbox on the tmpfs works: an alert goes through and everything is committed.
@@ -763,12 +764,8 @@ fn an_input_matching_no_file_is_said_and_counted() {
         ),
     )
     .unwrap();
-    let port = free_port();
     let stderr = dir.path().join("stderr.log");
-    let mut lt = Killed(
-        logtailer(&config, port).stderr(std::fs::File::create(&stderr).unwrap()).spawn().unwrap(),
-    );
-    wait_ready(port, &mut lt.0, "logtailer");
+    let (_lt, port) = start_logged(&config, &stderr, "logtailer");
     wait_metric(port, "obwatch_logtailer_input_files{input=\"typo\"} 0");
     wait_metric(port, "obwatch_logtailer_input_files{input=\"app\"} 1");
     let text = std::fs::read_to_string(&stderr).unwrap();
