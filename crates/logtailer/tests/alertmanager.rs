@@ -121,48 +121,76 @@ async fn a_refused_post_names_the_status_and_a_silent_peer_times_out() {
     assert!(started.elapsed() < Duration::from_secs(2));
 }
 
+/// A sender posting to a stopped Alertmanager with one alert, `labels`, queued in its outbox.
+struct Outage {
+    am: Am,
+    outbox: Arc<Mutex<Outbox>>,
+    stats: Arc<Mutex<SenderStats>>,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    _state: tempfile::TempDir,
+}
+
+impl Outage {
+    fn start(labels: &[(&str, &str)], backoff: Backoff) -> Self {
+        let mut am = start_alertmanager();
+        am.child.0.kill().unwrap();
+        am.child.0.wait().unwrap();
+        let state = tempfile::tempdir().unwrap();
+        let outbox =
+            Arc::new(Mutex::new(Outbox::open(&state.path().join("outbox"), 100, 1 << 20).unwrap()));
+        outbox.lock().unwrap().push(&Alertmanager::body(&[firing(labels)], "db1")).unwrap();
+        let (stop, stop_rx) = watch::channel(false);
+        let stats = Arc::new(Mutex::new(SenderStats::default()));
+        let sink = Alertmanager::new(
+            &[format!("http://127.0.0.1:{}", am.port)],
+            Duration::from_secs(1),
+            None,
+        )
+        .unwrap();
+        let task = tokio::spawn(sender::run(
+            sink,
+            outbox.clone(),
+            Arc::new(Notify::new()),
+            stop_rx,
+            backoff,
+            100,
+            stats.clone(),
+        ));
+        Outage { am, outbox, stats, stop, task, _state: state }
+    }
+
+    /// Waits until `n` posts have failed (Alertmanager is down), for at most `within`.
+    async fn wait_failed(&self, n: u64, within: Duration) {
+        let deadline = Instant::now() + within;
+        while self.stats.lock().unwrap().failed < n {
+            assert!(Instant::now() < deadline, "fewer than {n} failed posts");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Alertmanager comes back on the same port.
+    fn restart_alertmanager(&mut self) {
+        self.am.child = spawn_alertmanager(self.am._dir.path(), self.am.port);
+    }
+
+    async fn stop(self) {
+        self.stop.send(true).unwrap();
+        self.task.await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn an_alert_survives_an_alertmanager_outage_in_the_outbox() {
-    let mut am = start_alertmanager();
-    let port = am.port;
-    am.child.0.kill().unwrap();
-    am.child.0.wait().unwrap();
-
-    // The alert is queued while Alertmanager is down.
-    let state = tempfile::tempdir().unwrap();
-    let outbox =
-        Arc::new(Mutex::new(Outbox::open(&state.path().join("outbox"), 100, 1 << 20).unwrap()));
-    let alert =
-        firing(&[("alertname", "ObServerCrashed"), ("severity", "critical"), ("signal", "11")]);
-    let body = Alertmanager::body(&[alert], "db1");
-    outbox.lock().unwrap().push(&body).unwrap();
-
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let wake = Arc::new(Notify::new());
-    let stats = Arc::new(Mutex::new(SenderStats::default()));
-    let sink =
-        Alertmanager::new(&[format!("http://127.0.0.1:{port}")], Duration::from_secs(1), None)
-            .unwrap();
+    // The alert is queued while Alertmanager is down; it retries ...
+    let labels = [("alertname", "ObServerCrashed"), ("severity", "critical"), ("signal", "11")];
     let backoff = Backoff::new(Duration::from_millis(50), Duration::from_millis(400));
-    let task = tokio::spawn(sender::run(
-        sink,
-        outbox.clone(),
-        wake.clone(),
-        stop_rx,
-        backoff,
-        100,
-        stats.clone(),
-    ));
-
-    // It retries while Alertmanager is down ...
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while stats.lock().unwrap().failed < 2 {
-        assert!(Instant::now() < deadline, "no retries");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(outbox.lock().unwrap().len(), 1);
+    let mut outage = Outage::start(&labels, backoff);
+    outage.wait_failed(2, Duration::from_secs(10)).await;
+    assert_eq!(outage.outbox.lock().unwrap().len(), 1);
     // ... and delivers once it is back on the same port.
-    am.child = spawn_alertmanager(am._dir.path(), port);
+    let port = outage.am.port;
+    outage.restart_alertmanager();
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let got = active_alerts(port);
@@ -176,60 +204,33 @@ async fn an_alert_survives_an_alertmanager_outage_in_the_outbox() {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let deadline = Instant::now() + Duration::from_secs(5);
-    while !outbox.lock().unwrap().is_empty() {
+    while !outage.outbox.lock().unwrap().is_empty() {
         assert!(Instant::now() < deadline, "outbox not emptied");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(stats.lock().unwrap().sent, 1);
-    stop_tx.send(true).unwrap();
-    task.await.unwrap();
+    assert_eq!(outage.stats.lock().unwrap().sent, 1);
+    outage.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]
 async fn after_a_long_outage_the_alert_arrives_within_10s_of_the_return() {
     // The daemon's own backoff: 0.5 s doubling, capped at 10 s. After six failed posts (~15 s
     // down) the next wait is the cap; with the old 60 s cap it was 16 s and growing.
-    let mut am = start_alertmanager();
-    let port = am.port;
-    am.child.0.kill().unwrap();
-    am.child.0.wait().unwrap();
-    let state = tempfile::tempdir().unwrap();
-    let outbox =
-        Arc::new(Mutex::new(Outbox::open(&state.path().join("outbox"), 100, 1 << 20).unwrap()));
-    let alert = firing(&[("alertname", "ObDiskHung"), ("severity", "critical"), ("disk", "clog")]);
-    outbox.lock().unwrap().push(&Alertmanager::body(&[alert], "db1")).unwrap();
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let stats = Arc::new(Mutex::new(SenderStats::default()));
-    let sink =
-        Alertmanager::new(&[format!("http://127.0.0.1:{port}")], Duration::from_secs(1), None)
-            .unwrap();
-    let backoff = Backoff::new(sender::RETRY_BASE, sender::RETRY_MAX);
-    let task = tokio::spawn(sender::run(
-        sink,
-        outbox.clone(),
-        Arc::new(Notify::new()),
-        stop_rx,
-        backoff,
-        100,
-        stats.clone(),
-    ));
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while stats.lock().unwrap().failed < 6 {
-        assert!(Instant::now() < deadline, "not enough retries");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let labels = [("alertname", "ObDiskHung"), ("severity", "critical"), ("disk", "clog")];
+    let mut outage = Outage::start(&labels, Backoff::new(sender::RETRY_BASE, sender::RETRY_MAX));
+    outage.wait_failed(6, Duration::from_secs(60)).await;
     let back = Instant::now();
-    am.child = spawn_alertmanager(am._dir.path(), port);
+    outage.restart_alertmanager();
     loop {
-        if active_alerts_or_none(port).iter().any(|a| a["labels"]["alertname"] == "ObDiskHung") {
+        let got = active_alerts_or_none(outage.am.port);
+        if got.iter().any(|a| a["labels"]["alertname"] == "ObDiskHung") {
             break;
         }
         // 10 s of backoff plus Alertmanager's own start.
         assert!(back.elapsed() < Duration::from_secs(13), "not redelivered within 10 s");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    stop_tx.send(true).unwrap();
-    task.await.unwrap();
+    outage.stop().await;
 }
 
 /// Active alerts, or none while Alertmanager is still starting.
