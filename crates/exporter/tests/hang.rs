@@ -27,15 +27,22 @@ fn success(body: &str, collector: &str) -> Option<f64> {
         .map(|s| s.value)
 }
 
-#[test]
-fn hanging_read_does_not_hang_the_scrape() {
+/// The fixture tree with `proc/loadavg` replaced by a FIFO nobody writes: the loadavg
+/// collector's open(2) blocks for good. Returns the tree, the FIFO and the `--path.*` flags.
+fn tree_with_a_stuck_loadavg() -> (tempfile::TempDir, std::path::PathBuf, [String; 2]) {
     let tree = fixture_tree();
     let fifo = tree.path().join("proc/loadavg");
     std::fs::remove_file(&fifo).unwrap();
     mknodat(CWD, &fifo, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
-    let logs = tempfile::tempdir().unwrap().keep();
     let procfs = format!("--path.procfs={}", tree.path().join("proc").display());
     let sysfs = format!("--path.sysfs={}", tree.path().join("sys").display());
+    (tree, fifo, [procfs, sysfs])
+}
+
+#[test]
+fn hanging_read_does_not_hang_the_scrape() {
+    let (_tree, fifo, [procfs, sysfs]) = tree_with_a_stuck_loadavg();
+    let logs = tempfile::tempdir().unwrap().keep();
     // Our own deadline is long; Prometheus' header (0.75 s minus a margin) must cut it short.
     let (proc, base) =
         start_ours(&[&procfs, &sysfs, "--scrape.timeout=20s"], &logs.join("exporter.log"));
@@ -93,14 +100,8 @@ fn hanging_read_does_not_hang_the_scrape() {
 
 #[test]
 fn sigterm_with_a_stuck_collector_exits_within_the_grace_period() {
-    let tree = fixture_tree();
-    let fifo = tree.path().join("proc/loadavg");
-    std::fs::remove_file(&fifo).unwrap();
-    mknodat(CWD, &fifo, FileType::Fifo, Mode::from_raw_mode(0o600), 0).unwrap();
-    let logs = tempfile::tempdir().unwrap().keep();
-    let log = logs.join("exporter.log");
-    let procfs = format!("--path.procfs={}", tree.path().join("proc").display());
-    let sysfs = format!("--path.sysfs={}", tree.path().join("sys").display());
+    let (_tree, fifo, [procfs, sysfs]) = tree_with_a_stuck_loadavg();
+    let log = tempfile::tempdir().unwrap().keep().join("exporter.log");
     let (mut proc, base) = start_ours(&[&procfs, &sysfs, "--scrape.timeout=1s"], &log);
     // One scrape leaves a blocking thread stuck in open(2) on the FIFO for good.
     let (status, body) = get(&format!("{base}/metrics")).unwrap();
