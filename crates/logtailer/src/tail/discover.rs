@@ -29,6 +29,8 @@ pub(crate) struct Discovery {
     /// Set by an event that may change which files exist (create, remove, rename, overflow).
     rescan: Arc<AtomicBool>,
     follow: FollowSymlinks,
+    /// `patterns` compiled once, for the symlink check.
+    compiled: Vec<glob::Pattern>,
     /// Links refused, each logged once while it stays refused.
     refused: HashSet<PathBuf>,
     /// Refusals so far (a link refused again after it changed counts again).
@@ -60,8 +62,10 @@ impl Discovery {
                 None
             }
         };
+        let compiled = patterns.iter().filter_map(|p| glob::Pattern::new(p).ok()).collect();
         Discovery {
             patterns,
+            compiled,
             watcher,
             watched: HashSet::new(),
             wake_rx,
@@ -89,7 +93,7 @@ impl Discovery {
         }
         if self.follow == FollowSymlinks::Safe {
             let mut refused_now = HashSet::new();
-            found.retain(|p| match symlink_refusal(p, &patterns) {
+            found.retain(|p| match symlink_refusal(p, &self.compiled) {
                 None => true,
                 Some(why) => {
                     if !self.refused.contains(p) {
@@ -162,9 +166,9 @@ fn handler(tx: SyncSender<()>, rescan: Arc<AtomicBool>) -> impl notify::EventHan
 
 /// The directory part of `pattern` before its first glob metacharacter: what to watch.
 /// Why the symlink `path` may not be followed, or `None` when it is not a link or may be: its
-/// target must be matched by one of the input's own `patterns` or lie in the link's own
+/// target must be matched by one of the inputs' `patterns` or lie in the link's own
 /// directory, and belong to the owner of the link's directory.
-pub(crate) fn symlink_refusal(path: &Path, patterns: &[String]) -> Option<String> {
+pub(crate) fn symlink_refusal(path: &Path, patterns: &[glob::Pattern]) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
     let link = std::fs::symlink_metadata(path).ok()?;
     if !link.file_type().is_symlink() {
@@ -177,11 +181,10 @@ pub(crate) fn symlink_refusal(path: &Path, patterns: &[String]) -> Option<String
     let dir = path.parent().unwrap_or(Path::new("/"));
     let real_dir = std::fs::canonicalize(dir).ok();
     let in_own_dir = real_dir.as_deref() == target.parent();
-    let matched =
-        patterns.iter().filter_map(|p| glob::Pattern::new(p).ok()).any(|p| p.matches_path(&target));
+    let matched = patterns.iter().any(|p| p.matches_path(&target));
     if !in_own_dir && !matched {
         return Some(format!(
-            "its target {} is outside the input's globs and the link's directory",
+            "its target {} is outside the inputs' globs and the link's directory",
             target.display()
         ));
     }

@@ -80,7 +80,7 @@ pub struct TailConfig {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum FollowSymlinks {
-    /// Only a link whose target the input's globs match themselves or that stays in the link's
+    /// Only a link whose target the inputs' globs match themselves or that stays in the link's
     /// own directory, and whose target belongs to the owner of the link's directory.
     #[default]
     Safe,
