@@ -236,11 +236,16 @@ pub fn run_once(
     if !scan.errors.is_empty() {
         run.counts.entry(String::new()).or_default()[3] += scan.errors.len() as f64;
     }
-    let mut emit = |n: usize, outcome: Option<&Outcome>| {
+    // Action `n`, its file, the file's path and the owning policy's name: for the `started`
+    // record before the action and the outcome record after it.
+    let target = |n: usize| {
         let action = &plan.actions[n];
         let f = &scan.files[action.file];
         let policy = config.policies.get(f.policy as usize).map_or("", |p| p.name.as_str());
-        let path = scan.dirs[f.dir as usize].path.join(&f.name);
+        (action, f, scan.dirs[f.dir as usize].path.join(&f.name), policy)
+    };
+    let mut emit = |n: usize, outcome: Option<&Outcome>| {
+        let (action, f, path, policy) = target(n);
         let reason = match (action.kind, f.held_by) {
             (ActionKind::Held, Some(pid)) => {
                 format!("held open by pid {pid}; wanted: {}", action.reason)
@@ -302,10 +307,7 @@ pub fn run_once(
         // Before a file is touched its `started` record must be in the audit log.
         let before = |n: usize| -> Result<(), String> {
             let Some(a) = audit.as_ref() else { return Ok(()) };
-            let action = &plan.actions[n];
-            let f = &scan.files[action.file];
-            let path = scan.dirs[f.dir as usize].path.join(&f.name);
-            let policy = config.policies.get(f.policy as usize).map_or("", |p| p.name.as_str());
+            let (action, f, path, policy) = target(n);
             let reason = action.reason.to_string();
             let mut rec =
                 Record::new(action.kind.as_str(), &path, f.size_bytes, &reason, "started", policy);
