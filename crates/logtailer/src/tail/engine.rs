@@ -111,7 +111,7 @@ impl<E: TailEvents> Tailer<E> {
 
     /// Counters so far.
     pub fn stats(&self) -> TailStats {
-        self.stats
+        TailStats { symlinks_refused: self.discovery.refused_total, ..self.stats }
     }
 
     /// Tracked files: path, committed offset, and whether it is being left (rotated/deleted).
@@ -173,7 +173,6 @@ impl<E: TailEvents> Tailer<E> {
     fn start(&mut self, state: Option<&State>) {
         let started = unix_ms_now();
         let found = self.discovery.scan(&self.events);
-        self.stats.symlinks_refused = self.discovery.refused_total;
         let now = Instant::now();
         let mut unmatched: Vec<&Checkpoint> =
             state.map(|s| s.files.iter().collect()).unwrap_or_default();
@@ -351,7 +350,6 @@ impl<E: TailEvents> Tailer<E> {
     fn rescan(&mut self) {
         let started = unix_ms_now();
         let found = self.discovery.scan(&self.events);
-        self.stats.symlinks_refused = self.discovery.refused_total;
         let now = Instant::now();
         let mut seen = BTreeSet::new();
         let mut added = false;
