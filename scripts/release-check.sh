@@ -63,6 +63,16 @@ wait_log() {
   fail "no '$2' in $1: $(tail -5 "$1")"
 }
 
+# The highest GLIBC_x.y version named in the text on stdin (empty when none).
+glibc_max() {
+  { grep -o 'GLIBC_[0-9][0-9.]*' || true; } | sed 's/GLIBC_//' | sort -uV | tail -1
+}
+
+# True when version $1 (empty: none) is at most 2.17.
+at_most_2_17() {
+  [ -z "$1" ] || [ "$(printf '%s\n2.17\n' "$1" | sort -V | tail -1)" = 2.17 ]
+}
+
 # Scrapes $1 (a base URL) and checks it is the exporter's metrics page.
 scrape() {
   local body
@@ -76,8 +86,8 @@ tar -C "$work" -xzf "$tgz"
 top="$work/obwatch-$version-linux-x86_64"
 for b in obwatch-exporter obwatch-logtailer obwatch-cleaner; do
   [ -x "$top/$b" ] || fail "$b not in the tarball's top directory"
-  max=$(objdump -T "$top/$b" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -1)
-  [ "$(printf '%s\n2.17\n' "$max" | sort -V | tail -1)" = 2.17 ] || fail "$b needs GLIBC_$max"
+  max=$(objdump -T "$top/$b" | glibc_max)
+  at_most_2_17 "$max" || fail "$b needs GLIBC_$max"
   "$top/$b" --version | grep -Eq "^$b $version \(branch: .*, revision: [0-9a-f]{12}\)$" ||
     fail "$b --version does not name $version and the revision: $("$top/$b" --version)"
 done
@@ -186,9 +196,8 @@ rpm -qpc "$rpm" | grep -qx /etc/obwatch/logtailer.yml || fail "rpm configs not %
 rpm -qp --qf '[%{FILENAMES} %{FILEFLAGS:fflags}\n]' "$rpm" | grep -q '^/etc/obwatch/cleaner.yml cn' ||
   fail "rpm configs not %config(noreplace)"
 requires=$(rpm -qp --requires "$rpm")
-glibc=$(grep -o 'GLIBC_[0-9.]*' <<<"$requires" | sed 's/GLIBC_//' | sort -uV | tail -1 || true)
-[ -z "$glibc" ] || [ "$(printf '%s\n2.17\n' "$glibc" | sort -V | tail -1)" = 2.17 ] ||
-  fail "rpm requires GLIBC_$glibc"
+glibc=$(glibc_max <<<"$requires")
+at_most_2_17 "$glibc" || fail "rpm requires GLIBC_$glibc"
 grep -q 'glibc >= 2.17' <<<"$requires" || fail "rpm does not require glibc >= 2.17: $requires"
 if grep -Eq 'rpmlib\((PayloadIsZstd|PayloadIsLzma|LargeFiles|FileCaps)' <<<"$requires"; then
   fail "rpm needs a feature CentOS 7's rpm 4.11 lacks: $requires"
