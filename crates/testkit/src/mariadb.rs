@@ -17,8 +17,11 @@ pub const MONITOR_PASSWORD: &str = "monitor-pw";
 pub const OB4_VERSION: &str = "5.7.25-OceanBase_CE-v4.2.1.0";
 /// `version()` of an OceanBase 3.x server.
 pub const OB3_VERSION: &str = "5.7.25-OceanBase-v3.2.4.1";
-/// A user that can log in and identify the server but read nothing else.
+/// A user that can log in but read only the server list and the parameter view.
 pub const LIMITED_USER: &str = "limited";
+/// A user that can read every view but the parameter view (`GV$OB_PARAMETERS`,
+/// `__all_virtual_sys_parameter_stat`): what a monitor user without that one grant sees.
+pub const NO_PARAMS_USER: &str = "no_params";
 
 /// A running server; killed when dropped.
 #[derive(Debug)]
@@ -84,19 +87,30 @@ impl MariaDb {
         if let Some(f) = fixture {
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oceanbase").join(f);
             db.sql(&std::fs::read_to_string(path).unwrap());
-            // The limited user may read what identifying the server needs, nothing else.
+            // The limited user may read the server list and the parameters, nothing else.
             let identity = if f.starts_with("ob4") {
                 ["dba_ob_servers", "`gv$ob_parameters`"]
             } else {
                 ["__all_server", "__all_virtual_sys_parameter_stat"]
             };
+            let params = identity[1].trim_matches('`');
+            let others = db.query(&format!(
+                "SELECT table_name FROM information_schema.tables WHERE table_schema = 'oceanbase' AND LOWER(table_name) <> '{params}'"
+            ));
+            let grants: String = others
+                .lines()
+                .map(|t| format!("GRANT SELECT ON oceanbase.`{t}` TO {NO_PARAMS_USER}@'%';\n"))
+                .collect();
             db.sql(&format!(
                 "CREATE USER {MONITOR_USER}@'%' IDENTIFIED BY '{MONITOR_PASSWORD}';
                  GRANT SELECT, EXECUTE ON oceanbase.* TO {MONITOR_USER}@'%';
                  CREATE USER {LIMITED_USER}@'%' IDENTIFIED BY '{MONITOR_PASSWORD}';
                  GRANT EXECUTE ON oceanbase.* TO {LIMITED_USER}@'%';
                  GRANT SELECT ON oceanbase.{} TO {LIMITED_USER}@'%';
-                 GRANT SELECT ON oceanbase.{} TO {LIMITED_USER}@'%';",
+                 GRANT SELECT ON oceanbase.{} TO {LIMITED_USER}@'%';
+                 CREATE USER {NO_PARAMS_USER}@'%' IDENTIFIED BY '{MONITOR_PASSWORD}';
+                 GRANT EXECUTE ON oceanbase.* TO {NO_PARAMS_USER}@'%';
+                 {grants}",
                 identity[0], identity[1]
             ));
         }

@@ -1,4 +1,5 @@
-//! The background round: connect (or reuse the connection), identify the server, run every
+//! The background round: connect (or reuse the connection), identify the server (version and
+//! address: what binds the other queries), refresh its labels and role (`identify`), run every
 //! catalogue query that applies to its version and role, and publish one fresh snapshot.
 //! Errors are logged when they change, not every round.
 
@@ -10,6 +11,8 @@ use obwatch_common::metrics::{MetricSet, MetricType};
 use super::catalogue::{self, Query, Scope, Table};
 use super::options::ObOptions;
 use super::session::{Identity, Session, SqlError};
+
+mod identify;
 
 pub(super) const UP_HELP: &str =
     "1 when the OceanBase server answered the last round of queries, else 0.";
@@ -25,8 +28,13 @@ pub(super) struct Poller {
     identity: Option<Identity>,
     /// A session whose statement timed out; killed from the next connection.
     abandoned: Option<u32>,
-    /// Whether this server hosted RootService at the last look.
+    /// Whether this server hosted RootService at the last look (false until a lookup
+    /// answers: cluster-wide queries then wait rather than run on every server).
     rootservice: bool,
+    /// Whether the cluster name and id were learned (or configured) for this identity.
+    cluster_known: bool,
+    /// The identity last logged, so a change is logged once.
+    logged_identity: Option<Identity>,
     /// The last state logged, and the last error logged per query, so each is logged once.
     logged_state: &'static str,
     logged_errors: HashMap<&'static str, String>,
@@ -53,6 +61,8 @@ impl Poller {
             identity: None,
             abandoned: None,
             rootservice: false,
+            cluster_known: false,
+            logged_identity: None,
             logged_state: "starting",
             logged_errors: HashMap::new(),
             rounds: 0,
@@ -65,7 +75,6 @@ impl Poller {
     pub(super) async fn round(&mut self) -> MetricSet {
         let mut out = MetricSet::new();
         let mut results: Vec<(&'static str, bool, Duration)> = Vec::new();
-        let mut lost: Option<&'static str> = None;
         let state = match self.ensure_identified().await {
             Err(e) => {
                 self.note_state(e.state(), Some(&e));
@@ -73,62 +82,17 @@ impl Poller {
             }
             Ok(()) => {
                 self.note_state("up", None);
+                self.refresh_cluster(&mut results).await;
                 if let Some((ok, duration)) = self.refresh_role().await {
                     results.push(("server_role", ok, duration));
                 }
-                let id = self.identity.clone().unwrap_or_default();
-                for q in catalogue::ALL {
-                    let Some(sql) = q.sql(id.major()) else { continue };
-                    if q.scope == Scope::RootService && !self.rootservice {
-                        continue;
-                    }
-                    if let (Some(every), Some(c)) = (q.every, self.cached.get(q.name))
-                        && c.at.elapsed() < every
-                    {
-                        out.append(&mut c.metrics.clone());
-                        results.push((q.name, c.ok, c.duration));
-                        continue;
-                    }
-                    let sql = id.bind(&catalogue::expand(sql, &self.opts));
-                    let t0 = Instant::now();
-                    let r = self.run(q, &sql).await;
-                    let duration = t0.elapsed();
-                    // The connection is gone and a new one cannot be made: the server is
-                    // down, not this query. Stop here rather than wait connect_timeout for
-                    // every query left, and report the server's state.
-                    if let Err(e) = &r
-                        && matches!(
-                            e,
-                            SqlError::Unreachable { .. }
-                                | SqlError::AuthFailed { .. }
-                                | SqlError::TlsRequired { .. }
-                        )
-                    {
-                        lost = Some(e.state());
-                        self.note_state(e.state(), Some(e));
-                        break;
-                    }
-                    results.push((q.name, r.is_ok(), duration));
-                    let mut part = MetricSet::new();
-                    match &r {
-                        Ok(table) => {
-                            self.note_query(q.name, None);
-                            catalogue::render(q, table, &static_labels(&id), &mut part);
-                        }
-                        Err(e) => self.note_query(q.name, Some(e)),
-                    }
-                    if q.every.is_some() {
-                        let (at, metrics, ok) = (Instant::now(), part.clone(), r.is_ok());
-                        self.cached.insert(q.name, Cached { at, metrics, ok, duration });
-                    }
-                    out.append(&mut part);
-                }
-                match lost {
+                self.log_identity();
+                match self.run_catalogue(&mut out, &mut results).await {
                     // No series of a half-done round: only why ob_up is 0.
-                    Some(state) => {
+                    Some(lost) => {
                         out = MetricSet::new();
                         results.clear();
-                        state
+                        lost
                     }
                     None => "up",
                 }
@@ -169,6 +133,64 @@ impl Poller {
         out
     }
 
+    /// Runs every catalogue query that applies to the server's version and role, appending
+    /// series to `out` and outcomes to `results`. `Some(state)` when the server was lost
+    /// half-way (the round is then void).
+    async fn run_catalogue(
+        &mut self,
+        out: &mut MetricSet,
+        results: &mut Vec<(&'static str, bool, Duration)>,
+    ) -> Option<&'static str> {
+        let id = self.identity.clone().unwrap_or_default();
+        for q in catalogue::ALL {
+            let Some(sql) = q.sql(id.major()) else { continue };
+            if q.scope == Scope::RootService && !self.rootservice {
+                continue;
+            }
+            if let (Some(every), Some(c)) = (q.every, self.cached.get(q.name))
+                && c.at.elapsed() < every
+            {
+                out.append(&mut c.metrics.clone());
+                results.push((q.name, c.ok, c.duration));
+                continue;
+            }
+            let sql = id.bind(&catalogue::expand(sql, &self.opts));
+            let t0 = Instant::now();
+            let mut part = MetricSet::new();
+            // A well-formed answer that cannot become series (a NULL histogram bucket, a
+            // negative counter) fails the query like a server error does.
+            let r = match self.run(q, &sql).await {
+                Ok(table) => catalogue::render(q, &table, &static_labels(&id), &mut part)
+                    .map_err(SqlError::Unexpected),
+                Err(e) => Err(e),
+            };
+            let duration = t0.elapsed();
+            // The connection is gone and a new one cannot be made: the server is down, not
+            // this query. Stop here rather than wait connect_timeout for every query left,
+            // and report the server's state.
+            if let Err(
+                e @ (SqlError::Unreachable { .. }
+                | SqlError::AuthFailed { .. }
+                | SqlError::TlsRequired { .. }),
+            ) = &r
+            {
+                self.note_state(e.state(), Some(e));
+                return Some(e.state());
+            }
+            results.push((q.name, r.is_ok(), duration));
+            if r.is_err() {
+                part = MetricSet::new();
+            }
+            self.note_query(q.name, r.as_ref().err().map(ToString::to_string));
+            if q.every.is_some() {
+                let (at, metrics, ok) = (Instant::now(), part.clone(), r.is_ok());
+                self.cached.insert(q.name, Cached { at, metrics, ok, duration });
+            }
+            out.append(&mut part);
+        }
+        None
+    }
+
     /// Connects and identifies the server when there is no live session.
     async fn ensure_identified(&mut self) -> Result<(), SqlError> {
         if self.session.is_some() && self.identity.is_some() {
@@ -176,13 +198,16 @@ impl Poller {
         }
         let mut s = self.connect().await?;
         match s.identify(&self.opts).await {
-            Ok(id) => {
-                if self.identity.as_ref() != Some(&id) {
-                    tracing::info!(
-                        version = %id.version.map(|v| v.to_string()).unwrap_or_default(),
-                        svr_ip = %id.svr_ip, svr_port = id.svr_port, zone = %id.zone,
-                        cluster = %id.cluster_name, "Identified the OceanBase server."
-                    );
+            Ok(mut id) => {
+                // A reconnect to the same server keeps what the lookups learned, so the
+                // labels do not blink empty while they run again.
+                match &self.identity {
+                    Some(old) if old.svr_ip == id.svr_ip && old.svr_port == id.svr_port => {
+                        id.zone.clone_from(&old.zone);
+                        id.cluster_name.clone_from(&old.cluster_name);
+                        id.cluster_id.clone_from(&old.cluster_id);
+                    }
+                    _ => self.cluster_known = false,
                 }
                 self.identity = Some(id);
                 self.session = Some(s);
@@ -236,35 +261,6 @@ impl Poller {
         }
     }
 
-    /// Whether RootService runs here now (cluster-wide queries run only there, as in
-    /// obagent, so a cluster is not counted once per server), and the zone. Returns whether
-    /// the lookup answered and how long it took, for the per-query series.
-    async fn refresh_role(&mut self) -> Option<(bool, Duration)> {
-        let (Some(id), Some(s)) = (self.identity.as_mut(), self.session.as_mut()) else {
-            return None;
-        };
-        let session_id = s.id();
-        let t0 = Instant::now();
-        let r = s.role(id, self.opts.query_timeout).await;
-        let took = (r.is_ok(), t0.elapsed());
-        match r {
-            Ok(rootservice) => {
-                self.rootservice = rootservice;
-                self.note_query("server_role", None);
-            }
-            Err(e) => {
-                self.note_query("server_role", Some(&e));
-                if matches!(e, SqlError::Timeout(_)) {
-                    self.abandoned = Some(session_id);
-                }
-                if e.breaks_connection() {
-                    self.session = None;
-                }
-            }
-        }
-        Some(took)
-    }
-
     fn note_state(&mut self, state: &'static str, e: Option<&SqlError>) {
         if state == self.logged_state {
             return;
@@ -276,15 +272,16 @@ impl Poller {
         self.logged_state = state;
         if state != "up" {
             self.identity = None;
+            self.cluster_known = false;
             // A server that went away takes its cached answers with it (no stale series).
             self.cached.clear();
         }
     }
 
-    fn note_query(&mut self, name: &'static str, e: Option<&SqlError>) {
-        match e {
-            Some(e) => {
-                let msg = e.to_string();
+    /// Logs a query's failure once per distinct error, and its recovery once.
+    fn note_query(&mut self, name: &'static str, error: Option<String>) {
+        match error {
+            Some(msg) => {
                 if self.logged_errors.get(name) != Some(&msg) {
                     tracing::warn!(query = name, error = %msg, "OceanBase query failed.");
                     self.logged_errors.insert(name, msg);

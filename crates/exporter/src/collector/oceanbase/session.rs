@@ -1,5 +1,5 @@
-//! One MySQL-protocol connection to the OBServer and what it learned about the server when it
-//! connected: version, `svr_ip`/`svr_port`, zone and cluster. Every statement runs under a
+//! One MySQL-protocol connection to the OBServer and what it learned about the server: version
+//! and `svr_ip`/`svr_port` when it connected, zone and cluster from the lookups. Every statement runs under a
 //! timeout; a statement that times out costs its connection (the next statement reconnects
 //! and kills the old session, so the server never runs more than one of our statements).
 
@@ -205,8 +205,10 @@ impl Session {
         }
     }
 
-    /// Learns what the server is. `NotOceanBase` when neither `version_comment` nor
-    /// `version()` names OceanBase.
+    /// Learns what the server is and where it is (version, `host_ip()`, `rpc_port()`): what
+    /// every other query needs. `NotOceanBase` when neither `version_comment` nor `version()`
+    /// names OceanBase. The labels that only describe it (cluster, zone) are the poller's
+    /// lookups, which may fail alone.
     pub async fn identify(&mut self, o: &ObOptions) -> Result<Identity, SqlError> {
         let t = o.query_timeout;
         let mut id = Identity::default();
@@ -232,19 +234,7 @@ impl Session {
         id.svr_port = port
             .parse()
             .map_err(|_| SqlError::Unexpected(format!("rpc_port() = {port:?} is not a port")))?;
-        let params =
-            if id.major() >= 4 { "GV$OB_PARAMETERS" } else { "__all_virtual_sys_parameter_stat" };
-        let sql = id.bind(&format!(
-            "SELECT name, value FROM {params} WHERE svr_ip = '{{svr_ip}}' AND svr_port = {{svr_port}} AND name IN ('cluster', 'cluster_id')"
-        ));
-        for row in self.query(&sql, t).await? {
-            match (text(&row, 0).as_deref(), text(&row, 1)) {
-                (Some("cluster"), Some(v)) => id.cluster_name = v,
-                (Some("cluster_id"), Some(v)) => id.cluster_id = v,
-                _ => {}
-            }
-        }
-        self.role(&mut id, t).await?;
+        // Configured labels; the cluster lookup (the poller's) fills what is not configured.
         if let Some(n) = &o.cluster_name {
             id.cluster_name = n.clone();
         }
@@ -252,6 +242,28 @@ impl Session {
             id.cluster_id = n.to_string();
         }
         Ok(id)
+    }
+
+    /// `cluster` and `cluster_id` of this server from `view` (`GV$OB_PARAMETERS` on 4.x,
+    /// `__all_virtual_sys_parameter_stat` on 3.x); empty when the view lacks a row.
+    pub async fn cluster_parameters(
+        &mut self,
+        id: &Identity,
+        view: &str,
+        timeout: Duration,
+    ) -> Result<(String, String), SqlError> {
+        let sql = id.bind(&format!(
+            "SELECT name, value FROM {view} WHERE svr_ip = '{{svr_ip}}' AND svr_port = {{svr_port}} AND name IN ('cluster', 'cluster_id')"
+        ));
+        let (mut name, mut cluster_id) = (String::new(), String::new());
+        for row in self.query(&sql, timeout).await? {
+            match (text(&row, 0).as_deref(), text(&row, 1)) {
+                (Some("cluster"), Some(v)) => name = v,
+                (Some("cluster_id"), Some(v)) => cluster_id = v,
+                _ => {}
+            }
+        }
+        Ok((name, cluster_id))
     }
 
     /// Whether this server hosts RootService; updates `id.zone` on the way.
