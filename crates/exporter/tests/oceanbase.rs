@@ -11,7 +11,9 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use obwatch_testkit::mariadb::{LIMITED_USER, MONITOR_PASSWORD, MONITOR_USER, MariaDb};
+use obwatch_testkit::mariadb::{
+    LIMITED_USER, MONITOR_PASSWORD, MONITOR_USER, MariaDb, NO_PARAMS_USER,
+};
 use util::*;
 
 use obwatch_testkit::mariadb::{OB3_VERSION as OB3, OB4_VERSION as OB4};
@@ -65,6 +67,80 @@ fn ob4<'a>(extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
     l
 }
 
+/// Every family the 4.x fixture gives a user with all grants.
+fn ob4_families() -> BTreeSet<String> {
+    [
+        "ob_active_session_num",
+        "ob_all_session_num",
+        "ob_cache_size_bytes",
+        "ob_disk_free_bytes",
+        "ob_disk_healthy",
+        "ob_disk_total_bytes",
+        "ob_index_error_num",
+        "ob_log_disk_assigned_bytes",
+        "ob_log_disk_total_bytes",
+        "ob_log_disk_used_bytes",
+        "ob_major_compaction_frozen_scn",
+        "ob_major_compaction_in_progress",
+        "ob_major_compaction_is_error",
+        "ob_major_compaction_is_suspended",
+        "ob_major_compaction_last_finish_time_seconds",
+        "ob_major_compaction_last_scn",
+        "ob_major_compaction_start_time_seconds",
+        "ob_memstore_active_bytes",
+        "ob_memstore_freeze_times",
+        "ob_memstore_freeze_trigger_bytes",
+        "ob_memstore_limit_bytes",
+        "ob_memstore_total_bytes",
+        "ob_plan_cache_access_total",
+        "ob_plan_cache_hit_total",
+        "ob_plan_cache_memory_bytes",
+        "ob_query_response_time_seconds",
+        "ob_replica_num",
+        "ob_server_num",
+        "ob_server_resource_cpu",
+        "ob_server_resource_cpu_assigned",
+        "ob_server_resource_cpu_assigned_percent",
+        "ob_server_resource_disk_bytes",
+        "ob_server_resource_memory_assigned_bytes",
+        "ob_server_resource_memory_assigned_percent",
+        "ob_server_resource_memory_bytes",
+        "ob_sysstat",
+        "ob_system_event_time_waited",
+        "ob_system_event_total_waits",
+        "ob_table_num",
+        "ob_tenant500_memory_hold_bytes",
+        "ob_tenant500_memory_used_bytes",
+        "ob_tenant_assigned_cpu_assigned",
+        "ob_tenant_assigned_cpu_total",
+        "ob_tenant_assigned_mem_assigned",
+        "ob_tenant_assigned_mem_total",
+        "ob_tenant_disk_data_size",
+        "ob_tenant_disk_log_size",
+        "ob_tenant_log_disk_total_bytes",
+        "ob_tenant_resource_max_cpu",
+        "ob_tenant_resource_max_memory",
+        "ob_tenant_resource_min_cpu",
+        "ob_tenant_resource_min_memory",
+        "ob_top_sql_cpu_seconds_total",
+        "ob_top_sql_elapsed_seconds_total",
+        "ob_top_sql_executions_total",
+        "ob_trans_expire_num",
+        "ob_unit_config_max_cpu",
+        "ob_unit_config_max_iops",
+        "ob_unit_config_max_memory_bytes",
+        "ob_unit_config_min_cpu",
+        "ob_unit_config_min_iops",
+        "ob_unit_config_min_memory_bytes",
+        "ob_unit_num",
+        "ob_up",
+        "ob_waitevent_wait_seconds_total",
+        "ob_waitevent_wait_total",
+    ]
+    .map(String::from)
+    .into()
+}
+
 /// The queries that failed in the round `body` serves (`None` before a round with queries).
 fn failed_queries(body: &str) -> Option<Vec<String>> {
     let f = families(body).remove("obwatch_ob_query_success")?;
@@ -93,72 +169,7 @@ fn oceanbase_4x_fixture_then_bad_inputs_slow_query_and_a_dead_database() {
     assert_eq!(value(&body, "obwatch_ob_query_success", &role), Some(1.0));
     assert!(value(&body, "obwatch_ob_query_duration_seconds", &role).is_some());
 
-    let want: BTreeSet<String> = [
-        "ob_active_session_num",
-        "ob_all_session_num",
-        "ob_cache_size_bytes",
-        "ob_disk_free_bytes",
-        "ob_disk_healthy",
-        "ob_disk_total_bytes",
-        "ob_index_error_num",
-        "ob_log_disk_assigned_bytes",
-        "ob_log_disk_total_bytes",
-        "ob_log_disk_used_bytes",
-        "ob_major_compaction_frozen_scn",
-        "ob_major_compaction_in_progress",
-        "ob_major_compaction_is_error",
-        "ob_major_compaction_is_suspended",
-        "ob_major_compaction_last_finish_time_seconds",
-        "ob_major_compaction_last_scn",
-        "ob_major_compaction_start_time_seconds",
-        "ob_memstore_active_bytes",
-        "ob_memstore_freeze_times",
-        "ob_memstore_freeze_trigger_bytes",
-        "ob_memstore_limit_bytes",
-        "ob_memstore_total_bytes",
-        "ob_plan_cache_access_total",
-        "ob_plan_cache_hit_total",
-        "ob_plan_cache_memory_bytes",
-        "ob_replica_num",
-        "ob_server_num",
-        "ob_server_resource_cpu",
-        "ob_server_resource_cpu_assigned",
-        "ob_server_resource_cpu_assigned_percent",
-        "ob_server_resource_disk_bytes",
-        "ob_server_resource_memory_assigned_bytes",
-        "ob_server_resource_memory_assigned_percent",
-        "ob_server_resource_memory_bytes",
-        "ob_sysstat",
-        "ob_system_event_time_waited",
-        "ob_system_event_total_waits",
-        "ob_table_num",
-        "ob_tenant500_memory_hold_bytes",
-        "ob_tenant500_memory_used_bytes",
-        "ob_tenant_disk_data_size",
-        "ob_tenant_disk_log_size",
-        "ob_tenant_log_disk_total_bytes",
-        "ob_tenant_resource_max_cpu",
-        "ob_tenant_resource_max_memory",
-        "ob_tenant_resource_min_cpu",
-        "ob_tenant_resource_min_memory",
-        "ob_top_sql_cpu_seconds_total",
-        "ob_top_sql_elapsed_seconds_total",
-        "ob_top_sql_executions_total",
-        "ob_trans_expire_num",
-        "ob_unit_config_max_cpu",
-        "ob_unit_config_max_iops",
-        "ob_unit_config_max_memory_bytes",
-        "ob_unit_config_min_cpu",
-        "ob_unit_config_min_iops",
-        "ob_unit_config_min_memory_bytes",
-        "ob_unit_num",
-        "ob_up",
-        "ob_waitevent_wait_seconds_total",
-        "ob_waitevent_wait_total",
-    ]
-    .map(String::from)
-    .into();
-    assert_eq!(ob_families(&body), want);
+    assert_eq!(ob_families(&body), ob4_families());
     assert_eq!(state(&body, "up"), Some(1.0));
 
     let app = [("ob_tenant_id", "1002"), ("tenant_name", "app")];
@@ -241,6 +252,22 @@ fn oceanbase_4x_fixture_then_bad_inputs_slow_query_and_a_dead_database() {
     assert_eq!(v("ob_top_sql_executions_total", &top), Some(5000000.0));
     assert_eq!(families(&body)["ob_top_sql_elapsed_seconds_total"].samples.len(), 2);
     assert!(!body.contains("t_order set status = 2"), "no raw SQL text by default");
+    // The response-time histogram: statement types summed, buckets cumulative, +Inf = count,
+    // the other server's rows left out.
+    let le = |le: &'static str| [app[0], app[1], ("le", le)];
+    for (bound, n) in [("0.0001", 50.0), ("0.001", 550.0), ("0.01", 610.0), ("1", 620.0)] {
+        assert_eq!(v("ob_query_response_time_seconds_bucket", &le(bound)), Some(n), "le={bound}");
+    }
+    assert_eq!(v("ob_query_response_time_seconds_bucket", &le("+Inf")), Some(620.0));
+    assert_eq!(v("ob_query_response_time_seconds_count", &app), Some(620.0));
+    assert_eq!(v("ob_query_response_time_seconds_sum", &app), Some(1.733));
+    let sys = [("ob_tenant_id", "1"), ("tenant_name", "sys")];
+    assert_eq!(v("ob_query_response_time_seconds_count", &sys), Some(35.0));
+    // The server's capacity once per tenant with a unit here, META tenants left out.
+    assert_eq!(v("ob_tenant_assigned_cpu_total", &app), Some(16.0));
+    assert_eq!(v("ob_tenant_assigned_cpu_assigned", &app), Some(8.0));
+    assert_eq!(v("ob_tenant_assigned_mem_assigned", &sys), Some(12884901888.0));
+    assert_eq!(families(&body)["ob_tenant_assigned_mem_total"].samples.len(), 2);
     let lint = promtool_lint(&body);
     assert!(lint.is_empty(), "promtool: {lint:?}");
     // The hourly count is served from its last answer in between: same duration two rounds on.
@@ -303,6 +330,25 @@ fn oceanbase_4x_fixture_then_bad_inputs_slow_query_and_a_dead_database() {
     db.sql("USE oceanbase; DROP VIEW `V$OB_PLAN_CACHE_STAT`; RENAME TABLE plan_cache_real TO `V$OB_PLAN_CACHE_STAT`;");
     scrape_until(&url, "plan_cache to recover", all_queries_ok);
 
+    // An answer no series may come from (a counter gone negative): that query fails alone,
+    // keeps none of its series, and is logged once however many rounds it lasts.
+    db.sql("UPDATE oceanbase.`V$OB_PLAN_CACHE_STAT` SET hit_count = -5 WHERE tenant_id = 1002;");
+    let b = scrape_until(&url, "plan_cache alone to fail", |b| {
+        failed_queries(b).is_some_and(|f| f == ["plan_cache"])
+    });
+    assert_eq!(value(&b, "ob_up", &[]), Some(1.0));
+    assert!(!ob_families(&b).contains("ob_plan_cache_memory_bytes"), "no half of a bad answer");
+    let rounds = value(&b, "obwatch_ob_rounds_total", &[]).unwrap();
+    scrape_until(&url, "two more rounds", |b| {
+        value(b, "obwatch_ob_rounds_total", &[]).is_some_and(|r| r >= rounds + 2.0)
+    });
+    let log = std::fs::read_to_string(dir.path().join("good.log")).unwrap();
+    assert_eq!(log.matches("a counter cannot be negative").count(), 1, "{log}");
+    db.sql(
+        "UPDATE oceanbase.`V$OB_PLAN_CACHE_STAT` SET hit_count = 97510000 WHERE tenant_id = 1002;",
+    );
+    scrape_until(&url, "plan_cache to recover", all_queries_ok);
+
     // A view the server lacks (a release without it): that query fails with 1146, alone.
     db.sql("USE oceanbase; RENAME TABLE `GV$OB_LOG_STAT` TO log_stat_gone;");
     let b = scrape_until(&url, "replicas to fail", |b| {
@@ -351,6 +397,7 @@ fn oceanbase_3x_fixture() {
         "ob_plan_cache_access_total",
         "ob_plan_cache_hit_total",
         "ob_plan_cache_memory_bytes",
+        "ob_query_response_time_seconds",
         "ob_replica_num",
         "ob_server_num",
         "ob_server_resource_cpu",
@@ -366,6 +413,10 @@ fn oceanbase_3x_fixture() {
         "ob_table_num",
         "ob_tenant500_memory_hold_bytes",
         "ob_tenant500_memory_used_bytes",
+        "ob_tenant_assigned_cpu_assigned",
+        "ob_tenant_assigned_cpu_total",
+        "ob_tenant_assigned_mem_assigned",
+        "ob_tenant_assigned_mem_total",
         "ob_tenant_disk_total_size",
         "ob_tenant_resource_max_cpu",
         "ob_tenant_resource_max_memory",
@@ -380,11 +431,13 @@ fn oceanbase_3x_fixture() {
         "ob_unit_config_max_memory_bytes",
         "ob_unit_config_min_cpu",
         "ob_unit_config_min_iops",
+        "ob_unit_config_max_session_num",
         "ob_unit_config_min_memory_bytes",
         "ob_unit_num",
         "ob_up",
         "ob_waitevent_wait_seconds_total",
         "ob_waitevent_wait_total",
+        "ob_zone_current_timestamp",
         "ob_zone_stat",
     ]
     .map(String::from)
@@ -431,6 +484,25 @@ fn oceanbase_3x_fixture() {
         v("ob_system_event_total_waits", &[trade[0], trade[1], ("event_group", "LATCH")]),
         Some(50.0)
     );
+    let le = |le: &'static str| [trade[0], trade[1], ("le", le)];
+    assert_eq!(v("ob_query_response_time_seconds_bucket", &le("0.001")), Some(900.0));
+    assert_eq!(v("ob_query_response_time_seconds_bucket", &le("+Inf")), Some(1000.0));
+    assert_eq!(v("ob_query_response_time_seconds_sum", &trade), Some(3.768));
+    assert_eq!(v("ob_tenant_assigned_cpu_total", &trade), Some(30.0));
+    assert_eq!(v("ob_tenant_assigned_cpu_assigned", &trade), Some(12.5));
+    assert_eq!(
+        v(
+            "ob_unit_config_max_session_num",
+            &[trade[0], trade[1], ("unit_config_name", "trade_unit")]
+        ),
+        Some(9223372036854775807.0)
+    );
+    // obagent's shape: the server's clock in microseconds on every __all_zone row read.
+    let now_us =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros()
+            as f64;
+    let stamp = v("ob_zone_current_timestamp", &[("zone", "zone2"), ("name", "is_merge_timeout")]);
+    assert!(stamp.is_some_and(|t| (now_us - t).abs() < 60e6), "{stamp:?} vs {now_us}");
     // top_sql_text: true adds the statement text.
     let top = [
         trade[0],
@@ -439,6 +511,47 @@ fn oceanbase_3x_fixture() {
         ("sql_text", "insert into t values (5)"),
     ];
     assert_eq!(v("ob_top_sql_elapsed_seconds_total", &top), Some(150.0));
+}
+
+#[test]
+fn a_user_without_the_parameter_grant_gets_everything_but_the_cluster_labels() {
+    let db = MariaDb::start(Some(OB4), Some("ob4.sql"));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let (_ex, base) = start_exporter(d, "noparams", &db, NO_PARAMS_USER, MONITOR_PASSWORD, "");
+    let lookup = [("query", "cluster_parameters")];
+    let body = scrape_until(&format!("{base}/metrics"), "every other query to answer", |b| {
+        value(b, "ob_up", &[]) == Some(1.0)
+            && failed_queries(b).is_some_and(|f| f == ["cluster_parameters"])
+    });
+    assert_eq!(value(&body, "obwatch_ob_query_success", &lookup), Some(0.0));
+    assert_eq!(state(&body, "up"), Some(1.0));
+    assert_eq!(ob_families(&body), ob4_families(), "one missing grant costs no family");
+    // The labels stay empty rather than guessed; the rest are the server's.
+    let app = [("ob_tenant_id", "1002"), ("tenant_name", "app")];
+    let labels = |name: &'static str, id: &'static str| {
+        let mut l = ob4(&app);
+        l[0].1 = id;
+        l[1].1 = name;
+        l
+    };
+    assert_eq!(value(&body, "ob_active_session_num", &labels("", "")), Some(1.0));
+    // Said once, with the view and the way out, however many rounds fail.
+    let rounds = value(&body, "obwatch_ob_rounds_total", &[]).unwrap();
+    scrape_until(&format!("{base}/metrics"), "three more rounds", |b| {
+        value(b, "obwatch_ob_rounds_total", &[]).is_some_and(|r| r >= rounds + 3.0)
+    });
+    let log = std::fs::read_to_string(d.join("noparams.log")).unwrap();
+    let hint = "grant SELECT on oceanbase.GV$OB_PARAMETERS to the monitor user";
+    assert_eq!(log.matches(hint).count(), 1, "{log}");
+
+    // Configured name and id: no lookup at all, and the configured labels.
+    let cfg = "  cluster_name: prod\n  cluster_id: 7\n";
+    let (_ex, base) = start_exporter(d, "configured", &db, NO_PARAMS_USER, MONITOR_PASSWORD, cfg);
+    let body = scrape_until(&format!("{base}/metrics"), "every query to answer", all_queries_ok);
+    assert_eq!(value(&body, "obwatch_ob_query_success", &lookup), None, "not looked up");
+    assert_eq!(value(&body, "ob_active_session_num", &labels("prod", "7")), Some(1.0));
+    assert_eq!(ob_families(&body), ob4_families());
 }
 
 #[test]

@@ -14,7 +14,10 @@ use obwatch_common::metrics::{MetricSet, MetricType};
 
 use super::options::ObOptions;
 
+mod histogram;
 mod sql;
+
+pub use histogram::HistogramSpec;
 
 /// Where a query's answer is true.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,11 +55,22 @@ pub struct Query {
     pub scope: Scope,
     /// Columns copied to labels of the same name (a missing column is left out).
     pub labels: &'static [&'static str],
-    /// Columns that become values.
+    /// Columns that become values (for [`Shape::Families`]).
     pub fields: &'static [Field],
+    /// How rows become series.
+    pub shape: Shape,
     /// Run at most this often, serving the last answer in between (obagent caches its
     /// heavy cluster-wide counts for an hour); `None`: every round.
     pub every: Option<Duration>,
+}
+
+/// How a query's rows become series.
+#[derive(Debug)]
+pub enum Shape {
+    /// One family per field, one sample per row.
+    Families,
+    /// One histogram per label set, from per-bucket rows.
+    Histogram(HistogramSpec),
 }
 
 impl Query {
@@ -110,24 +124,65 @@ impl Table {
     }
 }
 
-/// Appends one family per field of `q` with a sample per row of `t`: labels are `base` plus
-/// the query's label columns; a NULL or non-numeric value leaves that sample out.
-pub fn render(q: &Query, t: &Table, base: &[(&'static str, String)], out: &mut MetricSet) {
+/// Appends the series of `q` from its answer `t`, each labelled with `base` plus the query's
+/// label columns (a label column the answer lacks is left out).
+///
+/// For [`Shape::Families`], one family per field with a sample per row. A NULL value leaves
+/// that sample out: views answer NULL for "not yet" (a tenant never compacted, a tenant whose
+/// name did not join), and failing the query would hide every other row. Anything else that
+/// is not a number fails the whole answer, as does a negative counter, a value out of `f64`'s
+/// range, or an answer with rows but none of the value columns: a view that changed shape
+/// must not export a partial, plausible-looking set. `Err` says what was wrong.
+pub fn render(
+    q: &Query,
+    t: &Table,
+    base: &[(&'static str, String)],
+    out: &mut MetricSet,
+) -> Result<(), String> {
+    if let Shape::Histogram(h) = &q.shape {
+        return histogram::render(h, q.labels, t, base, out);
+    }
+    let fields: Vec<(&Field, usize)> =
+        q.fields.iter().filter_map(|f| t.column(f.column).map(|i| (f, i))).collect();
+    if fields.is_empty() && !t.rows.is_empty() {
+        let want: Vec<&str> = q.fields.iter().map(|f| f.column).collect();
+        return Err(format!(
+            "none of the value columns {want:?} in the answer (columns: {:?})",
+            t.columns
+        ));
+    }
+    // Checked before anything is added, so a bad answer leaves no half of itself behind.
+    for (field, vi) in &fields {
+        for row in &t.rows {
+            value(field, row[*vi].as_deref())?;
+        }
+    }
     let label_cols: Vec<(&str, usize)> =
         q.labels.iter().filter_map(|l| t.column(l).map(|i| (*l, i))).collect();
     let mut labels: Vec<(&str, &str)> = Vec::with_capacity(base.len() + label_cols.len());
-    for field in q.fields {
-        let Some(vi) = t.column(field.column) else { continue };
+    for (field, vi) in fields {
         let f = out.family(field.family, field.help, field.kind);
         for row in &t.rows {
-            let Some(v) = row[vi].as_deref().and_then(|s| s.trim().parse::<f64>().ok()) else {
-                continue;
-            };
+            let Ok(Some(v)) = value(field, row[vi].as_deref()) else { continue };
             labels.clear();
             labels.extend(base.iter().map(|(k, v)| (*k, v.as_str())));
             labels.extend(label_cols.iter().map(|(k, i)| (*k, row[*i].as_deref().unwrap_or(""))));
             f.sample(&labels, v);
         }
+    }
+    Ok(())
+}
+
+/// A value cell as a sample value: `None` for NULL, `Err` for what no series may hold.
+fn value(field: &Field, cell: Option<&str>) -> Result<Option<f64>, String> {
+    let Some(text) = cell else { return Ok(None) };
+    match text.trim().parse::<f64>() {
+        Ok(v) if !v.is_finite() => Err(format!("{} = {text:?} is out of range", field.column)),
+        Ok(v) if v < 0.0 && field.kind == MetricType::Counter => {
+            Err(format!("{} = {text:?}: a counter cannot be negative", field.column))
+        }
+        Ok(v) => Ok(Some(v)),
+        Err(_) => Err(format!("{} = {text:?}, expected a number", field.column)),
     }
 }
 

@@ -5,10 +5,13 @@ use obwatch_common::metrics::MetricType::{Counter, Gauge, Untyped};
 
 use std::time::Duration;
 
-use super::{Field, Query, Scope};
+use super::{Field, HistogramSpec, Query, Scope, Shape};
 
 /// obagent's cache time for its heavy counts.
 const HOURLY: Option<Duration> = Some(Duration::from_secs(3600));
+
+/// obagent's cache time for its per-minute metrics.
+const MINUTELY: Option<Duration> = Some(Duration::from_secs(60));
 
 /// `V$SYSSTAT` ids obagent exports from 3.x (reference/oceanbase.md §5.1): RPC, request queue,
 /// clog, transactions, SQL counts and times, caches, I/O, memstore, tenant CPU and memory.
@@ -40,7 +43,7 @@ pub const ALL: &[Query] = &[
     Query {
         name: "compaction",
         v3: Some(
-            "SELECT /*+ MONITOR_AGENT READ_CONSISTENCY(WEAK) */ zone, name, value FROM __all_zone WHERE name IN ('frozen_version', 'last_merged_version', 'global_broadcast_version', 'is_merge_error', 'is_merge_timeout', 'merge_status')",
+            "SELECT /*+ MONITOR_AGENT READ_CONSISTENCY(WEAK) */ zone, name, value, time_to_usec(now()) AS now_usec FROM __all_zone WHERE name IN ('frozen_version', 'last_merged_version', 'global_broadcast_version', 'is_merge_error', 'is_merge_timeout', 'merge_status')",
         ),
         v4: Some(
             "SELECT /* MONITOR_AGENT */ c.tenant_id AS ob_tenant_id, t.tenant_name, c.frozen_scn, c.last_scn, c.is_error = 'YES' AS is_error, c.is_suspended = 'YES' AS is_suspended, c.status <> 'IDLE' AS in_progress, UNIX_TIMESTAMP(c.last_finish_time) AS last_finish_time, UNIX_TIMESTAMP(c.start_time) AS start_time FROM CDB_OB_MAJOR_COMPACTION c LEFT JOIN DBA_OB_TENANTS t ON t.tenant_id = c.tenant_id",
@@ -52,6 +55,12 @@ pub const ALL: &[Query] = &[
                 column: "value",
                 family: "ob_zone_stat",
                 help: "3.x major compaction state per zone from __all_zone (frozen/merged/broadcast version, is_merge_error, is_merge_timeout, merge_status).",
+                kind: Gauge,
+            },
+            Field {
+                column: "now_usec",
+                family: "ob_zone_current_timestamp",
+                help: "3.x: the server's clock when __all_zone was read, microseconds since the epoch, on every ob_zone_stat series (obagent's shape).",
                 kind: Gauge,
             },
             Field {
@@ -98,6 +107,7 @@ pub const ALL: &[Query] = &[
             },
         ],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "disk",
@@ -148,6 +158,7 @@ pub const ALL: &[Query] = &[
             },
         ],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "index_error",
@@ -166,6 +177,7 @@ pub const ALL: &[Query] = &[
             kind: Gauge,
         }],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "kvcache",
@@ -184,6 +196,7 @@ pub const ALL: &[Query] = &[
             kind: Gauge,
         }],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "long_transactions",
@@ -202,6 +215,7 @@ pub const ALL: &[Query] = &[
             kind: Gauge,
         }],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "memstore",
@@ -246,6 +260,7 @@ pub const ALL: &[Query] = &[
             },
         ],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "partition_num",
@@ -262,6 +277,7 @@ pub const ALL: &[Query] = &[
             kind: Gauge,
         }],
         every: HOURLY,
+        shape: Shape::Families,
     },
     Query {
         name: "plan_cache",
@@ -294,6 +310,30 @@ pub const ALL: &[Query] = &[
             },
         ],
         every: None,
+        shape: Shape::Families,
+    },
+    Query {
+        name: "query_response_time",
+        v3: Some(
+            "SELECT /*+ MONITOR_AGENT READ_CONSISTENCY(WEAK) */ r.tenant_id AS ob_tenant_id, t.tenant_name, r.response_time, SUM(r.count) AS count, SUM(r.total) AS total FROM __all_virtual_query_response_time r LEFT JOIN __all_tenant t ON t.tenant_id = r.tenant_id WHERE r.svr_ip = '{svr_ip}' AND r.svr_port = {svr_port} GROUP BY r.tenant_id, t.tenant_name, r.response_time",
+        ),
+        v4: Some(
+            "SELECT /* MONITOR_AGENT */ r.tenant_id AS ob_tenant_id, t.tenant_name, r.response_time, SUM(r.count) AS count, SUM(r.total) AS total FROM __all_virtual_query_response_time r LEFT JOIN DBA_OB_TENANTS t ON t.tenant_id = r.tenant_id WHERE r.svr_ip = '{svr_ip}' AND r.svr_port = {svr_port} GROUP BY r.tenant_id, t.tenant_name, r.response_time",
+        ),
+        scope: Scope::Server,
+        labels: TENANT,
+        fields: &[],
+        // Every round, unlike obagent's 60 s cache: one grouped read of this server's rows,
+        // and rate() over short windows needs fresh buckets.
+        every: None,
+        shape: Shape::Histogram(HistogramSpec {
+            family: "ob_query_response_time_seconds",
+            help: "Statement response times of a tenant on this server (__all_virtual_query_response_time), seconds; buckets are OceanBase's (powers of query_response_time_range_base).",
+            bound_column: "response_time",
+            count_column: "count",
+            sum_column: "total",
+            divisor: 1e6,
+        }),
     },
     Query {
         name: "replicas",
@@ -312,6 +352,7 @@ pub const ALL: &[Query] = &[
             kind: Gauge,
         }],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "server_num",
@@ -330,6 +371,7 @@ pub const ALL: &[Query] = &[
             kind: Gauge,
         }],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "server_resource",
@@ -386,6 +428,7 @@ pub const ALL: &[Query] = &[
             },
         ],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "sessions",
@@ -412,6 +455,7 @@ pub const ALL: &[Query] = &[
             },
         ],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "sysstat",
@@ -434,6 +478,7 @@ pub const ALL: &[Query] = &[
             kind: Untyped,
         }],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "system_event",
@@ -464,6 +509,7 @@ pub const ALL: &[Query] = &[
             },
         ],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "table_num",
@@ -482,6 +528,7 @@ pub const ALL: &[Query] = &[
             kind: Gauge,
         }],
         every: HOURLY,
+        shape: Shape::Families,
     },
     Query {
         name: "tenant500_memory",
@@ -508,6 +555,46 @@ pub const ALL: &[Query] = &[
             },
         ],
         every: None,
+        shape: Shape::Families,
+    },
+    Query {
+        name: "tenant_assigned",
+        v3: Some(
+            "SELECT /*+ MONITOR_AGENT READ_CONSISTENCY(WEAK) */ u.tenant_id AS ob_tenant_id, u.tenant_name, s.cpu_total, s.cpu_assigned, s.mem_total, s.mem_assigned FROM __all_virtual_server_stat s JOIN `gv$unit` u ON u.svr_ip = s.svr_ip AND u.svr_port = s.svr_port WHERE s.svr_ip = '{svr_ip}' AND s.svr_port = {svr_port}",
+        ),
+        v4: Some(
+            "SELECT /* MONITOR_AGENT */ u.tenant_id AS ob_tenant_id, t.tenant_name, s.cpu_capacity AS cpu_total, s.cpu_assigned, s.mem_capacity AS mem_total, s.mem_assigned FROM GV$OB_SERVERS s JOIN GV$OB_UNITS u ON u.svr_ip = s.svr_ip AND u.svr_port = s.svr_port JOIN DBA_OB_TENANTS t ON t.tenant_id = u.tenant_id WHERE t.tenant_type <> 'META' AND s.svr_ip = '{svr_ip}' AND s.svr_port = {svr_port}",
+        ),
+        scope: Scope::Server,
+        labels: TENANT,
+        fields: &[
+            Field {
+                column: "cpu_total",
+                family: "ob_tenant_assigned_cpu_total",
+                help: "CPUs of this server (3.x cpu_total, 4.x CPU_CAPACITY), once per tenant with a unit here (obagent's shape; untyped, as obagent exports it, since a gauge may not end in _total).",
+                kind: Untyped,
+            },
+            Field {
+                column: "cpu_assigned",
+                family: "ob_tenant_assigned_cpu_assigned",
+                help: "CPUs of this server assigned to units (min_cpu sum), once per tenant with a unit here.",
+                kind: Gauge,
+            },
+            Field {
+                column: "mem_total",
+                family: "ob_tenant_assigned_mem_total",
+                help: "Memory of this server for tenants, bytes, once per tenant with a unit here.",
+                kind: Untyped,
+            },
+            Field {
+                column: "mem_assigned",
+                family: "ob_tenant_assigned_mem_assigned",
+                help: "Memory of this server assigned to units, bytes, once per tenant with a unit here.",
+                kind: Gauge,
+            },
+        ],
+        every: MINUTELY,
+        shape: Shape::Families,
     },
     Query {
         name: "tenant_resource",
@@ -570,6 +657,7 @@ pub const ALL: &[Query] = &[
             },
         ],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "top_sql",
@@ -602,11 +690,12 @@ pub const ALL: &[Query] = &[
             },
         ],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "unit_config",
         v3: Some(
-            "SELECT /*+ MONITOR_AGENT READ_CONSISTENCY(WEAK) */ p.tenant_id AS ob_tenant_id, t.tenant_name, c.name AS unit_config_name, c.max_cpu, c.min_cpu, c.max_memory, c.min_memory, c.max_iops, c.min_iops FROM __all_resource_pool p JOIN __all_unit_config c ON c.unit_config_id = p.unit_config_id LEFT JOIN __all_tenant t ON t.tenant_id = p.tenant_id WHERE EXISTS (SELECT 1 FROM __all_unit u WHERE u.resource_pool_id = p.resource_pool_id AND u.svr_ip = '{svr_ip}' AND u.svr_port = {svr_port})",
+            "SELECT /*+ MONITOR_AGENT READ_CONSISTENCY(WEAK) */ p.tenant_id AS ob_tenant_id, t.tenant_name, c.name AS unit_config_name, c.max_cpu, c.min_cpu, c.max_memory, c.min_memory, c.max_iops, c.min_iops, c.max_session_num FROM __all_resource_pool p JOIN __all_unit_config c ON c.unit_config_id = p.unit_config_id LEFT JOIN __all_tenant t ON t.tenant_id = p.tenant_id WHERE EXISTS (SELECT 1 FROM __all_unit u WHERE u.resource_pool_id = p.resource_pool_id AND u.svr_ip = '{svr_ip}' AND u.svr_port = {svr_port})",
         ),
         v4: Some(
             "SELECT /* MONITOR_AGENT */ p.tenant_id AS ob_tenant_id, t.tenant_name, c.name AS unit_config_name, c.max_cpu, c.min_cpu, c.memory_size AS max_memory, c.memory_size AS min_memory, c.max_iops, c.min_iops FROM DBA_OB_RESOURCE_POOLS p JOIN DBA_OB_UNIT_CONFIGS c ON c.unit_config_id = p.unit_config_id LEFT JOIN DBA_OB_TENANTS t ON t.tenant_id = p.tenant_id WHERE EXISTS (SELECT 1 FROM DBA_OB_UNITS u WHERE u.resource_pool_id = p.resource_pool_id AND u.svr_ip = '{svr_ip}' AND u.svr_port = {svr_port})",
@@ -650,8 +739,15 @@ pub const ALL: &[Query] = &[
                 help: "min_iops of the unit config.",
                 kind: Gauge,
             },
+            Field {
+                column: "max_session_num",
+                family: "ob_unit_config_max_session_num",
+                help: "3.x: max_session_num of the unit config (4.x has no such limit).",
+                kind: Gauge,
+            },
         ],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "unit_num",
@@ -668,6 +764,7 @@ pub const ALL: &[Query] = &[
             kind: Gauge,
         }],
         every: None,
+        shape: Shape::Families,
     },
     Query {
         name: "waitevent",
@@ -694,5 +791,6 @@ pub const ALL: &[Query] = &[
             },
         ],
         every: None,
+        shape: Shape::Families,
     },
 ];

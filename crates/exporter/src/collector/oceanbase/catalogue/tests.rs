@@ -97,12 +97,12 @@ fn render_maps_columns_to_labels_and_values() {
             vec![s("1"), s("sys"), s("1048576"), s("2097152"), s("4194304"), s("8388608"), s("3")],
             // A NULL value and a tenant whose name did not join: the sample is left out,
             // the label is empty.
-            vec![s("1002"), None, None, s("10"), s("x"), s("20"), s("0")],
+            vec![s("1002"), None, None, s("10"), s("30"), s("20"), s("0")],
         ],
     };
     let base = [("svr_ip", "10.0.0.1".to_string()), ("svr_port", "2882".to_string())];
     let mut out = MetricSet::new();
-    render(q, &t, &base, &mut out);
+    render(q, &t, &base, &mut out).unwrap();
     let l = |tenant: &'static str, name: &'static str| {
         [
             ("ob_tenant_id", tenant),
@@ -114,10 +114,45 @@ fn render_maps_columns_to_labels_and_values() {
     assert_eq!(out.get("ob_memstore_active_bytes", &l("1", "sys")), Some(1048576.0));
     assert_eq!(out.get("ob_memstore_freeze_times", &l("1", "sys")), Some(3.0));
     assert_eq!(out.get("ob_memstore_total_bytes", &l("1002", "")), Some(10.0));
-    assert_eq!(out.find("ob_memstore_active_bytes").unwrap().len(), 1);
-    assert_eq!(
-        out.find("ob_memstore_freeze_trigger_bytes").unwrap().len(),
-        1,
-        "'x' is not a number"
-    );
+    assert_eq!(out.find("ob_memstore_active_bytes").unwrap().len(), 1, "NULL left out");
+    assert_eq!(out.find("ob_memstore_freeze_trigger_bytes").unwrap().len(), 2);
+}
+
+#[test]
+fn render_fails_an_answer_no_series_may_come_from() {
+    let s = |v: &str| Some(v.to_string());
+    let plan = ALL.iter().find(|q| q.name == "plan_cache").unwrap();
+    let table = |hit: &str| Table {
+        columns: ["ob_tenant_id", "mem_used", "access_count", "hit_count"]
+            .map(String::from)
+            .to_vec(),
+        rows: vec![
+            vec![s("1"), s("10"), s("100"), s("90")],
+            vec![s("1002"), s("10"), s("100"), s(hit)],
+        ],
+    };
+    for (hit, want) in [
+        ("x", "hit_count = \"x\", expected a number"),
+        ("-5", "hit_count = \"-5\": a counter cannot be negative"),
+        ("1e400", "hit_count = \"1e400\" is out of range"),
+    ] {
+        let mut out = MetricSet::new();
+        let err = render(plan, &table(hit), &[], &mut out).unwrap_err();
+        assert_eq!(err, want);
+        assert_eq!(out.sample_count(), 0, "nothing of a bad answer is kept");
+    }
+    // A gauge may be negative; a NULL is left out.
+    let mut out = MetricSet::new();
+    let mut t = table("90");
+    t.rows[0][1] = s("-1");
+    t.rows[1][3] = None;
+    render(plan, &t, &[], &mut out).unwrap();
+    assert_eq!(out.get("ob_plan_cache_memory_bytes", &[("ob_tenant_id", "1")]), Some(-1.0));
+    assert_eq!(out.find("ob_plan_cache_hit_total").unwrap().len(), 1);
+    // Rows without any of the value columns: the view changed shape.
+    let t = Table { columns: vec!["ob_tenant_id".into()], rows: vec![vec![s("1")]] };
+    let err = render(plan, &t, &[], &mut MetricSet::new()).unwrap_err();
+    assert!(err.starts_with("none of the value columns"), "{err}");
+    // No rows at all is a valid answer (no tenant has a plan cache yet).
+    render(plan, &Table::default(), &[], &mut MetricSet::new()).unwrap();
 }
