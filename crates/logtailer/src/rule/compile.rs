@@ -260,7 +260,9 @@ fn compile_rule(ck: &mut Checker, context: &str, r: RawRule) -> Option<Rule> {
     let resolve_after = ck.duration(&r.resolve_after, &format!("{context} field `resolve_after`"));
     let captures: BTreeSet<String> = regex
         .as_ref()
-        .map(|re| re.capture_names().flatten().map(str::to_string).collect())
+        .map(|re| {
+            re.capture_names().flatten().map(|n| super::capture_label(n).to_string()).collect()
+        })
         .unwrap_or_default();
     for name in &captures {
         if let Some(problem) = label_name_problem(name) {

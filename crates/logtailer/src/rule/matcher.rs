@@ -123,7 +123,7 @@ fn eval_group<'t>(
                 for name in rule.regex.capture_names().flatten() {
                     if let Some(v) = caps.name(name) {
                         let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
-                        captures.push((name.to_string(), value));
+                        captures.push((super::capture_label(name).to_string(), value));
                     }
                 }
             }

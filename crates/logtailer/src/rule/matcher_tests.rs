@@ -92,7 +92,10 @@ fn naive_with(rules: &RuleSet, text: &str, input: Option<&Multiline>) -> Vec<Fou
                         .flatten()
                         .filter_map(|n| {
                             caps.name(n).map(|v| {
-                                (n.to_string(), String::from_utf8_lossy(v.as_bytes()).into())
+                                (
+                                    crate::rule::capture_label(n).to_string(),
+                                    String::from_utf8_lossy(v.as_bytes()).into(),
+                                )
                             })
                         })
                         .collect();

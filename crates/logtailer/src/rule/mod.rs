@@ -170,6 +170,17 @@ impl Rule {
     }
 }
 
+/// The label a capture group fills: its name up to a `__` suffix. The regex crate refuses two
+/// groups of one name, so alternatives that each capture the same label (the device of
+/// `EXT4-fs error (device sda1)` and of `JBD2: ... for sda1-8`) name them `device__ext4` and
+/// `device__jbd2`.
+pub fn capture_label(group_name: &str) -> &str {
+    match group_name.find("__") {
+        Some(i) if i > 0 => &group_name[..i],
+        _ => group_name,
+    }
+}
+
 /// `severity`: the label value Alertmanager routes on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Severity {
