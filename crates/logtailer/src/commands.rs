@@ -70,8 +70,10 @@ pub fn check(paths: &[PathBuf]) -> u8 {
     0
 }
 
-/// `test`: runs the inline tests; exit 1 when one fails.
-pub fn test(paths: &[PathBuf]) -> u8 {
+/// `test`: runs the inline tests; exit 1 when one fails. Before the summary line (which stays
+/// last), the coverage: rules no test line raises (listed always: a rule nobody tested), and
+/// test lines that raise nothing (counted; listed with `coverage`).
+pub fn test(paths: &[PathBuf], list_quiet_lines: bool) -> u8 {
     let Some(set) = load(paths) else { return 2 };
     let results = testing::run_tests(&set);
     let mut out = io::stdout().lock();
@@ -85,6 +87,27 @@ pub fn test(paths: &[PathBuf]) -> u8 {
             for f in &r.failures {
                 let _ = writeln!(out, "  {f}");
             }
+        }
+    }
+    let cov = testing::coverage(&set);
+    let _ = writeln!(
+        out,
+        "coverage: {} of {} rule(s) raised by a test line; {} test line(s) raise nothing{}",
+        cov.rules - cov.untested.len(),
+        cov.rules,
+        cov.quiet_lines.len(),
+        if list_quiet_lines || cov.quiet_lines.is_empty() {
+            ""
+        } else {
+            " (--coverage lists them)"
+        }
+    );
+    for u in &cov.untested {
+        let _ = writeln!(out, "  untested rule: {u}");
+    }
+    if list_quiet_lines {
+        for q in &cov.quiet_lines {
+            let _ = writeln!(out, "  raises nothing: {q}");
         }
     }
     let _ = writeln!(out, "{} test(s), {} failed", results.len(), failed);

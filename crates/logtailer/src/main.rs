@@ -54,6 +54,10 @@ enum Command {
         /// Rule files (a directory: its *.yaml files).
         #[arg(required = true)]
         rule_files: Vec<PathBuf>,
+        /// Also list every test line that raises no rule (near-misses, or a rule that stopped
+        /// matching); rules no test raises are always listed.
+        #[arg(long)]
+        coverage: bool,
     },
     /// Replay log files through the rules and print every match (no state, no delivery).
     Scan {
@@ -90,7 +94,7 @@ fn main() -> ExitCode {
             run(&config, listen_address, web_config_file, from_beginning)
         }
         Command::Check { rule_files } => commands::check(&rule_files),
-        Command::Test { rule_files } => commands::test(&rule_files),
+        Command::Test { rule_files, coverage } => commands::test(&rule_files, coverage),
         Command::Scan { rules, format, allow_unmatched, stats, logs } => {
             commands::scan(&rules, &logs, commands::ScanOptions { format, allow_unmatched, stats })
         }

@@ -100,11 +100,41 @@ fn test_passes_good_cases_and_explains_failing_ones() {
          unexpected alert OraInternal{{arg=\"kcbgtcr_13\", severity=\"critical\"}}\n\
          FAIL {path}:10: test 2\n  \
          unexpected alert OraInternal{{arg=\"4194\", severity=\"critical\"}}\n\
+         coverage: 1 of 1 rule(s) raised by a test line; 0 test line(s) raise nothing\n\
          2 test(s), 2 failed\n"
     );
     assert_eq!(out, want);
     // Bad rules are a configuration error even for `test`.
     assert_eq!(run(&["test", &data("bad.yaml")]).0, 2);
+}
+
+#[test]
+fn test_reports_untested_rules_and_lists_quiet_lines_on_request() {
+    // good.yaml: every rule is raised by some test line; one line is a near-miss.
+    let (code, out, _) = run(&["test", &data("good.yaml")]);
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("\ncoverage: 3 of 3 rule(s) raised by a test line; 1 test line(s) raise nothing (--coverage lists them)\n"),
+        "{out}"
+    );
+    let (_, out, _) = run(&["test", "--coverage", &data("good.yaml")]);
+    let quiet: Vec<&str> = out.lines().filter(|l| l.starts_with("  raises nothing: ")).collect();
+    assert_eq!(quiet.len(), 1, "{out}");
+    assert!(
+        quiet[0].contains(": test 2: ") && quiet[0].contains("fetch_rs_list_from_url"),
+        "{out}"
+    );
+    // A rule no test raises is named, with its group and line; the summary stays last.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.yaml");
+    std::fs::write(
+        &path,
+        "groups:\n  - name: g\n    rules:\n      - alert: Tested\n        match: 'boom'\n        severity: warning\n      - alert: Untested\n        match: 'bang'\n        severity: warning\ntests:\n  - input: ['a boom here']\n    expect: [{ alert: Tested }]\n",
+    )
+    .unwrap();
+    let (code, out, _) = run(&["test", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "an untested rule is reported, not a failure");
+    assert!(out.contains("coverage: 1 of 2 rule(s) raised by a test line; 0 test line(s) raise nothing\n  untested rule: group g, line 7: Untested\n1 test(s), 0 failed\n"), "{out}");
 }
 
 #[test]

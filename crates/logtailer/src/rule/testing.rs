@@ -20,6 +20,69 @@ pub struct TestResult {
     pub failures: Vec<String>,
 }
 
+/// Which rules the inline tests exercise.
+#[derive(Debug, Default)]
+pub struct Coverage {
+    /// Rules no test input raises: `group G, line N: alert`.
+    pub untested: Vec<String>,
+    /// Test input lines that raise no rule (near-misses, or a rule that stopped matching):
+    /// `path:line: test N: the line`.
+    pub quiet_lines: Vec<String>,
+    /// Number of rules.
+    pub rules: usize,
+}
+
+/// Matches every test input line alone against its file's groups: which rules some line
+/// raises, and which lines raise none.
+pub fn coverage(rules: &RuleSet) -> Coverage {
+    let mut hit = std::collections::BTreeSet::new();
+    let mut quiet_lines = Vec::new();
+    for test in &rules.tests {
+        let groups: Vec<usize> = match &test.file {
+            Some(f) => {
+                test.groups.iter().copied().filter(|&g| rules.groups[g].reads(f.as_ref())).collect()
+            }
+            None => test.groups.clone(),
+        };
+        // A record may span lines (11g alert logs): a line counts as raising when the record
+        // it belongs to does, so the whole input is matched and hits are mapped to lines.
+        let mut text = Vec::new();
+        for line in &test.input {
+            text.extend_from_slice(line.as_bytes());
+            text.push(b'\n');
+        }
+        let mut raised = vec![false; test.input.len()];
+        for h in Matcher::new(rules, groups).eval(&text, 1) {
+            hit.insert((h.group, h.rule));
+            let lines = h.record.iter().filter(|b| **b == b'\n').count() + 1;
+            for l in 0..lines {
+                if let Some(r) = raised.get_mut(h.line as usize - 1 + l) {
+                    *r = true;
+                }
+            }
+        }
+        for (i, line) in test.input.iter().enumerate() {
+            if !raised[i] {
+                quiet_lines.push(format!(
+                    "{}:{}: test {}: {line}",
+                    test.path.display(),
+                    test.line,
+                    test.index
+                ));
+            }
+        }
+    }
+    let mut untested = Vec::new();
+    for (gi, g) in rules.groups.iter().enumerate() {
+        for (ri, r) in g.rules.iter().enumerate() {
+            if !hit.contains(&(gi, ri)) {
+                untested.push(format!("group {}, line {}: {}", g.name, r.line, r.alert));
+            }
+        }
+    }
+    Coverage { untested, quiet_lines, rules: rules.rule_count() }
+}
+
 /// Runs every inline test of `rules`, in file order.
 pub fn run_tests(rules: &RuleSet) -> Vec<TestResult> {
     rules.tests.iter().map(|t| run_test(rules, t)).collect()
