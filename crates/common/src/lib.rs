@@ -25,6 +25,7 @@ pub mod exposition;
 pub mod fs;
 pub mod http;
 pub mod logging;
+pub mod manual;
 pub mod metrics;
 pub mod shutdown;
 pub mod web;

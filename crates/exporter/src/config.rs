@@ -392,6 +392,12 @@ pub enum LoadError {
     Config(#[from] ConfigError),
 }
 
+/// The whole command line (fixed flags and one per collector), for `--help`, the man page and
+/// the completion scripts.
+pub fn command() -> clap::Command {
+    collector_flags()
+}
+
 fn collector_flags() -> clap::Command {
     let mut cmd = Cli::command();
     let names = ALL

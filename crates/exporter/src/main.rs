@@ -10,6 +10,10 @@ use obwatch_exporter::{Config, StartError};
 fn main() -> ExitCode {
     // `obwatch-exporter check [FLAGS]`: the same flags, validated without serving.
     let mut args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(what) = obwatch_common::manual::requested(&args) {
+        let cmd = obwatch_exporter::config::command();
+        return ExitCode::from(obwatch_common::manual::print(what, cmd));
+    }
     let check = args.get(1).is_some_and(|a| a == "check");
     if check {
         args.remove(1);

@@ -38,6 +38,30 @@ fn help_and_version() {
 }
 
 #[test]
+fn man_page_and_completion_scripts_come_from_the_flags() {
+    let (code, man, _) = run(&["--help-man"]);
+    assert_eq!(code, 0);
+    assert!(man.contains(".TH obwatch-exporter 1"), "{man}");
+    // Every flag --help shows is in the page, collectors included.
+    let (_, help, _) = run(&["--help"]);
+    for flag in help.split_whitespace().filter(|w| w.starts_with("--")) {
+        let flag = flag.trim_end_matches([',', '.', ')']).split('=').next().unwrap();
+        assert!(man.contains(&flag.replace('-', "\\-")), "the man page lacks {flag}");
+    }
+    for (shell, marker) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef obwatch-exporter"),
+        ("fish", "complete -c obwatch-exporter"),
+    ] {
+        let (code, script, _) = run(&[&format!("--completion-script-{shell}")]);
+        assert_eq!(code, 0);
+        assert!(script.contains(marker) && script.contains("collector.cpu"), "{shell}: {script}");
+    }
+    // Only alone: with other arguments it is an unknown flag (exit 2), as before.
+    assert_eq!(run(&["--help-man", "--web.listen-address", ":0"]).0, 2);
+}
+
+#[test]
 fn bad_usage_and_config_exit_2_naming_the_problem() {
     let (code, _, err) = run(&["--web.listen-adress=:1"]);
     assert_eq!(code, 2, "{err}");

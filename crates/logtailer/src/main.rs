@@ -80,7 +80,13 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    // `--help-man`, `--completion-script-SHELL`: before the parse, which wants a subcommand.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    if let Some(what) = obwatch_common::manual::requested(&args) {
+        use clap::CommandFactory as _;
+        return ExitCode::from(obwatch_common::manual::print(what, Cli::command()));
+    }
+    let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
             let _ = e.print();

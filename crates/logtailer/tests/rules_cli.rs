@@ -17,6 +17,16 @@ fn run(args: &[&str]) -> (i32, String, String) {
 }
 
 #[test]
+fn man_page_and_completions_need_no_subcommand() {
+    let (code, man, err) = run(&["--help-man"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(man.contains(".TH obwatch-logtailer 1") && man.contains("scan"), "{man}");
+    let (code, script, _) = run(&["--completion-script-bash"]);
+    assert_eq!(code, 0);
+    assert!(script.contains("obwatch-logtailer") && script.contains("--coverage"), "{script}");
+}
+
+#[test]
 fn check_accepts_good_rules() {
     let (code, out, err) = run(&["check", &data("good.yaml")]);
     assert_eq!(code, 0, "{err}");
