@@ -28,6 +28,7 @@ ok() { echo "release-check: ok: $*"; }
 need=()
 command -v rpm >/dev/null 2>&1 || need+=(rpm)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+command -v man >/dev/null 2>&1 || need+=(man-db)
 if ((${#need[@]})); then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
@@ -96,6 +97,19 @@ for d in rules dashboards packaging/systemd packaging/examples; do
   [ -d "$top/$d" ] || fail "tarball lacks $d/"
 done
 [ -s "$top/LICENSE" ] && [ -s "$top/README.md" ] || fail "tarball lacks LICENSE or README.md"
+# Man pages and completions, generated from the clap definitions: they render, name every
+# flag --help names, and the bash script parses.
+for b in obwatch-exporter obwatch-logtailer obwatch-cleaner; do
+  page=$(MANWIDTH=200 man -l "$top/man/$b.1.gz" 2>&1) || fail "man -l $b.1.gz: $page"
+  grep -q "^NAME" <<<"$page" || fail "$b.1.gz has no NAME section"
+  for flag in $("$top/$b" --help | grep -o -- '--[a-z][a-z.-]*' | sort -u); do
+    grep -qF -- "$flag" <<<"$page" || fail "$b.1.gz lacks $flag, which --help has"
+  done
+  bash -n "$top/completions/bash/$b" || fail "completions/bash/$b does not parse"
+  [ -s "$top/completions/zsh/_$b" ] && [ -s "$top/completions/fish/$b.fish" ] ||
+    fail "zsh or fish completion of $b missing"
+done
+ok "man pages render with every flag of --help; completion scripts for bash, zsh, fish"
 # Run from the unpacked directory alone: a copy of it with nothing else around.
 (cd "$top" && exec env -i ./obwatch-exporter --web.listen-address 127.0.0.1:0 \
   >"$work/tar-exporter.log" 2>&1) &
@@ -116,6 +130,12 @@ for f in /usr/bin/obwatch-exporter /usr/bin/obwatch-logtailer /usr/bin/obwatch-c
   /usr/share/obwatch/prometheus/obwatch.rules.yml /usr/share/obwatch/prometheus/tests/obwatch.test.yml \
   /usr/share/doc/obwatch/LICENSE; do
   [ -e "$f" ] || fail "dpkg -i did not install $f"
+done
+# Listed from the package, not the disk: minimal images tell dpkg to skip /usr/share/man.
+deb_list=$(dpkg-deb -c "$deb")
+for f in ./usr/share/man/man1/obwatch-exporter.1.gz ./usr/share/bash-completion/completions/obwatch-logtailer \
+  ./usr/share/zsh/vendor-completions/_obwatch-cleaner ./usr/share/fish/vendor_completions.d/obwatch-exporter.fish; do
+  grep -q " $f\$" <<<"$deb_list" || fail "the .deb lacks $f"
 done
 getent passwd obwatch >/dev/null || fail "dpkg -i did not create the obwatch user"
 [ "$(stat -c %U:%a /var/lib/obwatch/logtailer)" = obwatch:700 ] ||
@@ -187,7 +207,7 @@ ok "dpkg -r keeps /etc/obwatch, dpkg -P removes it"
 
 # 4: the .rpm.
 deb_files=$(dpkg-deb -c "$deb" | awk '$1 !~ /^d/ {print substr($6, 2)}' |
-  sed 's|^/lib/systemd/system/|/usr/lib/systemd/system/|' | sort)
+  sed 's|^/lib/systemd/system/|/usr/lib/systemd/system/|; s|^/usr/share/zsh/vendor-completions/|/usr/share/zsh/site-functions/|' | sort)
 rpm_files=$(rpm -qp --qf '[%{FILENAMES} %{FILEMODES:perms}\n]' "$rpm" | awk '$2 !~ /^d/ {print $1}' |
   sort)
 [ "$deb_files" = "$rpm_files" ] ||

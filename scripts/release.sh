@@ -82,13 +82,27 @@ build_arch() {
   cp packaging/systemd/*.service packaging/systemd/*.timer "$stage/systemd/"
 }
 
+# Man pages and completion scripts into $2, written by the binaries in $1 (--help-man,
+# --completion-script-SHELL) from their clap definitions. They do not depend on the arch, so
+# they are made once, with binaries this host runs.
+gen_docs() {
+  local bindir=$1 docs=$2 b
+  mkdir -p "$docs/man" "$docs/completions/bash" "$docs/completions/zsh" "$docs/completions/fish"
+  for b in obwatch-exporter obwatch-logtailer obwatch-cleaner; do
+    "$bindir/$b" --help-man | gzip -9n >"$docs/man/$b.1.gz"
+    "$bindir/$b" --completion-script-bash >"$docs/completions/bash/$b"
+    "$bindir/$b" --completion-script-zsh >"$docs/completions/zsh/_$b"
+    "$bindir/$b" --completion-script-fish >"$docs/completions/fish/$b.fish"
+  done
+}
+
 # dist/obwatch-VERSION-linux-ARCH.tar.gz: one directory to run from.
 tarball() {
   local stage=$1 out=$2 name=$3
   local dir="$stage/tar/$name"
   mkdir -p "$dir"
   cp "$stage"/bin/* "$dir/"
-  cp -r rules dashboards packaging README.md LICENSE "$dir/"
+  cp -r rules dashboards packaging README.md LICENSE "$work/docs/man" "$work/docs/completions" "$dir/"
   tar --sort=name --owner=0 --group=0 --numeric-owner -C "$stage/tar" -czf "$out/$name.tar.gz" \
     "$name"
 }
@@ -118,10 +132,18 @@ main() {
     esac
     stage="$work/$arch"
     build_arch "$stage" "$arch"
+    if [ ! -d "$work/docs" ]; then
+      if [ "$(uname -m)" = "$arch" ]; then
+        gen_docs "$stage/bin" "$work/docs"
+      else
+        cargo build --release --locked -q -p obwatch-exporter -p obwatch-logtailer -p obwatch-cleaner
+        gen_docs target/release "$work/docs"
+      fi
+    fi
     tarball "$stage" "$out" "obwatch-$version-linux-$arch"
-    # nfpm expands ${VERSION} and ${ARCH} itself but not paths in `contents`: ${STAGE} is
-    # filled in here.
-    sed "s|\${STAGE}|$stage|g" packaging/nfpm/obwatch.yaml >"$stage/nfpm.yaml"
+    # nfpm expands ${VERSION} and ${ARCH} itself but not paths in `contents`: ${STAGE} and
+    # ${DOCS} are filled in here.
+    sed "s|\${STAGE}|$stage|g; s|\${DOCS}|$work/docs|g" packaging/nfpm/obwatch.yaml >"$stage/nfpm.yaml"
     VERSION=$version ARCH=$deb_arch nfpm pkg --packager deb --config "$stage/nfpm.yaml" \
       --target "$out/obwatch_${version}_$deb_arch.deb" >&2
     VERSION=$version ARCH=$deb_arch nfpm pkg --packager rpm --config "$stage/nfpm.yaml" \
