@@ -224,19 +224,7 @@ fn compile_rule(ck: &mut Checker, context: &str, r: RawRule) -> Option<Rule> {
         Some(e) => ck.regex(e, &format!("{context} field `exclude`")),
         None => None,
     };
-    let severity = match r.severity.value.as_str() {
-        "critical" => Some(Severity::Critical),
-        "warning" => Some(Severity::Warning),
-        "info" => Some(Severity::Info),
-        other => {
-            ck.error(
-                &r.severity,
-                format!("{context} field `severity`"),
-                format!("expected critical, warning or info, got {other:?}"),
-            );
-            None
-        }
-    };
+    let severity = severity(ck, &r, context);
     let for_count = match &r.for_count {
         Some(n) if n.value == 0 => {
             ck.error(n, format!("{context} field `for_count`"), "expected 1 or more");
@@ -280,7 +268,8 @@ fn compile_rule(ck: &mut Checker, context: &str, r: RawRule) -> Option<Rule> {
         }
     }
     let mut labels = BTreeMap::new();
-    for (k, v) in &r.labels {
+    // `labels.severity` is the severity given the Prometheus way (read above), not a label.
+    for (k, v) in r.labels.iter().filter(|(k, _)| k.as_str() != "severity") {
         match label_name_problem(k) {
             Some(problem) => ck.error(v, format!("{context} field `labels.{k}`"), problem),
             None => {
@@ -318,6 +307,46 @@ fn compile_rule(ck: &mut Checker, context: &str, r: RawRule) -> Option<Rule> {
     })
 }
 
+/// The rule's severity, from `severity` or, the Prometheus way, `labels.severity`; both given
+/// must agree.
+fn severity(ck: &mut Checker, r: &RawRule, context: &str) -> Option<Severity> {
+    let at = match (&r.severity, r.labels.get("severity")) {
+        (Some(s), None) => s,
+        (None, Some(l)) => l,
+        (Some(s), Some(l)) if s.value == l.value => s,
+        (Some(s), Some(l)) => {
+            ck.error(
+                l,
+                format!("{context} field `labels.severity`"),
+                format!("{:?} disagrees with `severity: {}`; give it once", l.value, s.value),
+            );
+            return None;
+        }
+        (None, None) => {
+            ck.error(
+                &r.alert,
+                context.to_string(),
+                "missing `severity` (critical, warning or info; or `labels: { severity: ... }`)",
+            );
+            return None;
+        }
+    };
+    match at.value.as_str() {
+        "critical" => Some(Severity::Critical),
+        "warning" => Some(Severity::Warning),
+        "info" => Some(Severity::Info),
+        other => {
+            let field = if r.severity.is_some() { "severity" } else { "labels.severity" };
+            ck.error(
+                at,
+                format!("{context} field `{field}`"),
+                format!("expected critical, warning or info, got {other:?}"),
+            );
+            None
+        }
+    }
+}
+
 fn compile_test(
     ck: &mut Checker,
     set: &RuleSet,
@@ -341,6 +370,7 @@ fn compile_test(
         path: ck.path.to_path_buf(),
         line: t.input.referenced.line(),
         index: index + 1,
+        name: t.name,
         groups: groups.to_vec(),
         input: t.input.value,
         file: t.file,

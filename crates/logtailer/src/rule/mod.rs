@@ -251,6 +251,8 @@ pub struct TestCase {
     pub line: u64,
     /// 1-based position in the file's `tests:`.
     pub index: usize,
+    /// `name`, when the test has one.
+    pub name: Option<String>,
     groups: Vec<usize>,
     input: Vec<String>,
     file: Option<String>,

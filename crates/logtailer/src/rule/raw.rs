@@ -52,7 +52,10 @@ pub(crate) struct RawRule {
     pub(crate) match_: Spanned<String>,
     #[serde(default)]
     pub(crate) exclude: Option<Spanned<String>>,
-    pub(crate) severity: Spanned<String>,
+    /// `critical`, `warning` or `info`; may instead be given the Prometheus way, as
+    /// `labels: { severity: ... }`.
+    #[serde(default)]
+    pub(crate) severity: Option<Spanned<String>>,
     #[serde(default)]
     pub(crate) for_count: Option<Spanned<u32>>,
     #[serde(default)]
@@ -69,6 +72,9 @@ pub(crate) struct RawRule {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RawTest {
+    /// What the test shows, for `test` output and `--run`.
+    #[serde(default)]
+    pub(crate) name: Option<String>,
     /// Log lines, in order.
     pub(crate) input: Spanned<Vec<String>>,
     /// The path the lines are read from, for `files` selectors and `$file`; without it every
