@@ -70,12 +70,30 @@ pub fn check(paths: &[PathBuf]) -> u8 {
     0
 }
 
+/// What `test` runs and reports besides the verdicts.
+#[derive(Debug, Default)]
+pub struct TestOptions {
+    /// List the test lines that raise no rule.
+    pub coverage: bool,
+    /// Run only the tests whose printed name matches this regex (promtool's `--run`).
+    pub run: Option<String>,
+    /// Also write the results as JUnit XML to this file.
+    pub junit: Option<PathBuf>,
+}
+
 /// `test`: runs the inline tests; exit 1 when one fails. Before the summary line (which stays
 /// last), the coverage: rules no test line raises (listed always: a rule nobody tested), and
 /// test lines that raise nothing (counted; listed with `coverage`).
-pub fn test(paths: &[PathBuf], list_quiet_lines: bool) -> u8 {
+pub fn test(paths: &[PathBuf], opts: &TestOptions) -> u8 {
+    let only = match opts.run.as_deref().map(regex::Regex::new).transpose() {
+        Ok(re) => re,
+        Err(e) => {
+            obwatch_common::stderr!("obwatch-logtailer: --run: not a regex: {e}");
+            return 2;
+        }
+    };
     let Some(set) = load(paths) else { return 2 };
-    let results = testing::run_tests(&set);
+    let results = testing::run_tests(&set, only.as_ref());
     let mut out = io::stdout().lock();
     let mut failed = 0;
     for r in &results {
@@ -89,7 +107,32 @@ pub fn test(paths: &[PathBuf], list_quiet_lines: bool) -> u8 {
             }
         }
     }
-    let cov = testing::coverage(&set);
+    // Coverage speaks of the whole set: not reported for a --run subset.
+    if opts.run.is_none() {
+        report_coverage(&mut out, &testing::coverage(&set), opts.coverage);
+    }
+    let _ = writeln!(out, "{} test(s), {} failed", results.len(), failed);
+    if results.is_empty() {
+        match &opts.run {
+            Some(re) => {
+                obwatch_common::stderr!("obwatch-logtailer: warning: no test matches --run {re:?}")
+            }
+            None => {
+                obwatch_common::stderr!("obwatch-logtailer: warning: the rule files have no tests")
+            }
+        }
+    }
+    if let Some(path) = &opts.junit
+        && let Err(e) = std::fs::write(path, testing::junit(&results))
+    {
+        obwatch_common::stderr!("obwatch-logtailer: --junit {}: {e}", path.display());
+        return 1;
+    }
+    if failed > 0 { 1 } else { 0 }
+}
+
+/// The coverage lines of `test`: a count, the untested rules, and the quiet lines if asked.
+fn report_coverage(out: &mut impl Write, cov: &testing::Coverage, list_quiet_lines: bool) {
     let _ = writeln!(
         out,
         "coverage: {} of {} rule(s) raised by a test line; {} test line(s) raise nothing{}",
@@ -110,11 +153,6 @@ pub fn test(paths: &[PathBuf], list_quiet_lines: bool) -> u8 {
             let _ = writeln!(out, "  raises nothing: {q}");
         }
     }
-    let _ = writeln!(out, "{} test(s), {} failed", results.len(), failed);
-    if results.is_empty() {
-        obwatch_common::stderr!("obwatch-logtailer: warning: the rule files have no tests");
-    }
-    if failed > 0 { 1 } else { 0 }
 }
 
 /// How `scan` treats its inputs.

@@ -58,6 +58,13 @@ enum Command {
         /// matching); rules no test raises are always listed.
         #[arg(long)]
         coverage: bool,
+        /// Run only the tests whose name (as printed: `file:line: test N (name)`) matches this
+        /// regex.
+        #[arg(long, value_name = "REGEX")]
+        run: Option<String>,
+        /// Also write the results as JUnit XML to this file.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
     },
     /// Replay log files through the rules and print every match (no state, no delivery).
     Scan {
@@ -100,7 +107,9 @@ fn main() -> ExitCode {
             run(&config, listen_address, web_config_file, from_beginning)
         }
         Command::Check { rule_files } => commands::check(&rule_files),
-        Command::Test { rule_files, coverage } => commands::test(&rule_files, coverage),
+        Command::Test { rule_files, coverage, run, junit } => {
+            commands::test(&rule_files, &commands::TestOptions { coverage, run, junit })
+        }
         Command::Scan { rules, format, allow_unmatched, stats, logs } => {
             commands::scan(&rules, &logs, commands::ScanOptions { format, allow_unmatched, stats })
         }

@@ -17,6 +17,88 @@ fn run(args: &[&str]) -> (i32, String, String) {
 }
 
 #[test]
+fn severity_may_be_given_the_prometheus_way() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = |name: &str, rule: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!("groups:\n  - name: g\n    rules:\n      - alert: Boom\n        match: 'boom'\n{rule}tests:\n  - input: ['boom']\n    expect: [{{ alert: Boom, labels: {{ severity: warning, team: dba }} }}]\n"),
+        )
+        .unwrap();
+        path.to_str().unwrap().to_string()
+    };
+    let labels = file("labels.yaml", "        labels: { severity: warning, team: dba }\n");
+    let (code, out, err) = run(&["test", &labels]);
+    assert_eq!(code, 0, "{out}{err}");
+    let both = file(
+        "both.yaml",
+        "        severity: warning\n        labels: { severity: warning, team: dba }\n",
+    );
+    assert_eq!(run(&["test", &both]).0, 0, "the same severity twice is fine");
+    let clash = file(
+        "clash.yaml",
+        "        severity: critical\n        labels: { severity: warning, team: dba }\n",
+    );
+    let (code, _, err) = run(&["check", &clash]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "field `labels.severity`: \"warning\" disagrees with `severity: critical`; give it once"
+        ),
+        "{err}"
+    );
+    let none = file("none.yaml", "        labels: { team: dba }\n");
+    let (code, _, err) = run(&["check", &none]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains(
+            "missing `severity` (critical, warning or info; or `labels: { severity: ... }`)"
+        ),
+        "{err}"
+    );
+    let bad = file("bad.yaml", "        labels: { severity: page, team: dba }\n");
+    let (_, _, err) = run(&["check", &bad]);
+    assert!(
+        err.contains("field `labels.severity`: expected critical, warning or info, got \"page\""),
+        "{err}"
+    );
+}
+
+#[test]
+fn named_tests_run_filtered_and_report_junit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("r.yaml");
+    std::fs::write(
+        &path,
+        "groups:\n  - name: g\n    rules:\n      - alert: Disk\n        match: 'disk <full>'\n        severity: critical\ntests:\n  - name: disk full\n    input: ['disk <full> & more']\n    expect: [{ alert: Disk }]\n  - name: a failing one\n    input: ['nothing']\n    expect: [{ alert: Disk }]\n",
+    )
+    .unwrap();
+    let p = path.to_str().unwrap();
+    let (code, out, _) = run(&["test", "--run", "disk full", p]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&format!("PASS {p}:9: test 1 (disk full)\n")), "{out}");
+    assert!(!out.contains("coverage:"), "coverage is for whole runs: {out}");
+    assert!(out.ends_with("1 test(s), 0 failed\n"), "{out}");
+    let junit = dir.path().join("junit.xml");
+    let (code, _, _) = run(&["test", "--junit", junit.to_str().unwrap(), p]);
+    assert_eq!(code, 1);
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(
+        xml.contains("<testsuites name=\"obwatch-logtailer test\" tests=\"2\" failures=\"1\">"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!("<testcase name=\"{p}:9: test 1 (disk full)\" classname=\"{p}\"/>")),
+        "{xml}"
+    );
+    assert!(xml.contains("<failure message=\"expected Disk{} to fire; fired: none\">"), "{xml}");
+    let (code, _, err) = run(&["test", "--run", "(", p]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--run: not a regex"), "{err}");
+}
+
+#[test]
 fn man_page_and_completions_need_no_subcommand() {
     let (code, man, err) = run(&["--help-man"]);
     assert_eq!(code, 0, "{err}");

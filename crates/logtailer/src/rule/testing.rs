@@ -14,8 +14,10 @@ use super::{Expect, RuleSet, TestCase};
 /// The verdict on one test.
 #[derive(Debug)]
 pub struct TestResult {
-    /// `path:line: test N`, where the test's `input` is.
+    /// `path:line: test N`, where the test's `input` is, then ` (name)` when it has one.
     pub name: String,
+    /// The rule file.
+    pub file: std::path::PathBuf,
     /// Empty when it passed; otherwise one line per problem.
     pub failures: Vec<String>,
 }
@@ -83,13 +85,85 @@ pub fn coverage(rules: &RuleSet) -> Coverage {
     Coverage { untested, quiet_lines, rules: rules.rule_count() }
 }
 
-/// Runs every inline test of `rules`, in file order.
-pub fn run_tests(rules: &RuleSet) -> Vec<TestResult> {
-    rules.tests.iter().map(|t| run_test(rules, t)).collect()
+/// Runs the inline tests of `rules` whose name (as printed: `path:line: test N (name)`)
+/// matches `only` (promtool's `--run`), in file order.
+pub fn run_tests(rules: &RuleSet, only: Option<&regex::Regex>) -> Vec<TestResult> {
+    rules
+        .tests
+        .iter()
+        .map(|t| (t, test_name(t)))
+        .filter(|(_, name)| only.is_none_or(|re| re.is_match(name)))
+        .map(|(t, name)| run_test(rules, t, name))
+        .collect()
 }
 
-fn run_test(rules: &RuleSet, test: &TestCase) -> TestResult {
-    let name = format!("{}:{}: test {}", test.path.display(), test.line, test.index);
+fn test_name(test: &TestCase) -> String {
+    let mut name = format!("{}:{}: test {}", test.path.display(), test.line, test.index);
+    if let Some(n) = &test.name {
+        let _ = write!(name, " ({n})");
+    }
+    name
+}
+
+/// The results as JUnit XML (one `testsuite` per rule file, as `promtool test rules --junit`
+/// writes), for CI systems that show test reports.
+pub fn junit(results: &[TestResult]) -> String {
+    let failed = results.iter().filter(|r| !r.failures.is_empty()).count();
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    let _ = writeln!(
+        out,
+        "<testsuites name=\"obwatch-logtailer test\" tests=\"{}\" failures=\"{failed}\">",
+        results.len()
+    );
+    let mut files: Vec<&std::path::Path> = results.iter().map(|r| r.file.as_path()).collect();
+    files.dedup();
+    for file in files {
+        let of_file: Vec<&TestResult> = results.iter().filter(|r| r.file == file).collect();
+        let file = xml_escape(&file.display().to_string());
+        let _ = writeln!(
+            out,
+            "  <testsuite name=\"{file}\" tests=\"{}\" failures=\"{}\">",
+            of_file.len(),
+            of_file.iter().filter(|r| !r.failures.is_empty()).count()
+        );
+        for r in of_file {
+            let name = xml_escape(&r.name);
+            if r.failures.is_empty() {
+                let _ = writeln!(out, "    <testcase name=\"{name}\" classname=\"{file}\"/>");
+            } else {
+                let text = xml_escape(&r.failures.join("\n"));
+                let first = xml_escape(&r.failures[0]);
+                let _ = writeln!(
+                    out,
+                    "    <testcase name=\"{name}\" classname=\"{file}\">\n      <failure message=\"{first}\">{text}</failure>\n    </testcase>"
+                );
+            }
+        }
+        out.push_str("  </testsuite>\n");
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+/// Text for XML attributes and content; characters XML 1.0 cannot hold (control characters
+/// from a log line) become U+FFFD.
+fn xml_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\n' | '\t' => out.push(c),
+            c if (c as u32) < 0x20 => out.push('\u{fffd}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn run_test(rules: &RuleSet, test: &TestCase, name: String) -> TestResult {
     let groups = match &test.file {
         Some(f) => {
             test.groups.iter().copied().filter(|&g| rules.groups[g].reads(f.as_ref())).collect()
@@ -127,7 +201,7 @@ fn run_test(rules: &RuleSet, test: &TestCase) -> TestResult {
         }
     }
     failures.sort();
-    TestResult { name, failures }
+    TestResult { name, file: test.path.clone(), failures }
 }
 
 fn fits(e: &Expect, a: &Alert) -> bool {
