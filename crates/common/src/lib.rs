@@ -24,6 +24,7 @@ pub mod exec;
 pub mod exposition;
 pub mod fs;
 pub mod http;
+pub mod landing;
 pub mod logging;
 pub mod manual;
 pub mod metrics;

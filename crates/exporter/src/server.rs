@@ -190,19 +190,23 @@ impl Exporter {
     }
 
     fn landing(&self) -> HttpResponse {
-        let names: Vec<&str> = self.registry.names().collect();
-        let body = format!(
-            "<!DOCTYPE html>\n<html><head><title>obwatch-exporter</title></head><body>\n\
-             <h1>obwatch-exporter {}</h1>\n<p>Prometheus exporter for database hosts.</p>\n\
-             <ul><li><a href=\"{path}\">{path}</a></li><li><a href=\"/-/healthy\">/-/healthy</a></li>\
-             <li><a href=\"/-/ready\">/-/ready</a></li></ul>\n<p>Enabled collectors: {}</p>\n</body></html>\n",
-            obwatch_common::build::VERSION,
-            names.join(", "),
-            path = self.telemetry_path,
-        );
-        let mut r = Response::new(Full::new(Bytes::from(body)));
-        r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
-        r
+        let page = obwatch_common::landing::LandingPage {
+            name: "obwatch-exporter",
+            description: "Prometheus exporter for database hosts: node_exporter-compatible host metrics, OceanBase, OBProxy, Clusterware and process groups.",
+            links: vec![
+                (
+                    self.telemetry_path.clone(),
+                    "metrics (collect[]=NAME and exclude[]=NAME select collectors)",
+                ),
+                ("/-/healthy".into(), "liveness"),
+                ("/-/ready".into(), "readiness"),
+            ],
+            sections: vec![(
+                "Collectors enabled",
+                self.registry.names().map(str::to_string).collect(),
+            )],
+        };
+        page.response()
     }
 }
 

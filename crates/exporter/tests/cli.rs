@@ -149,6 +149,11 @@ fn yaml_config_file_is_used() {
     let (status, body) = get(&format!("{base}/probe")).unwrap();
     assert_eq!(status, 200);
     assert!(body.contains("node_load1 ") && !body.contains("node_filesystem"), "{body}");
+    // The landing page links the configured path and lists what is enabled.
+    let (status, page) = get(&format!("{base}/")).unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("<a href=\"/probe\"><code>/probe</code></a>"), "{page}");
+    assert!(page.contains("<h2>Collectors enabled</h2>\n<ul>\n<li class=\"mono\">loadavg</li>"), "{page}");
     let log = std::fs::read_to_string(d.path().join("log")).unwrap();
     assert!(log.lines().next().is_some_and(|l| l.starts_with('{')), "json logs expected: {log}");
 }

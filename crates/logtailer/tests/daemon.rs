@@ -100,6 +100,12 @@ fn an_appended_line_reaches_alertmanager() {
     assert_eq!(posted[0]["labels"]["alertname"], "ObClogDiskAlmostFull");
     assert_eq!(posted[0]["annotations"]["summary"], "clog disk 96% used");
 
+    // The landing page says what this daemon watches and where it sends.
+    let page = get(&format!("http://127.0.0.1:{port}/")).unwrap();
+    assert!(page.contains("<h1>obwatch-logtailer ") && page.contains("<h2>Inputs</h2>"), "{page}");
+    assert!(page.contains("<li class=\"mono\">observer: "), "{page}");
+    assert!(page.contains("<a href=\"/metrics\">"), "{page}");
+
     let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();
     for want in [
         "obwatch_logtailer_lines_total{input=\"observer\"} 1\n",
