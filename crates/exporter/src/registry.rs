@@ -33,6 +33,17 @@ struct Entry {
     in_flight: Mutex<Option<Instant>>,
     /// Signalled when a run ends.
     ended: Condvar,
+    /// How the collector did in the last scrape that asked for it, for the landing page.
+    last: Mutex<Option<LastRun>>,
+}
+
+/// A collector's result in the last scrape that ran it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LastRun {
+    /// `ok`, `no data` or `failed`.
+    pub state: &'static str,
+    /// Seconds it took (the scrape timeout when it did not return).
+    pub seconds: f64,
 }
 
 /// The enabled collectors and how to run them.
@@ -70,6 +81,7 @@ impl Registry {
                     collector,
                     in_flight: Mutex::new(None),
                     ended: Condvar::new(),
+                    last: Mutex::new(None),
                 })
             })
             .collect();
@@ -83,6 +95,14 @@ impl Registry {
     /// Names of the enabled collectors.
     pub fn names(&self) -> impl Iterator<Item = &'static str> + '_ {
         self.entries.iter().map(|e| e.name)
+    }
+
+    /// Each enabled collector with its last scrape's result (`None`: not scraped yet).
+    pub fn last_runs(&self) -> Vec<(&'static str, Option<LastRun>)> {
+        self.entries
+            .iter()
+            .map(|e| (e.name, *e.last.lock().unwrap_or_else(|p| p.into_inner())))
+            .collect()
     }
 
     /// Runs the collectors whose index is in `only` (all when `None`) and returns their
@@ -160,6 +180,15 @@ impl Registry {
                     (timeout.as_secs_f64(), false)
                 }
             };
+            let state = if ok {
+                "ok"
+            } else if nothing {
+                "no data"
+            } else {
+                "failed"
+            };
+            *entry.last.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(LastRun { state, seconds: elapsed });
             durations.push((entry.name, elapsed));
             successes.push((entry.name, ok));
             no_data.push((entry.name, nothing));

@@ -202,8 +202,15 @@ impl Exporter {
                 ("/-/ready".into(), "readiness"),
             ],
             sections: vec![(
-                "Collectors enabled",
-                self.registry.names().map(str::to_string).collect(),
+                "Collectors enabled, as the last scrape found them",
+                self.registry
+                    .last_runs()
+                    .into_iter()
+                    .map(|(name, last)| match last {
+                        Some(l) => format!("{name}: {} in {:.1} ms", l.state, l.seconds * 1e3),
+                        None => format!("{name}: not scraped yet"),
+                    })
+                    .collect(),
             )],
         };
         page.response()

@@ -153,7 +153,10 @@ fn yaml_config_file_is_used() {
     let (status, page) = get(&format!("{base}/")).unwrap();
     assert_eq!(status, 200);
     assert!(page.contains("<a href=\"/probe\"><code>/probe</code></a>"), "{page}");
-    assert!(page.contains("<h2>Collectors enabled</h2>\n<ul>\n<li class=\"mono\">loadavg</li>"), "{page}");
+    assert!(
+        page.contains("<h2>Collectors enabled, as the last scrape found them</h2>\n<ul>\n<li class=\"mono\">loadavg: ok in "),
+        "{page}"
+    );
     let log = std::fs::read_to_string(d.path().join("log")).unwrap();
     assert!(log.lines().next().is_some_and(|l| l.starts_with('{')), "json logs expected: {log}");
 }

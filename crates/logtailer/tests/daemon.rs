@@ -103,7 +103,12 @@ fn an_appended_line_reaches_alertmanager() {
     // The landing page says what this daemon watches and where it sends.
     let page = get(&format!("http://127.0.0.1:{port}/")).unwrap();
     assert!(page.contains("<h1>obwatch-logtailer ") && page.contains("<h2>Inputs</h2>"), "{page}");
-    assert!(page.contains("<li class=\"mono\">observer: "), "{page}");
+    assert!(
+        page.contains("<li class=\"mono\">observer: ") && page.contains("1 line(s) read"),
+        "{page}"
+    );
+    assert!(page.contains("observer/ObClogDiskAlmostFull: 1 match(es)"), "{page}");
+    assert!(page.contains("post(s) delivered, 0 failed, 0 waiting"), "{page}");
     assert!(page.contains("<a href=\"/metrics\">"), "{page}");
 
     let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap();

@@ -2,6 +2,7 @@
 //! Alertmanager, runs the tail -> rules -> outbox pipeline on a blocking thread and serves
 //! its own metrics (`/metrics`, `/-/healthy`, `/-/ready`) until shutdown.
 
+mod landing;
 mod pipeline;
 mod reload;
 
@@ -293,34 +294,6 @@ impl obwatch_common::http::Handler for Handler {
 }
 
 impl Handler {
-    fn landing(&self) -> HttpResponse {
-        let c = &self.config;
-        obwatch_common::landing::LandingPage {
-            name: "obwatch-logtailer",
-            description: "Follows OBServer, OBProxy, Clusterware and OS logs, matches them against YAML rules and delivers alerts to Alertmanager without losing a line.",
-            links: vec![
-                ("/metrics".into(), "metrics"),
-                ("/-/healthy".into(), "liveness"),
-                ("/-/ready".into(), "readiness"),
-            ],
-            sections: vec![
-                (
-                    "Inputs",
-                    c.inputs.iter().map(|i| format!("{}: {}", i.name, i.paths.join(", "))).collect(),
-                ),
-                ("Rule files", c.rule_files.clone()),
-                (
-                    "Alertmanager",
-                    c.alertmanager_urls
-                        .iter()
-                        .map(|u| obwatch_common::landing::redact_url(u))
-                        .collect(),
-                ),
-            ],
-        }
-        .response()
-    }
-
     fn metrics(&self) -> MetricSet {
         let mut set = MetricSet::new();
         let c = self.shared.lock();
