@@ -5,7 +5,7 @@
 # execve and exit, so obwatch-logtailer and obwatch-cleaner would be killed (or refused every
 # call) at their first system call (seen with other services on Ubuntu 18.04's systemd 237 and
 # CentOS 7's 219). On such a systemd this writes a drop-in that empties the filter; the other
-# hardening keys older systemd does not know are ignored harmlessly (README, "systemd
+# hardening keys older systemd does not know are ignored harmlessly (docs/packaging.md, "systemd
 # versions"). `remove` deletes the drop-ins again.
 #
 # usage: systemd-compat install|remove [--systemd-version N] [--root DIR]

@@ -167,6 +167,8 @@ ok "systemd-compat resets the filter on systemd 219 only, and removes it again"
 obwatch-exporter check -c /etc/obwatch/exporter.yml >/dev/null ||
   fail "installed exporter.yml fails check"
 obwatch-logtailer check /usr/share/obwatch/rules >/dev/null || fail "shipped rules fail check"
+obwatch-logtailer check -c /etc/obwatch/logtailer.yml >/dev/null ||
+  fail "installed logtailer.yml (and the rules it names) fails check"
 obwatch-cleaner check --config.file /etc/obwatch/cleaner.yml >/dev/null ||
   fail "installed cleaner.yml fails check"
 obwatch-cleaner once --config.file /etc/obwatch/cleaner.yml --dry-run >/dev/null ||

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/release.sh: builds what a DBA installs, in dist/:
-#   obwatch-VERSION-linux-ARCH.tar.gz   the three binaries, rules/, dashboards/, packaging/,
-#                                       README.md and LICENSE in one directory to run from
+#   obwatch-VERSION-linux-ARCH.tar.gz   the three binaries, rules/, dashboards/, packaging/, docs/,
+#                                       man/, completions/, README.md and LICENSE in one directory
 #   obwatch_VERSION_DEBARCH.deb         /usr/bin, /etc/obwatch (conffiles), /usr/share/obwatch,
 #   obwatch-VERSION-1.RPMARCH.rpm       the systemd units, the obwatch user, its directories
 #   SHA256SUMS
@@ -102,7 +102,7 @@ tarball() {
   local dir="$stage/tar/$name"
   mkdir -p "$dir"
   cp "$stage"/bin/* "$dir/"
-  cp -r rules dashboards packaging README.md LICENSE "$work/docs/man" "$work/docs/completions" "$dir/"
+  cp -r rules dashboards packaging docs README.md LICENSE "$work/docs/man" "$work/docs/completions" "$dir/"
   tar --sort=name --owner=0 --group=0 --numeric-owner -C "$stage/tar" -czf "$out/$name.tar.gz" \
     "$name"
 }

@@ -134,3 +134,24 @@ fn units_pass_systemd_analyze() {
         );
     }
 }
+
+/// The README stays a first screen (what it is, install, point Prometheus at it, where to read
+/// more) and every page it links exists; the manuals live in docs/.
+#[test]
+fn readme_is_short_and_its_links_resolve() {
+    let readme = read("README.md");
+    assert!(readme.lines().count() <= 200, "README.md has {} lines", readme.lines().count());
+    let mut links = 0;
+    for part in readme.split("](").skip(1) {
+        let target = part.split(')').next().unwrap();
+        if target.starts_with("http") {
+            continue;
+        }
+        links += 1;
+        assert!(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join(target).exists(),
+            "README links to {target}, which does not exist"
+        );
+    }
+    assert!(links >= 8, "{links} links to docs");
+}

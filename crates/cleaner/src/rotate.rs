@@ -4,7 +4,7 @@
 //! by `pid_file` and run `postrotate`, or with `copytruncate` copy the file and truncate it in
 //! place for writers that never reopen.
 //!
-//! copytruncate has logrotate's two known limits, documented in the README: lines written
+//! copytruncate has logrotate's two known limits, documented in docs/cleaner.md: lines written
 //! between the last copy and the truncation are lost (the copy is repeated until the size
 //! stops growing, which narrows the window to microseconds), and a writer without `O_APPEND`
 //! keeps writing at its old offset, leaving a sparse file.

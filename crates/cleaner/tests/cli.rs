@@ -307,3 +307,14 @@ fn config_file_spellings_one_convention_and_the_old_one_warns() {
     assert_eq!(code, 0, "{err}");
     assert!(!err.contains("Policy matches no file"), "{err}");
 }
+
+#[test]
+fn every_flag_and_example_key_is_documented() {
+    let flags = obwatch_testkit::docs::help_flags(
+        env!("CARGO_BIN_EXE_obwatch-cleaner"),
+        &["run", "once", "check"],
+    );
+    let keys = obwatch_testkit::docs::example_keys("packaging/examples/cleaner.yml");
+    let missing = obwatch_testkit::docs::undocumented(&flags, &keys);
+    assert!(missing.is_empty(), "not in docs/: {missing:?}");
+}

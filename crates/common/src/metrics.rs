@@ -2,7 +2,7 @@
 //!
 //! Why not the `prometheus` crate: its registry builds a protobuf-shaped `MetricFamily` with a
 //! heap `LabelPair` per label per sample on every gather, which alone costs more CPU than a whole
-//! scrape is allowed here (see the README's benchmark table). Collectors emit fresh samples each
+//! scrape is allowed here (see docs/benchmarks.md). Collectors emit fresh samples each
 //! scrape (const metrics), so a registry of long-lived metric objects buys nothing. A family
 //! here keeps all its samples' label text in one buffer, so a scrape allocates per family, not
 //! per sample. The output is checked by `promtool check metrics` and parsed by Prometheus itself

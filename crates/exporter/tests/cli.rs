@@ -179,3 +179,12 @@ fn check_validates_flags_config_and_web_config_without_serving() {
     let (code, _, err) = run(&["check", "--collector.nosuch"]);
     assert_eq!(code, 2, "{err}");
 }
+
+#[test]
+fn every_flag_and_example_key_is_documented() {
+    let flags = obwatch_testkit::docs::help_flags(env!("CARGO_BIN_EXE_obwatch-exporter"), &[]);
+    assert!(flags.len() > 40, "{flags:?}");
+    let keys = obwatch_testkit::docs::example_keys("packaging/examples/exporter.yml");
+    let missing = obwatch_testkit::docs::undocumented(&flags, &keys);
+    assert!(missing.is_empty(), "not in docs/: {missing:?}");
+}

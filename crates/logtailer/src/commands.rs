@@ -70,6 +70,44 @@ pub fn check(paths: &[PathBuf]) -> u8 {
     0
 }
 
+/// `check -c FILE`: the run config as `run` loads it (inputs, Alertmanager URLs and TLS, limits),
+/// then the rule files it names and its web config file. Exit 2 on the first problem.
+pub fn check_config(path: &Path) -> u8 {
+    let config = match crate::config::Config::load(path) {
+        Ok(c) => c,
+        Err(e) => {
+            obwatch_common::stderr!("obwatch-logtailer: {e}");
+            return 2;
+        }
+    };
+    let rules = match config.rule_paths() {
+        Ok(paths) => match load(&paths) {
+            Some(set) => set,
+            None => return 2,
+        },
+        Err(e) => {
+            obwatch_common::stderr!("obwatch-logtailer: {e}");
+            return 2;
+        }
+    };
+    if let Some(web) = &config.web_config_file
+        && let Err(e) = obwatch_common::web::WebConfig::load(web)
+    {
+        obwatch_common::stderr!("obwatch-logtailer: {e}");
+        return 2;
+    }
+    let _ = writeln!(
+        io::stdout().lock(),
+        "SUCCESS: {}: {} input(s), {} rule file(s) with {} rule(s), {} Alertmanager URL(s)",
+        path.display(),
+        config.inputs.len(),
+        rules.files().len(),
+        rules.rule_count(),
+        config.alertmanager_urls.len()
+    );
+    0
+}
+
 /// What `test` runs and reports besides the verdicts.
 #[derive(Debug, Default)]
 pub struct TestOptions {

@@ -45,8 +45,12 @@ enum Command {
     },
     /// Validate rule files: every error with file, line, column and rule.
     Check {
+        /// The run config to validate, with the rule files and web config it names (as `run`
+        /// would load them), instead of or besides RULE_FILES.
+        #[arg(short = 'c', long = "config.file", value_name = "FILE")]
+        config: Option<PathBuf>,
         /// Rule files (a directory: its *.yaml files).
-        #[arg(required = true)]
+        #[arg(required_unless_present = "config")]
         rule_files: Vec<PathBuf>,
     },
     /// Run the inline `tests:` of rule files.
@@ -106,7 +110,13 @@ fn main() -> ExitCode {
         Command::Run { config, listen_address, web_config_file, from_beginning } => {
             run(&config, listen_address, web_config_file, from_beginning)
         }
-        Command::Check { rule_files } => commands::check(&rule_files),
+        Command::Check { config, rule_files } => match config {
+            Some(c) => match commands::check_config(&c) {
+                0 if !rule_files.is_empty() => commands::check(&rule_files),
+                code => code,
+            },
+            None => commands::check(&rule_files),
+        },
         Command::Test { rule_files, coverage, run, junit } => {
             commands::test(&rule_files, &commands::TestOptions { coverage, run, junit })
         }

@@ -99,6 +99,37 @@ fn named_tests_run_filtered_and_report_junit() {
 }
 
 #[test]
+fn check_validates_a_run_config_with_its_rules() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    let cfg = dir.path().join("logtailer.yml");
+    let write = |am: &str| {
+        std::fs::write(
+            &cfg,
+            format!(
+                "state_dir: {}\ninputs: [{{ name: os, paths: [/var/log/messages] }}]\nrule_files: [\"{}/*.yaml\"]\nalertmanager: {{ urls: [\"{am}\"] }}\n",
+                dir.path().join("state").display(),
+                rules.display()
+            ),
+        )
+        .unwrap();
+    };
+    write("http://127.0.0.1:9093");
+    let c = cfg.to_str().unwrap();
+    let (code, out, err) = run(&["check", "-c", c]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.starts_with(&format!("SUCCESS: {c}: 1 input(s), 4 rule file(s) with ")), "{out}");
+    assert!(out.ends_with(" rule(s), 1 Alertmanager URL(s)\n"), "{out}");
+    // A bad URL is named with the file and field, and nothing is started.
+    write("ftp://am:9093");
+    let (code, _, err) = run(&["check", "--config.file", c]);
+    assert_eq!(code, 2);
+    assert!(err.contains(c) && err.contains("alertmanager.urls"), "{err}");
+    // Neither a config nor rule files: a usage error.
+    assert_eq!(run(&["check"]).0, 2);
+}
+
+#[test]
 fn man_page_and_completions_need_no_subcommand() {
     let (code, man, err) = run(&["--help-man"]);
     assert_eq!(code, 0, "{err}");
@@ -277,13 +308,14 @@ fn scan_text_shows_multiline_records_and_fails_on_unreadable_logs() {
     assert!(err.contains("--rules"), "{err}");
 }
 
-/// The rule file example in the README (the format of ARCHITECTURE.md) passes `check` and its
+/// The rule file example in docs/rules.md (the format of ARCHITECTURE.md) passes `check` and its
 /// inline test: a user who copies it gets a working rule.
 #[test]
-fn the_readme_rule_example_passes_check_and_test() {
-    let readme =
-        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
-            .unwrap();
+fn the_documented_rule_example_passes_check_and_test() {
+    let readme = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/rules.md"),
+    )
+    .unwrap();
     let start = readme.find("```yaml\ngroups:\n  - name: clusterware-10g").expect("the example");
     let body = &readme[start + "```yaml\n".len()..];
     let example = &body[..body.find("```").unwrap()];
@@ -408,4 +440,15 @@ fn scan_reads_compressed_rotated_logs_and_stdin_and_sums_up() {
     assert!(out.status.success());
     let out = String::from_utf8(out.stdout).unwrap();
     assert!(out.contains("-:2: ObClogDiskAlmostFull critical"), "{out}");
+}
+
+#[test]
+fn every_flag_and_example_key_is_documented() {
+    let flags = obwatch_testkit::docs::help_flags(
+        env!("CARGO_BIN_EXE_obwatch-logtailer"),
+        &["run", "check", "test", "scan"],
+    );
+    let keys = obwatch_testkit::docs::example_keys("packaging/examples/logtailer.yml");
+    let missing = obwatch_testkit::docs::undocumented(&flags, &keys);
+    assert!(missing.is_empty(), "not in docs/: {missing:?}");
 }

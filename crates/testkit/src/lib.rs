@@ -9,6 +9,7 @@
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)]
 
 pub mod clusterware;
+pub mod docs;
 pub mod fuzz;
 pub mod mariadb;
 pub mod net;

@@ -2,7 +2,7 @@
 //! scrape instead of open/read/close.
 //!
 //! Why: path lookup in procfs and kernfs (per-pid dentries, `net -> self/net`, class symlinks)
-//! made `openat` and `close` a third of a whole scrape's CPU (perf, README). Both filesystems
+//! made `openat` and `close` a third of a whole scrape's CPU (perf, docs/benchmarks.md). Both filesystems
 //! regenerate a file's content when it is read at offset 0: seq_file resets its iterator
 //! (fs/seq_file.c, `seq_read_iter` when `ki_pos == 0`; older kernels re-traverse when the
 //! position differs from `read_pos`), and sysfs attributes call `show()` again

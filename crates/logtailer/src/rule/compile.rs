@@ -234,7 +234,7 @@ fn compile_rule(ck: &mut Checker, context: &str, r: RawRule) -> Option<Rule> {
         None => 1,
     };
     // `within` with `for_count: 1` is accepted and has no effect: the documented rule format
-    // (ARCHITECTURE.md, README) writes both, so a copied example must pass `check`.
+    // (ARCHITECTURE.md, docs/rules.md) writes both, so a copied example must pass `check`.
     let within = ck.duration(&r.within, &format!("{context} field `within`"));
     if let (Some(n), None) = (&r.for_count, &r.within)
         && n.value > 1

@@ -32,7 +32,7 @@ use tracker::Tracker;
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
 
 /// Registry entry. On by default: on a host without database processes a scrape costs one
-/// read of `PID/stat` per process (README has the figure).
+/// read of `PID/stat` per process (docs/benchmarks.md has the figure).
 pub const SPEC: CollectorSpec =
     CollectorSpec { name: "namedprocess", default_enabled: true, build };
 

@@ -474,7 +474,7 @@ pub const ALL: &[Query] = &[
         fields: &[Field {
             column: "value",
             family: "ob_sysstat",
-            help: "V$SYSSTAT value by stat_id (QPS, TPS, RT, memstore, clog, I/O, caches; see the README). Counters and gauges mixed, hence untyped.",
+            help: "V$SYSSTAT value by stat_id (QPS, TPS, RT, memstore, clog, I/O, caches; see docs/exporter.md). Counters and gauges mixed, hence untyped.",
             kind: Untyped,
         }],
         every: None,
