@@ -110,6 +110,32 @@ for b in obwatch-exporter obwatch-logtailer obwatch-cleaner; do
     fail "zsh or fish completion of $b missing"
 done
 ok "man pages render with every flag of --help; completion scripts for bash, zsh, fish"
+# One convention: the flags the binaries share read the same in every --help (text, value
+# name, default, possible values), and each takes its config as -c/--config.file FILE.
+flag_help() { # FLAG COMMAND...: the --help block of FLAG, up to the next option
+  local flag=$1
+  shift
+  "$@" --help | awk -v f="$flag" '
+    index($0, f " ") && $0 ~ /^ +(-[a-zA-Z], )?--/ { p = 1; print; next }
+    p && /^ +-/ { exit }
+    p { print }'
+}
+for flag in --log.level --log.format; do
+  want=$(flag_help "$flag" "$top/obwatch-exporter")
+  [ -n "$want" ] || fail "obwatch-exporter --help has no $flag"
+  for cmd in "obwatch-logtailer run" "obwatch-logtailer scan" "obwatch-cleaner once" "obwatch-cleaner check"; do
+    # shellcheck disable=SC2086 # the subcommand after the binary
+    got=$(flag_help "$flag" "$top/${cmd%% *}" ${cmd#* })
+    [ "$got" = "$want" ] || fail "$cmd --help says $flag differently:
+$(diff <(echo "$want") <(echo "$got"))"
+  done
+done
+for cmd in obwatch-exporter "obwatch-logtailer run" "obwatch-cleaner run" "obwatch-cleaner once"; do
+  # shellcheck disable=SC2086
+  "$top/${cmd%% *}" ${cmd#"${cmd%% *}"} --help | grep -q -- '-c, --config.file <FILE>' ||
+    fail "$cmd takes no -c, --config.file FILE"
+done
+ok "--log.level, --log.format and -c/--config.file read the same in every binary's --help"
 # Run from the unpacked directory alone: a copy of it with nothing else around.
 (cd "$top" && exec env -i ./obwatch-exporter --web.listen-address 127.0.0.1:0 \
   >"$work/tar-exporter.log" 2>&1) &

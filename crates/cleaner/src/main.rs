@@ -17,25 +17,25 @@ use obwatch_common::logging::{LogFormat, LogLevel};
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Log level.
-    #[arg(long = "log.level", value_enum, default_value = "info", global = true)]
-    log_level: LogLevel,
-    /// Log format (to stderr).
-    #[arg(long = "log.format", value_enum, default_value = "logfmt", global = true)]
-    log_format: LogFormat,
+    /// Only log messages with the given severity or above. [default: info]
+    #[arg(long = "log.level", value_enum, global = true)]
+    log_level: Option<LogLevel>,
+    /// Output format of log messages. [default: logfmt]
+    #[arg(long = "log.format", value_enum, global = true)]
+    log_format: Option<LogFormat>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run as a daemon: a pass every `interval` (plus jitter) until SIGINT/SIGTERM.
     Run {
-        /// The YAML config (`--config` is the old spelling, still accepted).
+        /// YAML configuration file (`--config`, the old spelling, still works).
         #[arg(short = 'c', long = "config.file", alias = "config", value_name = "FILE")]
         config: PathBuf,
     },
     /// One pass (for cron); prints each action.
     Once {
-        /// The YAML config (`--config` is the old spelling, still accepted).
+        /// YAML configuration file (`--config`, the old spelling, still works).
         #[arg(short = 'c', long = "config.file", alias = "config", value_name = "FILE")]
         config: PathBuf,
         /// Print the plan; change nothing.
@@ -47,7 +47,7 @@ enum Command {
     },
     /// Validate the config and exit.
     Check {
-        /// The YAML config (`--config` is the old spelling, still accepted).
+        /// YAML configuration file (`--config`, the old spelling, still works).
         #[arg(short = 'c', long = "config.file", alias = "config", value_name = "FILE")]
         config: PathBuf,
     },
@@ -67,7 +67,10 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    obwatch_common::logging::init(cli.log_level, cli.log_format);
+    obwatch_common::logging::init(
+        cli.log_level.unwrap_or(LogLevel::Info),
+        cli.log_format.unwrap_or(LogFormat::Logfmt),
+    );
     obwatch_common::cli::warn_renamed_flags(&[("--config", "--config.file")]);
     let path = match &cli.command {
         Command::Run { config } | Command::Once { config, .. } | Command::Check { config } => {

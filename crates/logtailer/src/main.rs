@@ -17,27 +17,27 @@ use obwatch_logtailer::scan::Format;
 struct Cli {
     #[command(subcommand)]
     command: Command,
-    /// Log level.
-    #[arg(long = "log.level", value_enum, default_value = "info", global = true)]
-    log_level: LogLevel,
-    /// Log format (to stderr).
-    #[arg(long = "log.format", value_enum, default_value = "logfmt", global = true)]
-    log_format: LogFormat,
+    /// Only log messages with the given severity or above. [default: info]
+    #[arg(long = "log.level", value_enum, global = true)]
+    log_level: Option<LogLevel>,
+    /// Output format of log messages. [default: logfmt]
+    #[arg(long = "log.format", value_enum, global = true)]
+    log_format: Option<LogFormat>,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the daemon: tail the inputs, match the rules, send alerts to Alertmanager.
     Run {
-        /// The YAML config (`--config` is the old spelling, still accepted).
+        /// YAML configuration file (`--config`, the old spelling, still works).
         #[arg(short = 'c', long = "config.file", alias = "config", value_name = "FILE")]
         config: PathBuf,
         /// Listen address of the logtailer's own metrics (overrides `web.listen_address`).
-        #[arg(long = "web.listen-address")]
+        #[arg(long = "web.listen-address", value_name = "ADDR")]
         listen_address: Option<String>,
         /// Web config (TLS, basic auth) of that endpoint (overrides `web.config_file`);
         /// reloaded on SIGHUP.
-        #[arg(long = "web.config.file")]
+        #[arg(long = "web.config.file", value_name = "FILE")]
         web_config_file: Option<PathBuf>,
         /// Read files never seen before from their start, not their end.
         #[arg(long)]
@@ -104,7 +104,10 @@ fn main() -> ExitCode {
             return ExitCode::from(e.exit_code().clamp(0, 255) as u8);
         }
     };
-    obwatch_common::logging::init(cli.log_level, cli.log_format);
+    obwatch_common::logging::init(
+        cli.log_level.unwrap_or(LogLevel::Info),
+        cli.log_format.unwrap_or(LogFormat::Logfmt),
+    );
     obwatch_common::cli::warn_renamed_flags(&[("--config", "--config.file")]);
     let code = match cli.command {
         Command::Run { config, listen_address, web_config_file, from_beginning } => {
