@@ -58,13 +58,15 @@ pub struct RunOptions {
     pub dry_run: bool,
     /// Output format of the action lines.
     pub format: Format,
+    /// Also print a `kept` line for every file left alone, with why (`once -v`).
+    pub verbose: bool,
     /// Where procfs is (tests may point elsewhere).
     pub procfs: PathBuf,
 }
 
 impl Default for RunOptions {
     fn default() -> Self {
-        RunOptions { dry_run: false, format: Format::Text, procfs: "/proc".into() }
+        RunOptions { dry_run: false, format: Format::Text, verbose: false, procfs: "/proc".into() }
     }
 }
 
@@ -315,6 +317,16 @@ pub fn run_once(
             written.map_err(|e| format!("the audit log {} cannot be written: {e}", audit_path))
         };
         apply::apply(&scan, &plan, &config.policies, before, |n, o| emit(n, Some(o)));
+    }
+    if opts.verbose {
+        for (i, why) in &plan.kept {
+            let f = &scan.files[*i];
+            let policy = config.policies.get(f.policy as usize).map_or("", |p| p.name.as_str());
+            let path = scan.dirs[f.dir as usize].path.join(&f.name);
+            let why = why.to_string();
+            let rec = Record::new("kept", &path, f.size_bytes, &why, "kept", policy);
+            let _ = print_line(out, opts.format, &rec);
+        }
     }
     for d in &scan.deleted_open {
         run.deleted_open_bytes += d.bytes;

@@ -41,6 +41,9 @@ enum Command {
         /// Print the plan; change nothing.
         #[arg(short = 'n', long)]
         dry_run: bool,
+        /// Also print every file left alone and why (as logrotate -v says why it skips).
+        #[arg(short = 'v', long)]
+        verbose: bool,
         /// Output format of the action lines.
         #[arg(long, value_enum, default_value = "text")]
         format: Format,
@@ -94,8 +97,8 @@ fn main() -> ExitCode {
                     .and_then(|()| obwatch_cleaner::check::report(&mut out, &matches, &missing));
             ExitCode::SUCCESS
         }
-        Command::Once { dry_run, format, .. } => {
-            let opts = RunOptions { dry_run, format, ..RunOptions::default() };
+        Command::Once { dry_run, verbose, format, .. } => {
+            let opts = RunOptions { dry_run, verbose, format, ..RunOptions::default() };
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             let result = obwatch_cleaner::run_once(&config, &opts, &mut out);
             // Text output ends with a summary (JSON stays one object per action).

@@ -179,6 +179,34 @@ impl fmt::Display for Reason {
     }
 }
 
+/// Why a file was left alone (for `once -v`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kept {
+    /// Among the policy's newest `keep_newest`.
+    Newest {
+        /// The policy's `keep_newest`.
+        keep_newest: usize,
+    },
+    /// Within `max_age`, `max_files` and `max_total_size`.
+    WithinLimits,
+    /// Matches an `active` glob.
+    Active,
+}
+
+impl fmt::Display for Kept {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Kept::Newest { keep_newest } => write!(f, "among the newest keep_newest {keep_newest}"),
+            Kept::WithinLimits => {
+                f.write_str("within the policy's max_age, max_files and max_total_size")
+            }
+            Kept::Active => {
+                f.write_str("active (never deleted; rotated only past rotate.max_size)")
+            }
+        }
+    }
+}
+
 /// One planned action.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Action {
@@ -211,6 +239,8 @@ pub struct Plan {
     /// Filesystems above their high watermark; `planned_bytes < needed_bytes` means the
     /// eligible files were not enough.
     pub pressure: Vec<Pressure>,
+    /// The files no action touches, with why, in scan order.
+    pub kept: Vec<(usize, Kept)>,
 }
 
 /// Decides. `dirs[f.dir]` is the directory path of file `f`; `now_ns` is nanoseconds since the
@@ -247,6 +277,8 @@ pub fn plan(
     }
     let mut doomed: HashMap<usize, Reason> = HashMap::new();
     let mut protected = vec![false; files.len()];
+    let mut kept: Vec<Option<Kept>> =
+        files.iter().map(|f| f.active.then_some(Kept::Active)).collect();
     for (p, policy) in policies.iter().enumerate() {
         let idx = &mut by_policy[p];
         idx.sort_by(|&a, &b| newer(a, b));
@@ -256,8 +288,10 @@ pub fn plan(
             let f = &files[i];
             let age =
                 Duration::from_nanos(u64::try_from(now_ns.saturating_sub(f.mtime_ns)).unwrap_or(0));
+            kept[i] = Some(Kept::WithinLimits);
             let reason = if rank < policy.keep_newest {
                 protected[i] = true;
+                kept[i] = Some(Kept::Newest { keep_newest: policy.keep_newest });
                 None
             } else if let Some(max_age) = policy.max_age.filter(|m| age > *m) {
                 Some(Reason::MaxAge { max_age, age })
@@ -320,7 +354,14 @@ pub fn plan(
         let (fa, fb) = (&files[a.file], &files[b.file]);
         (dirs[fa.dir as usize], &fa.name, a.kind).cmp(&(dirs[fb.dir as usize], &fb.name, b.kind))
     });
-    Plan { actions, pressure }
+    let touched: std::collections::HashSet<usize> = actions.iter().map(|a| a.file).collect();
+    let kept = kept
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| !touched.contains(i))
+        .filter_map(|(i, k)| k.map(|k| (i, k)))
+        .collect();
+    Plan { actions, pressure, kept }
 }
 
 #[allow(clippy::too_many_arguments)]

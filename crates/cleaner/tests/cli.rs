@@ -318,3 +318,42 @@ fn every_flag_and_example_key_is_documented() {
     let missing = obwatch_testkit::docs::undocumented(&flags, &keys);
     assert!(missing.is_empty(), "not in docs/: {missing:?}");
 }
+
+#[test]
+fn verbose_says_why_each_file_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    for (name, days) in [("app.log.1", 1), ("app.log.2", 3), ("app.log.3", 9)] {
+        old_file(&logs.join(name), b"x\n", days);
+    }
+    old_file(&logs.join("app.log"), b"live\n", 0);
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            "policies:\n  - name: app\n    paths: [\"{0}/app.log*\"]\n    active: [\"{0}/app.log\"]\n    max_age: 7d\n    keep_newest: 1\n",
+            logs.display()
+        ),
+    );
+    let (code, out, err) = run(&["once", "-c", &cfg, "-n", "-v"]);
+    assert_eq!(code, 0, "{err}");
+    let line = |name: &str| out.lines().find(|l| l.contains(&format!("/{name}\""))).unwrap_or("");
+    assert!(line("app.log.3").starts_with("delete "), "{out}");
+    assert!(line("app.log.1").ends_with("(among the newest keep_newest 1) kept"), "{out}");
+    assert!(
+        line("app.log.2")
+            .ends_with("(within the policy's max_age, max_files and max_total_size) kept"),
+        "{out}"
+    );
+    assert!(
+        line("app.log")
+            .contains("(active (never deleted; rotated only past rotate.max_size)) kept"),
+        "{out}"
+    );
+    // Without -v, only actions.
+    let (_, quiet, _) = run(&["once", "-c", &cfg, "-n"]);
+    assert!(!quiet.contains(" kept"), "{quiet}");
+    // JSON: one object per kept file too.
+    let (_, json, _) = run(&["once", "-c", &cfg, "-n", "-v", "--format", "json"]);
+    assert_eq!(json.lines().filter(|l| l.contains("\"action\":\"kept\"")).count(), 3, "{json}");
+}
