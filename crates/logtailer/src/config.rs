@@ -9,7 +9,7 @@ use obwatch_common::config::{ByteSize, ConfigError, HumanDuration, load_yaml};
 use serde::Deserialize;
 
 use crate::rule::Multiline;
-use crate::sink::tls::{SYSTEM_ROOTS, TlsClient, TlsSettings};
+use crate::sink::tls::{SystemRoots, TlsClient, TlsSettings};
 
 /// Default listen address of the logtailer's own metrics.
 pub const DEFAULT_LISTEN: &str = ":62890";
@@ -305,6 +305,6 @@ fn tls_client(
     let https = urls.iter().any(|u| u.starts_with("https://"));
     match settings {
         None if !https => Ok(None),
-        s => TlsClient::new(&s.unwrap_or_default(), path, field, Path::new(SYSTEM_ROOTS)).map(Some),
+        s => TlsClient::new(&s.unwrap_or_default(), path, field, SystemRoots::Native).map(Some),
     }
 }

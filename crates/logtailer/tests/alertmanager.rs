@@ -15,7 +15,7 @@ use obwatch_logtailer::rule::{Matcher, RuleSet};
 use obwatch_logtailer::sink::alertmanager::{Alertmanager, SinkError};
 use obwatch_logtailer::sink::outbox::Outbox;
 use obwatch_logtailer::sink::sender::{self, Backoff, SenderStats};
-use obwatch_logtailer::sink::tls::{SYSTEM_ROOTS, TlsClient, TlsSettings};
+use obwatch_logtailer::sink::tls::{SystemRoots, TlsClient, TlsSettings};
 use serde_json::Value;
 use tokio::sync::{Notify, watch};
 
@@ -257,7 +257,7 @@ fn firing(labels: &[(&str, &str)]) -> obwatch_logtailer::rule::state::Alert {
 
 fn tls(pki: &Path, settings: TlsSettings) -> TlsClient {
     let file = pki.join("logtailer.yml");
-    TlsClient::new(&settings, &file, "alertmanager.tls", Path::new(SYSTEM_ROOTS)).unwrap()
+    TlsClient::new(&settings, &file, "alertmanager.tls", SystemRoots::Native).unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 1)]

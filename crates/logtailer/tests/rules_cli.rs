@@ -2,7 +2,7 @@
 //! in `tests/data`, asserting exit codes and exact output.
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn data(name: &str) -> String {
@@ -127,6 +127,49 @@ fn check_validates_a_run_config_with_its_rules() {
     assert!(err.contains(c) && err.contains("alertmanager.urls"), "{err}");
     // Neither a config nor rule files: a usage error.
     assert_eq!(run(&["check"]).0, 2);
+}
+
+/// An https Alertmanager without `ca_file` uses the system store wherever the distribution
+/// keeps it (RHEL's /etc/pki/tls/certs/ca-bundle.crt, not only Debian's path), and a host with
+/// none says how to fix it. The store's location is given as OpenSSL takes it, SSL_CERT_FILE.
+#[test]
+fn https_alertmanager_uses_the_system_store_of_any_distribution() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../rules");
+    let cfg = dir.path().join("logtailer.yml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "state_dir: {}\ninputs: [{{ name: os, paths: [/var/log/messages] }}]\nrule_files: [\"{}/os.yaml\"]\nalertmanager: {{ urls: [\"https://am.example:9093\"] }}\n",
+            dir.path().join("state").display(),
+            rules.display()
+        ),
+    )
+    .unwrap();
+    let c = cfg.to_str().unwrap();
+    let check = |cert_file: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_obwatch-logtailer"))
+            .args(["check", "-c", c])
+            .env("SSL_CERT_FILE", cert_file)
+            .env_remove("SSL_CERT_DIR")
+            .output()
+            .unwrap()
+    };
+    // A RHEL layout: the bundle under /etc/pki.
+    let rhel = dir.path().join("etc/pki/tls/certs/ca-bundle.crt");
+    std::fs::create_dir_all(rhel.parent().unwrap()).unwrap();
+    std::fs::copy("/etc/ssl/certs/ca-certificates.crt", &rhel).unwrap();
+    let out = check(&rhel);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // No store at all: exit 2, the field, and the way out.
+    let out = check(&dir.path().join("none.crt"));
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("field `alertmanager.tls.ca_file`: not set, and the system CA store")
+            && err.contains("install the CA certificates (ca-certificates) or set ca_file"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -4,7 +4,11 @@
 //! `HttpConnector` for `https://` URLs (plain TCP for `http://`).
 //!
 //! Root certificates: `ca_file` when set (and then only it, as Prometheus does), else the
-//! system store [`SYSTEM_ROOTS`].
+//! system store, found where OpenSSL (and Go's crypto/x509) look for it: `SSL_CERT_FILE` /
+//! `SSL_CERT_DIR` when set, else Debian's `/etc/ssl/certs/ca-certificates.crt`, RHEL/CentOS/
+//! Kylin/Anolis `/etc/pki/tls/certs/ca-bundle.crt` and the other distributions' paths
+//! (`rustls-native-certs`, through `openssl-probe`). Hard-coding Debian's path made an https
+//! Alertmanager without `ca_file` fail at start on every RHEL-family host.
 
 use std::future::Future;
 use std::io;
@@ -28,8 +32,14 @@ use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
 use tower_service::Service;
 
-/// The system's CA bundle (Debian/Ubuntu `ca-certificates`), the default roots.
-pub const SYSTEM_ROOTS: &str = "/etc/ssl/certs/ca-certificates.crt";
+/// Where the roots come from when `ca_file` is not set.
+#[derive(Clone, Copy, Debug)]
+pub enum SystemRoots<'a> {
+    /// The operating system's store, wherever this distribution keeps it.
+    Native,
+    /// This PEM bundle (tests).
+    File(&'a Path),
+}
 
 /// A `tls` section of the run config, with Prometheus' `tls_config` field names. Relative
 /// paths are relative to the config file.
@@ -59,12 +69,12 @@ pub struct TlsClient {
 impl TlsClient {
     /// Builds the client `settings` describe; `file` (the config file, relative paths are
     /// resolved against its directory) and `field` (`alertmanager.tls`) name errors.
-    /// `system_roots` is the CA bundle used when `ca_file` is not set.
+    /// `system_roots` says where the roots come from when `ca_file` is not set.
     pub fn new(
         settings: &TlsSettings,
         file: &Path,
         field: &str,
-        system_roots: &Path,
+        system_roots: SystemRoots<'_>,
     ) -> Result<TlsClient, ConfigError> {
         let base = file.parent().unwrap_or(Path::new("."));
         let inv =
@@ -103,27 +113,9 @@ impl TlsClient {
                     }
                 }
                 None => {
-                    let pem = std::fs::read(system_roots).map_err(|e| {
-                        inv(
-                            "ca_file",
-                            format!(
-                                "not set, and the system CA store {} cannot be read: {e}",
-                                system_roots.display()
-                            ),
-                        )
-                    })?;
-                    let found: Vec<_> =
-                        rustls_pemfile::certs(&mut &pem[..]).filter_map(Result::ok).collect();
-                    let (added, _) = roots.add_parsable_certificates(found);
-                    if added == 0 {
-                        return Err(inv(
-                            "ca_file",
-                            format!(
-                                "not set, and the system CA store {} has no certificate",
-                                system_roots.display()
-                            ),
-                        ));
-                    }
+                    let added = system_store(&mut roots, system_roots)
+                        .map_err(|e| inv("ca_file", format!("not set, and {e}")))?;
+                    tracing::debug!(certificates = added, "Loaded the system CA store.");
                 }
             }
             builder.with_root_certificates(roots)
@@ -331,45 +323,72 @@ pub(crate) fn error_chain(e: &dyn std::error::Error) -> String {
     out
 }
 
+/// Adds the system's CA certificates to `roots`; how many, or why none.
+fn system_store(roots: &mut RootCertStore, from: SystemRoots<'_>) -> Result<usize, String> {
+    let (found, problems): (Vec<CertificateDer<'static>>, Vec<String>) = match from {
+        SystemRoots::Native => {
+            let r = rustls_native_certs::load_native_certs();
+            (r.certs, r.errors.iter().map(ToString::to_string).collect())
+        }
+        SystemRoots::File(p) => match std::fs::read(p) {
+            Ok(pem) => {
+                (rustls_pemfile::certs(&mut &pem[..]).filter_map(Result::ok).collect(), vec![])
+            }
+            Err(e) => (vec![], vec![format!("{}: {e}", p.display())]),
+        },
+    };
+    let (added, _) = roots.add_parsable_certificates(found);
+    if added > 0 {
+        return Ok(added);
+    }
+    let looked = match from {
+        SystemRoots::Native => "the system CA store (SSL_CERT_FILE, SSL_CERT_DIR, or the distribution's bundle: /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt, ...)".to_string(),
+        SystemRoots::File(p) => format!("the system CA store {}", p.display()),
+    };
+    let why = if problems.is_empty() { "no certificate".to_string() } else { problems.join("; ") };
+    Err(format!(
+        "{looked} gives no usable certificate: {why}; install the CA certificates (ca-certificates) or set ca_file"
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn err(settings: &TlsSettings, system: &str) -> String {
+    fn err(settings: &TlsSettings, system: SystemRoots<'_>) -> String {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("lt.yml");
         std::fs::write(dir.path().join("junk.pem"), "not pem\n").unwrap();
-        TlsClient::new(settings, &file, "alertmanager.tls", Path::new(system))
-            .unwrap_err()
-            .to_string()
+        TlsClient::new(settings, &file, "alertmanager.tls", system).unwrap_err().to_string()
     }
 
     #[test]
     fn errors_name_the_field_and_the_file() {
         let s = TlsSettings { ca_file: Some("missing.pem".into()), ..TlsSettings::default() };
-        let e = err(&s, SYSTEM_ROOTS);
+        let e = err(&s, SystemRoots::Native);
         assert!(e.contains("field `alertmanager.tls.ca_file`: cannot read"), "{e}");
         assert!(e.contains("missing.pem"), "{e}");
         let s = TlsSettings { ca_file: Some("junk.pem".into()), ..TlsSettings::default() };
-        let e = err(&s, SYSTEM_ROOTS);
+        let e = err(&s, SystemRoots::Native);
         assert!(e.contains("junk.pem: expected at least one PEM CERTIFICATE"), "{e}");
         let s = TlsSettings { cert_file: Some("c.pem".into()), ..TlsSettings::default() };
-        let e = err(&s, SYSTEM_ROOTS);
+        let e = err(&s, SystemRoots::Native);
         assert!(e.contains("`alertmanager.tls.key_file`: required when cert_file is set"), "{e}");
-        let e = err(&TlsSettings::default(), "/nonexistent/ca.crt");
-        assert!(e.contains("the system CA store /nonexistent/ca.crt cannot be read"), "{e}");
+        let e = err(&TlsSettings::default(), SystemRoots::File(Path::new("/nonexistent/ca.crt")));
+        assert!(e.contains("`alertmanager.tls.ca_file`: not set, and the system CA store /nonexistent/ca.crt gives no usable certificate: /nonexistent/ca.crt: No such file"), "{e}");
+        assert!(e.contains("install the CA certificates (ca-certificates) or set ca_file"), "{e}");
         let s = TlsSettings { server_name: Some("a b".into()), ..TlsSettings::default() };
-        let e = err(&s, SYSTEM_ROOTS);
+        let e = err(&s, SystemRoots::Native);
         assert!(e.contains("`alertmanager.tls.server_name`"), "{e}");
     }
 
     #[test]
     fn the_system_store_loads() {
-        if !Path::new(SYSTEM_ROOTS).exists() {
-            return;
-        }
+        // The test machine has Debian's ca-certificates (scripts/test.sh installs it).
         let file = Path::new("/etc/obwatch/lt.yml");
-        TlsClient::new(&TlsSettings::default(), file, "alertmanager.tls", Path::new(SYSTEM_ROOTS))
+        TlsClient::new(&TlsSettings::default(), file, "alertmanager.tls", SystemRoots::Native)
             .unwrap();
+        let mut roots = RootCertStore::empty();
+        assert!(system_store(&mut roots, SystemRoots::Native).unwrap() > 10);
     }
 }
