@@ -135,7 +135,10 @@ for cmd in obwatch-exporter "obwatch-logtailer run" "obwatch-cleaner run" "obwat
   "$top/${cmd%% *}" ${cmd#"${cmd%% *}"} --help | grep -q -- '-c, --config.file <FILE>' ||
     fail "$cmd takes no -c, --config.file FILE"
 done
-ok "--log.level, --log.format and -c/--config.file read the same in every binary's --help"
+for b in obwatch-exporter obwatch-logtailer obwatch-cleaner; do
+  "$top/$b" --help | grep -q '^EXAMPLES:' || fail "$b --help has no EXAMPLES"
+done
+ok "--log.level, --log.format and -c/--config.file read the same in every binary's --help, which has EXAMPLES"
 # Run from the unpacked directory alone: a copy of it with nothing else around.
 (cd "$top" && exec env -i ./obwatch-exporter --web.listen-address 127.0.0.1:0 \
   >"$work/tar-exporter.log" 2>&1) &

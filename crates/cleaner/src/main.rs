@@ -13,7 +13,15 @@ use obwatch_common::logging::{LogFormat, LogLevel};
 
 /// Rotate, compress and purge logs by age, count, size and disk watermark, safely.
 #[derive(Debug, Parser)]
-#[command(name = "obwatch-cleaner", version, long_version = obwatch_common::build::LONG_VERSION)]
+#[command(
+    name = "obwatch-cleaner",
+    version,
+    long_version = obwatch_common::build::LONG_VERSION,
+    after_help = "EXAMPLES:\n  obwatch-cleaner check -c /etc/obwatch/cleaner.yml\n  \
+    obwatch-cleaner once -c /etc/obwatch/cleaner.yml -n -v\n  \
+    obwatch-cleaner once -c /etc/obwatch/cleaner.yml --format json\n  \
+    obwatch-cleaner run -c /etc/obwatch/cleaner.yml"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -13,7 +13,15 @@ use obwatch_logtailer::scan::Format;
 
 /// Follows database host logs, matches them against YAML alert rules, alerts Alertmanager.
 #[derive(Debug, Parser)]
-#[command(name = "obwatch-logtailer", version, long_version = obwatch_common::build::LONG_VERSION)]
+#[command(
+    name = "obwatch-logtailer",
+    version,
+    long_version = obwatch_common::build::LONG_VERSION,
+    after_help = "EXAMPLES:\n  obwatch-logtailer run -c /etc/obwatch/logtailer.yml\n  \
+    obwatch-logtailer check -c /etc/obwatch/logtailer.yml\n  \
+    obwatch-logtailer test --coverage /usr/share/obwatch/rules/\n  \
+    obwatch-logtailer scan --rules /usr/share/obwatch/rules/ /home/admin/oceanbase/log/observer.log.2026*"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
