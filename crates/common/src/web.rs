@@ -9,6 +9,7 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use rustls::RootCertStore;
+use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use serde::Deserialize;
@@ -138,13 +139,24 @@ fn certs(
     field: &str,
     pem: &[u8],
 ) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
-    let certs: Vec<_> = rustls_pemfile::certs(&mut &pem[..])
+    let certs: Vec<_> = CertificateDer::pem_slice_iter(pem)
         .collect::<Result<_, _>>()
         .map_err(|e| ConfigError::invalid(path, field, format!("bad PEM: {e}")))?;
     if certs.is_empty() {
         return Err(ConfigError::invalid(path, field, "expected at least one PEM CERTIFICATE"));
     }
     Ok(certs)
+}
+
+/// The first private key (PKCS#8, PKCS#1 or SEC1) of a PEM text, or what is wrong.
+pub fn private_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
+    match PrivateKeyDer::from_pem_slice(pem) {
+        Ok(k) => Ok(k),
+        Err(rustls::pki_types::pem::Error::NoItemsFound) => {
+            Err("expected a PEM PRIVATE KEY".to_string())
+        }
+        Err(e) => Err(format!("bad PEM: {e}")),
+    }
 }
 
 fn build_tls(path: &Path, base: &Path, t: RawTls) -> Result<rustls::ServerConfig, ConfigError> {
@@ -156,9 +168,7 @@ fn build_tls(path: &Path, base: &Path, t: RawTls) -> Result<rustls::ServerConfig
         inv("tls_server_config.key_file", "required when TLS is configured".into())
     })?;
     let chain = certs(path, "tls_server_config.cert_file", &cert_pem)?;
-    let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut &key_pem[..])
-        .map_err(|e| inv("tls_server_config.key_file", format!("bad PEM: {e}")))?
-        .ok_or_else(|| inv("tls_server_config.key_file", "expected a PEM PRIVATE KEY".into()))?;
+    let key = private_key(&key_pem).map_err(|e| inv("tls_server_config.key_file", e))?;
     if !t.client_allowed_sans.is_empty() {
         return Err(inv("tls_server_config.client_allowed_sans", "not supported yet".into()));
     }

@@ -24,7 +24,8 @@ use hyper_util::rt::TokioIo;
 use obwatch_common::config::ConfigError;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use serde::Deserialize;
 use tokio::net::TcpStream;
@@ -85,7 +86,7 @@ impl TlsClient {
         };
         let certs = |sub: &str, p: &Path| -> Result<Vec<CertificateDer<'static>>, ConfigError> {
             let pem = read(sub, p)?;
-            let certs: Vec<_> = rustls_pemfile::certs(&mut &pem[..])
+            let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
                 .collect::<Result<_, _>>()
                 .map_err(|e| inv(sub, format!("{}: bad PEM: {e}", base.join(p).display())))?;
             if certs.is_empty() {
@@ -132,11 +133,8 @@ impl TlsClient {
                 let chain = certs("cert_file", cert)?;
                 let pem = read("key_file", key)?;
                 let key_path = base.join(key).display().to_string();
-                let key: PrivateKeyDer<'static> = rustls_pemfile::private_key(&mut &pem[..])
-                    .map_err(|e| inv("key_file", format!("{key_path}: bad PEM: {e}")))?
-                    .ok_or_else(|| {
-                        inv("key_file", format!("{key_path}: expected a PEM PRIVATE KEY"))
-                    })?;
+                let key = obwatch_common::web::private_key(&pem)
+                    .map_err(|e| inv("key_file", format!("{key_path}: {e}")))?;
                 builder.with_client_auth_cert(chain, key).map_err(|e| {
                     inv("key_file", format!("{key_path}: does not match cert_file: {e}"))
                 })?
@@ -332,7 +330,7 @@ fn system_store(roots: &mut RootCertStore, from: SystemRoots<'_>) -> Result<usiz
         }
         SystemRoots::File(p) => match std::fs::read(p) {
             Ok(pem) => {
-                (rustls_pemfile::certs(&mut &pem[..]).filter_map(Result::ok).collect(), vec![])
+                (CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok).collect(), vec![])
             }
             Err(e) => (vec![], vec![format!("{}: {e}", p.display())]),
         },
