@@ -267,9 +267,12 @@ impl Config {
         })
     }
 
-    /// The input a file belongs to (the first whose globs match it).
+    /// The input a file belongs to: the first whose globs match it, or, for a rotated copy
+    /// being drained (`app.log.1`), the name it had before (`app.log`).
     pub fn input_of(&self, path: &Path) -> Option<&Input> {
-        self.inputs.iter().find(|i| i.patterns.iter().any(|p| p.matches_path(path)))
+        crate::tail::discover::rotation_bases(path).find_map(|p| {
+            self.inputs.iter().find(|i| i.patterns.iter().any(|g| g.matches_path(&p)))
+        })
     }
 
     /// Expands `rule_files` into files: globs, and directories to their `*.yaml`.

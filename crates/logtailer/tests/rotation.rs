@@ -494,3 +494,51 @@ fn symlinks_to_files_outside_the_inputs_are_not_followed() {
         assert_eq!(t.stats().symlinks_refused, 2, "evil.log and theirs.log");
     }
 }
+
+/// Records the checkpoints the engine drops.
+#[derive(Clone, Default)]
+struct Dropped(std::sync::Arc<std::sync::Mutex<Vec<PathBuf>>>);
+
+impl obwatch_logtailer::tail::TailEvents for Dropped {
+    fn checkpoint_dropped(&self, path: &Path) {
+        self.0.lock().unwrap().push(path.to_path_buf());
+    }
+}
+
+#[test]
+fn a_checkpoint_of_a_file_no_input_reads_any_more_is_dropped_not_read() {
+    let fx = Fixture::new();
+    let mut w = append(&fx.log());
+    {
+        let mut t = fx.open(fx.config());
+        writeln!(w, "1\n2").unwrap();
+        assert_eq!(texts(&take(&mut t, 2, true)), ["1", "2"]);
+    }
+    writeln!(w, "3, written after the input's glob changed").unwrap();
+    // The input now reads other.log (nothing yet): app.log is no input's file any more.
+    let mut cfg = TailConfig::new(
+        vec![fx.dir.path().join("other.log").display().to_string()],
+        fx.dir.path().join("state"),
+    );
+    cfg.scan_interval = Duration::from_millis(50);
+    let events = Dropped::default();
+    let mut t = Tailer::open(cfg, events.clone()).unwrap();
+    let deadline = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < deadline {
+        if let Some(b) = t.next_batch(Duration::from_millis(50)).unwrap() {
+            panic!("read {:?} from a file no input reads", b.path());
+        }
+    }
+    assert_eq!(*events.0.lock().unwrap(), [fx.log()], "the drop is said");
+    // The new glob's file is read as usual.
+    let mut o = append(&fx.dir.path().join("other.log"));
+    writeln!(o, "other").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let batch = loop {
+        if let Some(b) = t.next_batch(Duration::from_millis(100)).unwrap() {
+            break b;
+        }
+        assert!(Instant::now() < deadline, "other.log was not read");
+    };
+    assert_eq!(batch.path(), fx.dir.path().join("other.log"));
+}

@@ -76,6 +76,13 @@ impl Discovery {
         }
     }
 
+    /// True when `path` is an input's file: a pattern matches it, or its name less rotation
+    /// suffixes (`app.log.1`, `app.log-20240301`, `app.log.1.gz` -> `app.log`). A checkpointed
+    /// file for which this is false belongs to no input any more.
+    pub(crate) fn owns(&self, path: &Path) -> bool {
+        rotation_bases(path).any(|p| self.compiled.iter().any(|g| g.matches_path(&p)))
+    }
+
     /// Expands every pattern; adds watches for directories not watched yet. Sorted, unique.
     pub(crate) fn scan(&mut self, events: &dyn TailEvents) -> BTreeSet<PathBuf> {
         self.rescan.store(false, Ordering::SeqCst);
@@ -202,6 +209,23 @@ pub(crate) fn symlink_refusal(path: &Path, patterns: &[glob::Pattern]) -> Option
     None
 }
 
+/// `path`, then `path` less one rotation suffix at a time: `/x/app.log.1.gz`, `/x/app.log.1`,
+/// `/x/app.log`, `/x/app` (suffixes start at `.`, `-` or `_`). What an input's glob matched
+/// before the file was rotated is among them.
+pub fn rotation_bases(path: &Path) -> impl Iterator<Item = PathBuf> + '_ {
+    let dir = path.parent().unwrap_or(Path::new(""));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut next = (!name.is_empty()).then_some(name);
+    std::iter::from_fn(move || {
+        let current = next.take()?;
+        next = match current.rfind(['.', '-', '_']) {
+            Some(i) if i > 0 => Some(current[..i].to_string()),
+            _ => None,
+        };
+        Some(dir.join(current))
+    })
+}
+
 pub(crate) fn base_dir(pattern: &str) -> PathBuf {
     let mut base = PathBuf::new();
     let path = Path::new(pattern);
@@ -222,6 +246,19 @@ pub(crate) fn base_dir(pattern: &str) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rotation_bases_strip_one_suffix_at_a_time() {
+        let got: Vec<PathBuf> = rotation_bases(Path::new("/x/app.log.1.gz")).collect();
+        assert_eq!(
+            got,
+            ["/x/app.log.1.gz", "/x/app.log.1", "/x/app.log", "/x/app"].map(PathBuf::from)
+        );
+        let got: Vec<PathBuf> = rotation_bases(Path::new("/x/observer.log-20261201")).collect();
+        assert_eq!(got[1], PathBuf::from("/x/observer.log"));
+        // A leading dot is a name, not a suffix.
+        assert_eq!(rotation_bases(Path::new("/x/.hidden")).count(), 1);
+    }
 
     #[test]
     fn base_dir_stops_at_the_first_glob() {

@@ -194,6 +194,10 @@ impl<E: TailEvents> Tailer<E> {
         // from 0. It must be taken here: it is older than the last scan, so the birth-time
         // catch-up below skips it.
         for cp in unmatched {
+            if !self.discovery.owns(Path::new(&cp.path)) {
+                self.events.checkpoint_dropped(Path::new(&cp.path));
+                continue;
+            }
             if let Some((path, file)) = find_sibling(cp)
                 && !self.readers.contains_key(&cp.key)
             {
@@ -219,7 +223,9 @@ impl<E: TailEvents> Tailer<E> {
     /// before a truncation that was not committed to its end, from where it was committed.
     fn catch_up_siblings(&mut self, state: &State, now: Instant) {
         let mut names: BTreeSet<PathBuf> = self.readers.values().map(|r| r.path.clone()).collect();
-        names.extend(state.files.iter().map(|cp| PathBuf::from(&cp.path)));
+        names.extend(
+            state.files.iter().map(|cp| PathBuf::from(&cp.path)).filter(|p| self.discovery.owns(p)),
+        );
         let mut candidates = BTreeSet::new();
         for base in &names {
             let (Some(dir), Some(name)) = (base.parent(), base.file_name()) else { continue };

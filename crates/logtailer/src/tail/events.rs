@@ -65,6 +65,12 @@ pub trait TailEvents {
         warn!(path = %path.display(), reason = why, "Symlink not followed (follow_symlinks: safe).");
     }
 
+    /// A checkpointed file that no input reads any more (its input's globs changed, or the
+    /// input was removed): its checkpoint is dropped and the file is not read.
+    fn checkpoint_dropped(&self, path: &Path) {
+        warn!(path = %path.display(), "Checkpointed file matches no input any more; its checkpoint is dropped and it is not read.");
+    }
+
     /// A checkpoint write failed (the previous state stays; retried on the next commit).
     fn checkpoint_failed(&self, error: &dyn std::error::Error) {
         warn!(error = %error, "Checkpoint write failed.");

@@ -27,7 +27,7 @@
 //! - [`events`]: [`TailEvents`], telemetry as a trait.
 
 pub mod checkpoint;
-mod discover;
+pub mod discover;
 pub mod engine;
 pub mod events;
 pub mod identity;
