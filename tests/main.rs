@@ -14,6 +14,7 @@
 #![allow(clippy::disallowed_methods, clippy::unwrap_used)] // test code
 
 mod dashboards;
+mod globs;
 mod packaging;
 mod source_audit;
 mod stack;

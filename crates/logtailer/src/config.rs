@@ -271,7 +271,9 @@ impl Config {
     /// being drained (`app.log.1`), the name it had before (`app.log`).
     pub fn input_of(&self, path: &Path) -> Option<&Input> {
         crate::tail::discover::rotation_bases(path).find_map(|p| {
-            self.inputs.iter().find(|i| i.patterns.iter().any(|g| g.matches_path(&p)))
+            self.inputs.iter().find(|i| {
+                i.patterns.iter().any(|g| g.matches_path_with(&p, crate::tail::discover::GLOB))
+            })
         })
     }
 
@@ -279,7 +281,7 @@ impl Config {
     pub fn rule_paths(&self) -> Result<Vec<PathBuf>, String> {
         let mut out = Vec::new();
         for pattern in &self.rule_files {
-            let matches: Vec<PathBuf> = glob::glob(pattern)
+            let matches: Vec<PathBuf> = glob::glob_with(pattern, crate::tail::discover::GLOB)
                 .map_err(|e| {
                     format!("{}: rule_files: bad glob {pattern:?}: {e}", self.path.display())
                 })?

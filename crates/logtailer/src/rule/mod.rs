@@ -204,12 +204,15 @@ impl Severity {
 }
 
 /// A `files` pattern. Without `/` it matches the file name (`alert*.log`), with `/` the whole
-/// path, where `**` crosses directories (`/u01/**/crsd.log`, `**/crsd/*.log`).
+/// path, where `**` crosses directories (`/u01/**/crsd.log`); a leading `**/` matches at any
+/// depth (`**/crsd/*.log`). One glob dialect with the inputs and the cleaner
+/// (`tail::discover::GLOB`: wildcards never match a leading `.`); the implicit "any depth" of
+/// `**/` is not a wildcard the user wrote, so it also crosses hidden directories (a temp dir).
 #[derive(Debug)]
 struct Selector {
     pattern: glob::Pattern,
-    /// For `**/x`: `/**/x`, since the glob crate anchors at the start of an absolute path.
-    absolute: Option<glob::Pattern>,
+    /// For `**/rest`: `rest`, matched against every tail of the path.
+    tail: Option<glob::Pattern>,
     name_only: bool,
 }
 
@@ -221,24 +224,28 @@ impl Selector {
             })
         };
         let name_only = !text.contains('/');
-        let absolute = match text.strip_prefix("**/") {
-            Some(rest) => Some(compile(&format!("/**/{rest}"))?),
+        let tail = match text.strip_prefix("**/") {
+            Some(rest) => Some(compile(rest)?),
             None => None,
         };
-        Ok(Selector { pattern: compile(text)?, absolute, name_only })
+        Ok(Selector { pattern: compile(text)?, tail, name_only })
     }
 
     fn matches(&self, path: &Path) -> bool {
-        let opts = glob::MatchOptions { require_literal_separator: true, ..Default::default() };
+        let opts = crate::tail::discover::GLOB;
         if self.name_only {
             return path
                 .file_name()
                 .is_some_and(|n| self.pattern.matches_with(&n.to_string_lossy(), opts));
         }
-        match &self.absolute {
-            Some(abs) if path.is_absolute() => abs.matches_path_with(path, opts),
-            _ => self.pattern.matches_path_with(path, opts),
+        if let Some(tail) = &self.tail {
+            let parts: Vec<_> = path.components().collect();
+            return (0..parts.len()).any(|i| {
+                let suffix: PathBuf = parts[i..].iter().collect();
+                tail.matches_path_with(&suffix, opts)
+            });
         }
+        self.pattern.matches_path_with(path, opts)
     }
 }
 
@@ -282,5 +289,11 @@ mod tests {
         assert!(s("/home/admin/oceanbase/log/*.log", "/home/admin/oceanbase/log/observer.log"));
         assert!(!s("/home/admin/*.log", "/home/admin/oceanbase/log/observer.log"));
         assert!(Selector::new("[a").is_err());
+        // `**/` reaches any depth, hidden directories included (a temp dir); the user's own
+        // wildcards keep the dialect: no leading dot.
+        assert!(s("**/log/*/alert*.log", "/tmp/.tmpAb12/u01/log/rac1/alertrac1.log"));
+        assert!(!s("**/log/*/alert*.log", "/u01/log/.rac1/alertrac1.log"));
+        assert!(!s("alert*.log", "/u01/log/.alert.log"));
+        assert!(!s("/u01/**/crsd.log", "/u01/.snapshot/crsd.log"));
     }
 }

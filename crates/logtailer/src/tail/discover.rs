@@ -80,7 +80,7 @@ impl Discovery {
     /// suffixes (`app.log.1`, `app.log-20240301`, `app.log.1.gz` -> `app.log`). A checkpointed
     /// file for which this is false belongs to no input any more.
     pub(crate) fn owns(&self, path: &Path) -> bool {
-        rotation_bases(path).any(|p| self.compiled.iter().any(|g| g.matches_path(&p)))
+        rotation_bases(path).any(|p| self.compiled.iter().any(|g| g.matches_path_with(&p, GLOB)))
     }
 
     /// Expands every pattern; adds watches for directories not watched yet. Sorted, unique.
@@ -90,7 +90,7 @@ impl Discovery {
         let patterns = std::mem::take(&mut self.patterns);
         for pattern in &patterns {
             self.watch_base(pattern, events);
-            match glob::glob(pattern) {
+            match glob::glob_with(pattern, GLOB) {
                 Ok(paths) => {
                     // An unreadable entry (permission) is skipped; the rest still counts.
                     found.extend(paths.filter_map(Result::ok).filter(|p| p.is_file()));
@@ -188,7 +188,7 @@ pub(crate) fn symlink_refusal(path: &Path, patterns: &[glob::Pattern]) -> Option
     let dir = path.parent().unwrap_or(Path::new("/"));
     let real_dir = std::fs::canonicalize(dir).ok();
     let in_own_dir = real_dir.as_deref() == target.parent();
-    let matched = patterns.iter().any(|p| p.matches_path(&target));
+    let matched = patterns.iter().any(|p| p.matches_path_with(&target, GLOB));
     if !in_own_dir && !matched {
         return Some(format!(
             "its target {} is outside the inputs' globs and the link's directory",
@@ -225,6 +225,16 @@ pub fn rotation_bases(path: &Path) -> impl Iterator<Item = PathBuf> + '_ {
         Some(dir.join(current))
     })
 }
+
+/// The one glob dialect of obwatch (the cleaner's `pattern` module matches the same way; an
+/// e2e test compares them): `*`, `?` and `[...]` never match `/` or a leading `.` (hidden files
+/// stay out unless named, as in the shell), `**` matches any number of directories, case
+/// matters, no brace sets.
+pub const GLOB: glob::MatchOptions = glob::MatchOptions {
+    case_sensitive: true,
+    require_literal_separator: true,
+    require_literal_leading_dot: true,
+};
 
 pub(crate) fn base_dir(pattern: &str) -> PathBuf {
     let mut base = PathBuf::new();
