@@ -25,10 +25,12 @@ use crate::scan::{Meta, Scan, open_dir_at, stat_at};
 /// What became of one action.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Done; `freed_bytes` is what the filesystem got back (net of the archive when compressing).
+    /// Done: what went (net of the archive when compressing; nothing for one link of several).
     Done {
-        /// Bytes freed.
+        /// Apparent bytes removed.
         freed_bytes: u64,
+        /// Disk space (allocated blocks) the filesystem got back.
+        freed_disk_bytes: u64,
     },
     /// A process holds the file open; left alone.
     Held,
@@ -170,7 +172,10 @@ fn delete(dir: &OwnedFd, f: &FileInfo) -> Outcome {
         return Outcome::Skipped(why.into());
     }
     match rustix::fs::unlinkat(dir, f.name.as_os_str(), AtFlags::empty()) {
-        Ok(()) => Outcome::Done { freed_bytes: if m.nlink <= 1 { m.disk_bytes } else { 0 } },
+        Ok(()) if m.nlink <= 1 => {
+            Outcome::Done { freed_bytes: m.size_bytes, freed_disk_bytes: m.disk_bytes }
+        }
+        Ok(()) => Outcome::Done { freed_bytes: 0, freed_disk_bytes: 0 },
         Err(e) => fail(e),
     }
 }
@@ -263,7 +268,10 @@ pub fn compress(
     if let Err(e) = rustix::fs::unlinkat(dir, f.name.as_os_str(), AtFlags::empty()) {
         return fail(e);
     }
-    Outcome::Done { freed_bytes: before.disk_bytes.saturating_sub(archive.disk_bytes) }
+    Outcome::Done {
+        freed_bytes: before.size_bytes.saturating_sub(archive.size_bytes),
+        freed_disk_bytes: before.disk_bytes.saturating_sub(archive.disk_bytes),
+    }
 }
 
 /// Streams `src` through gzip or zstd into `out`, fsyncs, copies mtime/owner; returns the

@@ -37,8 +37,12 @@ pub struct Record<'a> {
     /// The file itself, for the text output (quoted and escaped there).
     #[serde(skip)]
     pub raw_path: &'a Path,
-    /// Its size at the scan.
+    /// Its size at the scan: the apparent size (`ls -l`), the one meaning of "bytes" in
+    /// action lines, the audit log and the metrics.
     pub bytes: u64,
+    /// The disk space it takes (allocated blocks, `du`), when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub disk_bytes: Option<u64>,
     /// Why (the rule and the values that triggered it).
     pub reason: &'a str,
     /// `done`, `held`, `skipped: ...`, `failed: ...`, or `dry-run`.
@@ -72,10 +76,17 @@ impl<'a> Record<'a> {
             path_hex,
             raw_path: path,
             bytes,
+            disk_bytes: None,
             reason,
             result,
             policy,
         }
+    }
+
+    /// The same record with the file's allocated size.
+    pub fn with_disk_bytes(mut self, disk_bytes: u64) -> Self {
+        self.disk_bytes = Some(disk_bytes);
+        self
     }
 }
 

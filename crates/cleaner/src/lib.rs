@@ -110,8 +110,10 @@ pub struct Summary {
     pub rotated: u64,
     /// Files a rule wanted that a process held open.
     pub held: u64,
-    /// Bytes freed (planned: sizes at the scan).
+    /// Apparent bytes removed (planned: sizes at the scan).
     pub freed_bytes: u64,
+    /// Disk space (allocated blocks) freed (planned: at the scan).
+    pub freed_disk_bytes: u64,
     /// Failed actions plus scan errors; non-zero means exit code 1.
     pub errors: u64,
 }
@@ -273,12 +275,16 @@ pub fn run_once(
                 tracing::warn!(path = %path.display(), error = %error, "postrotate failed.");
             }
             (kind, None | Some(Outcome::Done { .. })) => {
-                let freed = match outcome {
-                    Some(Outcome::Done { freed_bytes }) => *freed_bytes,
-                    _ => f.disk_bytes,
+                let (freed, freed_disk) = match outcome {
+                    Some(Outcome::Done { freed_bytes, freed_disk_bytes }) => {
+                        (*freed_bytes, *freed_disk_bytes)
+                    }
+                    _ => (f.size_bytes, f.disk_bytes),
                 };
                 summary.freed_bytes += freed;
+                summary.freed_disk_bytes += freed_disk;
                 counts[0] += freed as f64;
+                counts[5] += freed_disk as f64;
                 if kind == ActionKind::Delete {
                     summary.deleted += 1;
                     counts[1] += 1.0;
@@ -295,7 +301,8 @@ pub fn run_once(
             (_, Some(_)) => {}
         }
         let mut rec =
-            Record::new(action.kind.as_str(), &path, f.size_bytes, &reason, &result, policy);
+            Record::new(action.kind.as_str(), &path, f.size_bytes, &reason, &result, policy)
+                .with_disk_bytes(f.disk_bytes);
         let _ = print_line(out, opts.format, &rec);
         let written = audit.as_ref().map(|a| a.borrow_mut().write(&mut rec));
         if let Some(Err(e)) = written {
@@ -312,7 +319,8 @@ pub fn run_once(
             let (action, f, path, policy) = target(n);
             let reason = action.reason.to_string();
             let mut rec =
-                Record::new(action.kind.as_str(), &path, f.size_bytes, &reason, "started", policy);
+                Record::new(action.kind.as_str(), &path, f.size_bytes, &reason, "started", policy)
+                    .with_disk_bytes(f.disk_bytes);
             let written = a.borrow_mut().write(&mut rec);
             written.map_err(|e| format!("the audit log {} cannot be written: {e}", audit_path))
         };
@@ -368,14 +376,15 @@ impl Summary {
         let freed = if dry_run { "would free" } else { "freed" };
         format!(
             "{} files seen: {} deleted, {} compressed, {} rotated, {} held open, {} errors; {freed} \
-             {} on disk (allocated blocks)",
+             {} ({} of disk blocks)",
             self.files_seen,
             self.deleted,
             self.compressed,
             self.rotated,
             self.held,
             self.errors,
-            human_bytes(self.freed_bytes)
+            human_bytes(self.freed_bytes),
+            human_bytes(self.freed_disk_bytes)
         )
     }
 }
@@ -445,6 +454,7 @@ fn report(r: Result<Result<Summary, RunError>, tokio::task::JoinError>) {
             rotated = s.rotated,
             held = s.held,
             freed = %human_bytes(s.freed_bytes),
+            freed_disk = %human_bytes(s.freed_disk_bytes),
             errors = s.errors,
             "Run finished."
         ),

@@ -8,15 +8,22 @@ use std::path::Path;
 use obwatch_common::metrics::{MetricSet, MetricType};
 
 /// Per-policy counters, in the order of [`COUNTERS`].
-pub type Counts = [f64; 5];
+pub type Counts = [f64; 6];
 
 /// Counter families, labelled `{policy}`.
-pub const COUNTERS: [(&str, &str); 5] = [
-    ("obwatch_cleaner_freed_bytes_total", "Bytes freed by deleting or compressing files."),
+pub const COUNTERS: [(&str, &str); 6] = [
+    (
+        "obwatch_cleaner_freed_bytes_total",
+        "Bytes removed by deleting or compressing files: apparent sizes, as the action lines and the audit log count them.",
+    ),
     ("obwatch_cleaner_files_deleted_total", "Files deleted."),
     ("obwatch_cleaner_files_compressed_total", "Files compressed."),
     ("obwatch_cleaner_errors_total", "Actions that failed, and scan errors."),
     ("obwatch_cleaner_files_rotated_total", "Active files rotated by size."),
+    (
+        "obwatch_cleaner_freed_disk_bytes_total",
+        "Disk space (allocated blocks) the filesystems got back from deletions and compression.",
+    ),
 ];
 
 /// What one run adds and reports.
@@ -118,12 +125,12 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("cleaner.prom");
         let mut run = RunMetrics { started: 1.7e9, duration_seconds: 0.25, ..Default::default() };
-        run.counts.insert("observer".into(), [1024.0, 2.0, 1.0, 0.0, 0.0]);
+        run.counts.insert("observer".into(), [1024.0, 2.0, 1.0, 0.0, 0.0, 4096.0]);
         run.held.insert("observer".into(), 3);
         run.policy_files.insert("observer".into(), 120);
         run.policy_files.insert("crs".into(), 0);
         obwatch_common::fs::atomic_write(&p, encode(&previous(&p), &run).as_bytes()).unwrap();
-        run.counts.insert("crs".into(), [0.0, 0.0, 0.0, 1.0, 0.0]);
+        run.counts.insert("crs".into(), [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
         let text = encode(&previous(&p), &run);
         assert!(
             text.contains("obwatch_cleaner_freed_bytes_total{policy=\"observer\"} 2048\n"),

@@ -208,11 +208,8 @@ fn names_that_are_not_text_and_an_unwritable_audit_log() {
     let (_, out, _) = run(&["once", "--config", &cfg, "--dry-run"]);
     // Two action lines and the summary: a newline in a name must not print a line.
     assert_eq!(out.lines().count(), 3, "{out}");
-    assert!(
-        out.ends_with("would free 8KiB on disk (allocated blocks)\n")
-            || out.contains("2 files seen: 2 deleted"),
-        "{out}"
-    );
+    assert!(out.contains("2 files seen: 2 deleted"), "{out}");
+    assert!(out.ends_with(" of disk blocks)\n"), "{out}");
     assert!(out.contains("\\n") && out.contains("\\xFF"), "{out}");
     // The audit log on a device that fails every write: nothing is deleted, exit 1.
     let full = format!("audit_log: /dev/full\n{body}");
@@ -295,7 +292,7 @@ fn config_file_spellings_one_convention_and_the_old_one_warns() {
     assert_eq!(
         out,
         "0 files seen: 0 deleted, 0 compressed, 0 rotated, 0 held open, 0 errors; would free 0B \
-         on disk (allocated blocks)\n"
+         (0B of disk blocks)\n"
     );
     // A policy that matches nothing is said on every run, unless missing_ok.
     assert!(err.contains("Policy matches no file") && err.contains("policy=a"), "{err}");
@@ -356,4 +353,51 @@ fn verbose_says_why_each_file_is_kept() {
     // JSON: one object per kept file too.
     let (_, json, _) = run(&["once", "-c", &cfg, "-n", "-v", "--format", "json"]);
     assert_eq!(json.lines().filter(|l| l.contains("\"action\":\"kept\"")).count(), 3, "{json}");
+}
+
+/// One meaning of bytes: `bytes` is the apparent size in the action lines, the JSON and audit
+/// records, `freed_bytes_total` and the summary; allocated blocks are `disk_bytes`,
+/// `freed_disk_bytes_total` and "of disk blocks". 50 files of 2 bytes free 100 bytes and
+/// (on a block filesystem) 50 blocks.
+#[test]
+fn bytes_mean_apparent_size_and_disk_bytes_the_blocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let logs = dir.path().join("logs");
+    std::fs::create_dir(&logs).unwrap();
+    for i in 0..50 {
+        old_file(&logs.join(format!("app.log.{i}")), b"x\n", 30);
+    }
+    let prom = dir.path().join("cleaner.prom");
+    let cfg = write_config(
+        dir.path(),
+        &format!(
+            "textfile: {}\npolicies:\n  - name: app\n    paths: [\"{}/app.log.*\"]\n    max_age: 7d\n",
+            prom.display(),
+            logs.display()
+        ),
+    );
+    let (code, out, err) = run(&["once", "-c", &cfg, "--format", "json"]);
+    assert_eq!(code, 0, "{err}");
+    let recs: Vec<serde_json::Value> =
+        out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(recs.len(), 50, "{out}");
+    let disk = recs[0]["disk_bytes"].as_u64().unwrap();
+    assert!(recs.iter().all(|r| r["bytes"] == 2 && r["disk_bytes"] == disk), "{out}");
+    let audit = std::fs::read_to_string(dir.path().join("audit.jsonl")).unwrap();
+    assert!(
+        audit.lines().all(|l| l.contains("\"bytes\":2,") && l.contains("\"disk_bytes\":")),
+        "{audit}"
+    );
+    let metrics = std::fs::read_to_string(&prom).unwrap();
+    assert!(
+        metrics.contains("obwatch_cleaner_freed_bytes_total{policy=\"app\"} 100\n"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!(
+            "obwatch_cleaner_freed_disk_bytes_total{{policy=\"app\"}} {}\n",
+            50 * disk
+        )),
+        "{metrics}"
+    );
 }
