@@ -220,6 +220,7 @@ pub fn scan(rule_paths: &[PathBuf], logs: &[PathBuf], opts: ScanOptions) -> u8 {
     let started = std::time::Instant::now();
     let stdout = io::stdout().lock();
     let mut out = io::BufWriter::with_capacity(256 * 1024, stdout);
+    let mut progress = crate::progress::Progress::stderr();
     let (mut code, mut total, mut files) = (0, scan::ScanStats::default(), 0);
     for log in logs {
         let groups = scan::groups_for_log(&set, log);
@@ -236,7 +237,7 @@ pub fn scan(rule_paths: &[PathBuf], logs: &[PathBuf], opts: ScanOptions) -> u8 {
             }
             continue;
         }
-        match scan::scan_file(&set, log, groups, opts.format, &mut out) {
+        match scan::scan_file(&set, log, groups, opts.format, &mut out, &mut progress) {
             Ok(stats) => {
                 files += 1;
                 total.add(&stats);

@@ -14,6 +14,7 @@
 pub mod commands;
 pub mod config;
 pub mod daemon;
+pub mod progress;
 pub mod rule;
 pub mod scan;
 pub mod sink;

@@ -116,13 +116,15 @@ struct JsonMatch<'a> {
     labels: &'a BTreeMap<String, String>,
 }
 
-/// Scans `path` (`-`: stdin; compressed or not) with `groups` and writes each match to `out`.
+/// Scans `path` (`-`: stdin; compressed or not) with `groups` and writes each match to `out`;
+/// `progress` hears of each chunk.
 pub fn scan_file(
     rules: &RuleSet,
     path: &Path,
     groups: Vec<usize>,
     format: Format,
     out: &mut dyn Write,
+    progress: &mut crate::progress::Progress,
 ) -> Result<ScanStats, ScanError> {
     let read_err = |source| ScanError::Read { path: path.to_path_buf(), source };
     let matcher = Matcher::new(rules, groups);
@@ -134,11 +136,14 @@ pub fn scan_file(
         *by_alert.entry(alert.clone()).or_default() += 1;
         print_hit(rules, hit, &display, format, out)
     };
-    let mut stats =
-        scan_reader(&matcher, &mut input, CHUNK_BYTES, &mut emit).map_err(|e| match e {
-            ReadOrWrite::Read(e) => read_err(e),
-            ReadOrWrite::Write(e) => ScanError::Write(e),
-        })?;
+    progress.start(&display);
+    let mut tick = |s: &ScanStats| progress.update(s.lines, s.bytes, s.matches);
+    let result = scan_reader(&matcher, &mut input, CHUNK_BYTES, &mut emit, &mut tick);
+    progress.finish();
+    let mut stats = result.map_err(|e| match e {
+        ReadOrWrite::Read(e) => read_err(e),
+        ReadOrWrite::Write(e) => ScanError::Write(e),
+    })?;
     stats.by_alert = by_alert;
     Ok(stats)
 }
@@ -155,6 +160,7 @@ fn scan_reader(
     input: &mut dyn Read,
     chunk: usize,
     emit: &mut dyn FnMut(&Hit<'_>) -> io::Result<()>,
+    tick: &mut dyn FnMut(&ScanStats),
 ) -> Result<ScanStats, ReadOrWrite> {
     let mut stats = ScanStats::default();
     let mut buf: Vec<u8> = Vec::with_capacity(chunk * 2);
@@ -188,6 +194,7 @@ fn scan_reader(
         let lines = memchr::memchr_iter(b'\n', text).count() as u64;
         next_line += lines;
         stats.lines += lines;
+        tick(&stats);
         buf.drain(..cut);
         if eof {
             return Ok(stats);
@@ -282,7 +289,8 @@ groups:
             got.push((h.line, h.group, h.captures.clone()));
             Ok(())
         };
-        let stats = scan_reader(&matcher, &mut &text[..], chunk, &mut emit).ok().unwrap();
+        let stats =
+            scan_reader(&matcher, &mut &text[..], chunk, &mut emit, &mut |_| {}).ok().unwrap();
         (got, stats)
     }
 
@@ -337,7 +345,10 @@ groups:
             let groups = groups_for_log(&rules, path);
             assert_eq!(groups, vec![0], "{}", path.display());
             let mut out = Vec::new();
-            let stats = scan_file(&rules, path, groups, Format::Text, &mut out).unwrap();
+            let zero = std::time::Duration::ZERO;
+            let mut quiet = crate::progress::Progress::to(None, zero, zero);
+            let stats =
+                scan_file(&rules, path, groups, Format::Text, &mut out, &mut quiet).unwrap();
             assert_eq!(stats.matches, 100, "{}", path.display());
             assert_eq!(stats.lines, 200);
             assert_eq!(stats.by_alert.get("OraError"), Some(&100));
