@@ -20,7 +20,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
 use serde::Serialize;
 
-use super::tls::{Connector, TlsClient, error_chain};
+use super::tls::{Connector, TlsClient, connector, error_chain};
 use crate::rule::state::Alert;
 
 /// Why a post to one Alertmanager failed.
@@ -132,13 +132,17 @@ impl Alertmanager {
             }
             endpoints.push(uri);
         }
-        let mut connector = HttpConnector::new();
-        connector.set_connect_timeout(Some(timeout));
-        connector.set_nodelay(true);
-        connector.enforce_http(false); // https:// goes through the TLS layer of `Connector`
+        let mut http = HttpConnector::new();
+        http.set_connect_timeout(Some(timeout));
+        http.set_nodelay(true);
+        http.enforce_http(false); // https:// goes through hyper-rustls
+        let https = connector(http, tls).map_err(|e| SinkError::BadUrl {
+            url: urls.join(", "),
+            message: format!("cannot set up TLS: {e}"),
+        })?;
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(90))
-            .build(Connector::new(connector, tls.cloned()));
+            .build(https);
         Ok(Alertmanager { endpoints, client, timeout })
     }
 

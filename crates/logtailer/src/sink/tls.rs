@@ -1,7 +1,7 @@
 //! https for the Alertmanager client: a rustls `ClientConfig` built from a Prometheus-style
 //! `tls_config` section (`ca_file`, `cert_file`, `key_file`, `server_name`,
-//! `insecure_skip_verify`), and a small hyper connector that puts tokio-rustls over hyper's
-//! `HttpConnector` for `https://` URLs (plain TCP for `http://`).
+//! `insecure_skip_verify`), used by hyper-rustls' connector over hyper's `HttpConnector` for
+//! `https://` URLs (plain TCP for `http://`).
 //!
 //! Root certificates: `ca_file` when set (and then only it, as Prometheus does), else the
 //! system store, found where OpenSSL (and Go's crypto/x509) look for it: `SSL_CERT_FILE` /
@@ -10,17 +10,10 @@
 //! (`rustls-native-certs`, through `openssl-probe`). Hard-coding Debian's path made an https
 //! Alertmanager without `ca_file` fail at start on every RHEL-family host.
 
-use std::future::Future;
-use std::io;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 
-use hyper::Uri;
-use hyper::rt::{Read, ReadBufCursor, Write};
-use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
-use hyper_util::rt::TokioIo;
+use hyper_util::client::legacy::connect::HttpConnector;
 use obwatch_common::config::ConfigError;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -28,10 +21,6 @@ use rustls::pki_types::pem::PemObject as _;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use serde::Deserialize;
-use tokio::net::TcpStream;
-use tokio_rustls::TlsConnector;
-use tokio_rustls::client::TlsStream;
-use tower_service::Service;
 
 /// Where the roots come from when `ca_file` is not set.
 #[derive(Clone, Copy, Debug)]
@@ -121,7 +110,7 @@ impl TlsClient {
             }
             builder.with_root_certificates(roots)
         };
-        let mut config = match (&settings.cert_file, &settings.key_file) {
+        let config = match (&settings.cert_file, &settings.key_file) {
             (None, None) => builder.with_no_client_auth(),
             (Some(_), None) => {
                 return Err(inv("key_file", "required when cert_file is set".into()));
@@ -140,7 +129,6 @@ impl TlsClient {
                 })?
             }
         };
-        config.alpn_protocols = vec![b"http/1.1".to_vec()];
         let server_name = settings
             .server_name
             .as_ref()
@@ -202,108 +190,32 @@ impl ServerCertVerifier for NoVerify {
     }
 }
 
-/// hyper's TCP connector, with TLS on top for `https://` URIs.
-#[derive(Clone, Debug)]
-pub struct Connector {
-    http: HttpConnector,
-    tls: Option<TlsClient>,
-}
+/// The Alertmanager client's connector: hyper-rustls over hyper's TCP connector, `https://`
+/// through `tls`'s rustls config (and its `server_name`, when set), `http://` plain.
+pub type Connector = hyper_rustls::HttpsConnector<HttpConnector>;
 
-impl Connector {
-    /// `http` must accept any scheme (`enforce_http(false)`); `tls` is needed for https.
-    pub fn new(http: HttpConnector, tls: Option<TlsClient>) -> Self {
-        Connector { http, tls }
-    }
-}
-
-type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-impl Service<Uri> for Connector {
-    type Response = Stream;
-    type Error = BoxError;
-    type Future = Pin<Box<dyn Future<Output = Result<Stream, BoxError>> + Send>>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
-        self.http.poll_ready(cx).map_err(Into::into)
-    }
-
-    fn call(&mut self, uri: Uri) -> Self::Future {
-        let https = uri.scheme_str() == Some("https");
-        let tls = self.tls.clone();
-        let host = uri.host().unwrap_or("").trim_matches(['[', ']']).to_string();
-        let tcp = self.http.call(uri);
-        Box::pin(async move {
-            let tcp = tcp.await?;
-            if !https {
-                return Ok(Stream::Plain(tcp));
-            }
-            let tls = tls.ok_or("https:// needs a TLS client configuration")?;
-            let name = match tls.server_name {
-                Some(n) => n,
-                None => ServerName::try_from(host)?,
-            };
-            let stream = TlsConnector::from(tls.config).connect(name, tcp.into_inner()).await?;
-            Ok(Stream::Tls(Box::new(TokioIo::new(stream))))
-        })
-    }
-}
-
-/// A connection to an Alertmanager: plain TCP or TLS over TCP.
-#[derive(Debug)]
-pub enum Stream {
-    /// `http://`.
-    Plain(TokioIo<TcpStream>),
-    /// `https://`.
-    Tls(Box<TokioIo<TlsStream<TcpStream>>>),
-}
-
-impl Read for Stream {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: ReadBufCursor<'_>,
-    ) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_read(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+/// Builds the [`Connector`]; `http` must accept any scheme (`enforce_http(false)`). Without
+/// `tls` (every URL is `http://`, config validation sees to that) an `https://` URL would
+/// fail: no root is trusted.
+pub fn connector(http: HttpConnector, tls: Option<&TlsClient>) -> Result<Connector, rustls::Error> {
+    let config = match tls {
+        Some(t) => (*t.config).clone(),
+        None => {
+            ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
+                .with_safe_default_protocol_versions()?
+                .with_root_certificates(RootCertStore::empty())
+                .with_no_client_auth()
         }
-    }
-}
-
-impl Write for Stream {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_write(cx, buf),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+    };
+    let builder =
+        hyper_rustls::HttpsConnectorBuilder::new().with_tls_config(config).https_or_http();
+    let builder = match tls.and_then(|t| t.server_name.clone()) {
+        Some(name) => {
+            builder.with_server_name_resolver(hyper_rustls::FixedServerNameResolver::new(name))
         }
-    }
-
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_flush(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
-        }
-    }
-
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Stream::Plain(s) => Pin::new(s).poll_shutdown(cx),
-            Stream::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
-        }
-    }
-}
-
-impl Connection for Stream {
-    fn connected(&self) -> Connected {
-        match self {
-            Stream::Plain(s) => s.connected(),
-            Stream::Tls(s) => s.inner().get_ref().0.connected(),
-        }
-    }
+        None => builder,
+    };
+    Ok(builder.enable_http1().wrap_connector(http))
 }
 
 /// The error and its causes, `: `-joined (hyper's client error alone says only "Connect").
