@@ -26,6 +26,7 @@ pub mod procfd;
 pub mod rotate;
 pub mod safety;
 pub mod scan;
+mod steps;
 
 use std::future::Future;
 use std::io::{self, Write};
@@ -181,41 +182,10 @@ pub fn run_once(
     let now = SystemTime::now();
     let now_ns = now.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_nanos() as i64);
     let scan = scan::scan(&config.policies, &opts.procfs);
-    for root in &scan.missing_roots {
-        tracing::debug!(root = %root.display(), "Root does not exist; skipped.");
-    }
-    let policy_files = files_per_policy(config, &scan);
-    for (p, n) in config.policies.iter().zip(&policy_files) {
-        // A typo, or a config copied from another host: said on every run, not only in check.
-        if *n == 0 && !p.missing_ok {
-            tracing::warn!(
-                policy = %p.name,
-                "Policy matches no file (missing_ok: true silences this)."
-            );
-        }
-    }
-    for e in &scan.errors {
-        tracing::warn!(error = %e, "Scan error.");
-    }
-    if scan.uninspected_pids > 0 {
-        tracing::warn!(
-            processes = scan.uninspected_pids,
-            "Cannot read the open files of some processes; run as their user or root to be sure no held file is touched."
-        );
-    }
+    let policy_files = steps::report_scan(config, &scan);
     let dirs: Vec<&Path> = scan.dirs.iter().map(|d| d.path.as_path()).collect();
     let plan = plan::plan(&scan.files, &dirs, &config.policies, config.disk, &scan.usage, now_ns);
-    for p in &plan.pressure {
-        let level =
-            if p.planned_bytes < p.needed_bytes { "not enough eligible files" } else { "ok" };
-        tracing::info!(
-            used_percent = format!("{:.1}", p.usage.used_percent()),
-            needed = %human_bytes(p.needed_bytes),
-            planned = %human_bytes(p.planned_bytes),
-            outcome = level,
-            "Filesystem above the high watermark."
-        );
-    }
+    steps::report_pressure(&plan);
     let audit_path =
         config.audit_log.as_deref().map(Path::display).map(|d| d.to_string()).unwrap_or_default();
     // Shared by the `started` records written before each action and the outcome records.
@@ -238,7 +208,7 @@ pub fn run_once(
         run.counts.entry(p.name.clone()).or_default();
     }
     if !scan.errors.is_empty() {
-        run.counts.entry(String::new()).or_default()[3] += scan.errors.len() as f64;
+        run.counts.entry(String::new()).or_default().errors += scan.errors.len() as f64;
     }
     // Action `n`, its file, the file's path and the owning policy's name: for the `started`
     // record before the action and the outcome record after it.
@@ -257,49 +227,7 @@ pub fn run_once(
             _ => action.reason.to_string(),
         };
         let result = outcome.map_or_else(|| "dry-run".to_string(), Outcome::describe);
-        let counts = run.counts.entry(policy.to_string()).or_default();
-        match (action.kind, outcome) {
-            (ActionKind::Held, _) => {
-                summary.held += 1;
-                *run.held.entry(policy.to_string()).or_default() += 1;
-            }
-            (ActionKind::Rotate, None | Some(Outcome::Rotated { .. })) => {
-                summary.rotated += 1;
-                counts[4] += 1.0;
-            }
-            (_, Some(Outcome::RotatedPostrotateFailed { error, .. })) => {
-                summary.rotated += 1;
-                counts[4] += 1.0;
-                summary.errors += 1;
-                counts[3] += 1.0;
-                tracing::warn!(path = %path.display(), error = %error, "postrotate failed.");
-            }
-            (kind, None | Some(Outcome::Done { .. })) => {
-                let (freed, freed_disk) = match outcome {
-                    Some(Outcome::Done { freed_bytes, freed_disk_bytes }) => {
-                        (*freed_bytes, *freed_disk_bytes)
-                    }
-                    _ => (f.size_bytes, f.disk_bytes),
-                };
-                summary.freed_bytes += freed;
-                summary.freed_disk_bytes += freed_disk;
-                counts[0] += freed as f64;
-                counts[5] += freed_disk as f64;
-                if kind == ActionKind::Delete {
-                    summary.deleted += 1;
-                    counts[1] += 1.0;
-                } else {
-                    summary.compressed += 1;
-                    counts[2] += 1.0;
-                }
-            }
-            (_, Some(Outcome::Failed(e))) => {
-                summary.errors += 1;
-                counts[3] += 1.0;
-                tracing::warn!(path = %path.display(), error = %e, "Action failed.");
-            }
-            (_, Some(_)) => {}
-        }
+        steps::tally(&mut summary, &mut run, action.kind, outcome, f, policy, &path);
         let mut rec =
             Record::new(action.kind.as_str(), &path, f.size_bytes, &reason, &result, policy)
                 .with_disk_bytes(f.disk_bytes);
@@ -327,14 +255,7 @@ pub fn run_once(
         apply::apply(&scan, &plan, &config.policies, before, |n, o| emit(n, Some(o)));
     }
     if opts.verbose {
-        for (i, why) in &plan.kept {
-            let f = &scan.files[*i];
-            let policy = config.policies.get(f.policy as usize).map_or("", |p| p.name.as_str());
-            let path = scan.dirs[f.dir as usize].path.join(&f.name);
-            let why = why.to_string();
-            let rec = Record::new("kept", &path, f.size_bytes, &why, "kept", policy);
-            let _ = print_line(out, opts.format, &rec);
-        }
+        steps::print_kept(out, opts.format, config, &scan, &plan);
     }
     for d in &scan.deleted_open {
         run.deleted_open_bytes += d.bytes;
@@ -389,18 +310,7 @@ impl Summary {
     }
 }
 
-/// Files each policy's paths matched (active ones included), in policy order, 0 included.
-fn files_per_policy(config: &Config, scan: &scan::Scan) -> Vec<u64> {
-    let mut n: Vec<u64> = vec![0; config.policies.len()];
-    for f in &scan.files {
-        if let Some(c) = n.get_mut(f.policy as usize) {
-            *c += 1;
-        }
-    }
-    n
-}
-
-fn print_line(out: &mut dyn Write, format: Format, rec: &Record<'_>) -> io::Result<()> {
+pub(crate) fn print_line(out: &mut dyn Write, format: Format, rec: &Record<'_>) -> io::Result<()> {
     match format {
         Format::Json => {
             serde_json::to_writer(&mut *out, rec)?;

@@ -7,10 +7,38 @@ use std::path::Path;
 
 use obwatch_common::metrics::{MetricSet, MetricType};
 
-/// Per-policy counters, in the order of [`COUNTERS`].
-pub type Counts = [f64; 6];
+/// One policy's counters.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Counts {
+    /// Apparent bytes removed (`obwatch_cleaner_freed_bytes_total`).
+    pub freed_bytes: f64,
+    /// Files deleted.
+    pub deleted: f64,
+    /// Files compressed.
+    pub compressed: f64,
+    /// Failed actions and scan errors.
+    pub errors: f64,
+    /// Active files rotated.
+    pub rotated: f64,
+    /// Allocated blocks freed (`obwatch_cleaner_freed_disk_bytes_total`).
+    pub freed_disk_bytes: f64,
+}
 
-/// Counter families, labelled `{policy}`.
+impl Counts {
+    /// The field of counter family `k` of [`COUNTERS`].
+    fn field(&mut self, k: usize) -> &mut f64 {
+        match k {
+            0 => &mut self.freed_bytes,
+            1 => &mut self.deleted,
+            2 => &mut self.compressed,
+            3 => &mut self.errors,
+            4 => &mut self.rotated,
+            _ => &mut self.freed_disk_bytes,
+        }
+    }
+}
+
+/// Counter families, labelled `{policy}`, in the order of [`Counts::field`].
 pub const COUNTERS: [(&str, &str); 6] = [
     (
         "obwatch_cleaner_freed_bytes_total",
@@ -55,7 +83,7 @@ pub fn previous(path: &Path) -> BTreeMap<String, Counts> {
         let Some(k) = COUNTERS.iter().position(|(n, _)| *n == fam.name) else { continue };
         for s in fam.samples {
             let policy = s.labels.iter().find(|(l, _)| l == "policy").map(|(_, v)| v.clone());
-            out.entry(policy.unwrap_or_default()).or_default()[k] += s.value;
+            *out.entry(policy.unwrap_or_default()).or_default().field(k) += s.value;
         }
     }
     out
@@ -66,15 +94,16 @@ pub fn encode(prev: &BTreeMap<String, Counts>, run: &RunMetrics) -> String {
     let mut total = prev.clone();
     for (policy, c) in &run.counts {
         let t = total.entry(policy.clone()).or_default();
-        for k in 0..c.len() {
-            t[k] += c[k];
+        let mut c = *c;
+        for k in 0..COUNTERS.len() {
+            *t.field(k) += *c.field(k);
         }
     }
     let mut set = MetricSet::new();
     for (k, (name, help)) in COUNTERS.iter().enumerate() {
         let fam = set.family(*name, *help, MetricType::Counter);
-        for (policy, c) in &total {
-            fam.sample(&[("policy", policy)], c[k]);
+        for (policy, c) in &mut total {
+            fam.sample(&[("policy", policy)], *c.field(k));
         }
     }
     let fam = set.family(
@@ -125,12 +154,21 @@ mod tests {
         let d = tempfile::tempdir().unwrap();
         let p = d.path().join("cleaner.prom");
         let mut run = RunMetrics { started: 1.7e9, duration_seconds: 0.25, ..Default::default() };
-        run.counts.insert("observer".into(), [1024.0, 2.0, 1.0, 0.0, 0.0, 4096.0]);
+        run.counts.insert(
+            "observer".into(),
+            Counts {
+                freed_bytes: 1024.0,
+                deleted: 2.0,
+                compressed: 1.0,
+                freed_disk_bytes: 4096.0,
+                ..Counts::default()
+            },
+        );
         run.held.insert("observer".into(), 3);
         run.policy_files.insert("observer".into(), 120);
         run.policy_files.insert("crs".into(), 0);
         obwatch_common::fs::atomic_write(&p, encode(&previous(&p), &run).as_bytes()).unwrap();
-        run.counts.insert("crs".into(), [0.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+        run.counts.insert("crs".into(), Counts { errors: 1.0, ..Counts::default() });
         let text = encode(&previous(&p), &run);
         assert!(
             text.contains("obwatch_cleaner_freed_bytes_total{policy=\"observer\"} 2048\n"),
