@@ -509,36 +509,13 @@ fn merge(
 
     // Enabled set: defaults (unless disabled), then YAML enable/disable, then flags.
     let fc = f.collectors;
-    let mut enabled: BTreeSet<&'static str> = if cli.disable_defaults || fc.disable_defaults {
-        BTreeSet::new()
-    } else {
-        c.enabled.iter().copied().collect()
-    };
-    for (list, on, field) in
-        [(&fc.enable, true, "collectors.enable"), (&fc.disable, false, "collectors.disable")]
-    {
-        for name in list {
-            if let Some(spec) = ALL.iter().find(|s| s.name == name) {
-                if on {
-                    enabled.insert(spec.name)
-                } else {
-                    enabled.remove(spec.name)
-                };
-            } else if NOT_IMPLEMENTED.contains(&name.as_str()) {
-                if on {
-                    c.warnings
-                        .push(format!("obwatch has no {name} collector; {field} entry ignored"));
-                }
-            } else {
-                let known: Vec<_> = ALL.iter().map(|s| s.name).collect();
-                return Err(ConfigError::invalid(
-                    &path,
-                    field,
-                    format!("unknown collector {name:?}; expected one of {}", known.join(", ")),
-                ));
-            }
-        }
-    }
+    let mut enabled = yaml_enabled(
+        &c.enabled,
+        cli.disable_defaults || fc.disable_defaults,
+        &fc,
+        &path,
+        &mut c.warnings,
+    )?;
     // The OceanBase collector is on when an address is given, unless turned off by name.
     c.options.oceanbase = ob_options::compile(
         &path,
@@ -557,79 +534,38 @@ fn merge(
     if c.options.obproxy.is_some() && !fc.disable.iter().any(|n| n == "obproxy") {
         enabled.insert("obproxy");
     }
-    for spec in ALL {
-        if m.get_flag(&format!("collector.{}", spec.name)) {
-            enabled.insert(spec.name);
-        }
-        if m.get_flag(&format!("no-collector.{}", spec.name)) {
-            enabled.remove(spec.name);
-        }
-    }
-    for name in NOT_IMPLEMENTED {
-        if m.get_flag(&format!("collector.{name}")) {
-            c.warnings.push(format!("obwatch has no {name} collector; --collector.{name} ignored"));
-        }
-    }
+    flag_enabled(&mut enabled, m, &mut c.warnings);
     c.enabled = enabled.into_iter().collect();
 
     // Per-collector options.
     let o = &mut c.options;
-    let pick = |flag: Option<String>, yaml: Option<String>| {
-        flag.map(|v| (v, true)).or(yaml.map(|v| (v, false)))
-    };
-    let filter = |default: &Filter,
-                  inc: (Option<String>, Option<String>),
-                  exc: (Option<String>, Option<String>),
-                  flag: &str,
-                  field: &str|
-     -> Result<Filter, ConfigError> {
-        let inc = pick(inc.0, inc.1);
-        let exc = pick(exc.0, exc.1);
-        let src = |from_flag: bool| if from_flag { cl } else { path.as_path() };
-        match (inc, exc) {
-            (Some(_), Some(_)) => Err(ConfigError::invalid(
-                &path,
-                field,
-                format!("include and exclude are mutually exclusive ({flag}-include/-exclude)"),
-            )),
-            (Some((re, ff)), None) => Ok(Filter {
-                include: Some(regex(src(ff), &format!("{field}.include"), &re)?),
-                exclude: None,
-            }),
-            (None, Some((re, ff))) => Ok(Filter {
-                include: None,
-                exclude: Some(regex(src(ff), &format!("{field}.exclude"), &re)?),
-            }),
-            (None, None) => Ok(default.clone()),
-        }
-    };
     o.filesystem_mount_points = filter(
         &o.filesystem_mount_points,
-        (cli.fs_mount_points_include, fc.filesystem_mount_points.include),
-        (cli.fs_mount_points_exclude, fc.filesystem_mount_points.exclude),
+        (cli.fs_mount_points_include, cli.fs_mount_points_exclude),
+        fc.filesystem_mount_points,
         "--collector.filesystem.mount-points",
-        "collectors.filesystem_mount_points",
+        ("collectors.filesystem_mount_points", &path),
     )?;
     o.filesystem_fs_types = filter(
         &o.filesystem_fs_types,
-        (cli.fs_types_include, fc.filesystem_fs_types.include),
-        (cli.fs_types_exclude, fc.filesystem_fs_types.exclude),
+        (cli.fs_types_include, cli.fs_types_exclude),
+        fc.filesystem_fs_types,
         "--collector.filesystem.fs-types",
-        "collectors.filesystem_fs_types",
+        ("collectors.filesystem_fs_types", &path),
     )?;
     o.diskstats_devices = filter(
         &o.diskstats_devices,
-        (cli.diskstats_device_include, fc.diskstats_devices.include),
-        (cli.diskstats_device_exclude, fc.diskstats_devices.exclude),
+        (cli.diskstats_device_include, cli.diskstats_device_exclude),
+        fc.diskstats_devices,
         "--collector.diskstats.device",
-        "collectors.diskstats_devices",
+        ("collectors.diskstats_devices", &path),
     )?;
     o.netdev_devices = filter(
         &o.netdev_devices,
-        (cli.netdev_device_include, fc.netdev_devices.include),
-        (cli.netdev_device_exclude, fc.netdev_devices.exclude),
+        (cli.netdev_device_include, cli.netdev_device_exclude),
+        fc.netdev_devices,
         "--collector.netdev.device",
-        "collectors.netdev_devices",
+        ("collectors.netdev_devices", &path),
     )?;
     if let Some(t) = cli.fs_mount_timeout.or(fc.filesystem_mount_timeout) {
         o.filesystem_mount_timeout = t.0;
@@ -671,6 +607,96 @@ fn merge(
         cli.textfile_directories
     };
     Ok(c)
+}
+
+/// The enabled set before the flags: the defaults (unless disabled), then the YAML
+/// `collectors.enable`/`disable` lists; node_exporter names obwatch lacks are warned about.
+fn yaml_enabled(
+    defaults: &[&'static str],
+    disable_defaults: bool,
+    fc: &CollectorsSection,
+    path: &Path,
+    warnings: &mut Vec<String>,
+) -> Result<BTreeSet<&'static str>, ConfigError> {
+    let mut enabled: BTreeSet<&'static str> =
+        if disable_defaults { BTreeSet::new() } else { defaults.iter().copied().collect() };
+    for (list, on, field) in
+        [(&fc.enable, true, "collectors.enable"), (&fc.disable, false, "collectors.disable")]
+    {
+        for name in list {
+            if let Some(spec) = ALL.iter().find(|s| s.name == name) {
+                if on {
+                    enabled.insert(spec.name)
+                } else {
+                    enabled.remove(spec.name)
+                };
+            } else if NOT_IMPLEMENTED.contains(&name.as_str()) {
+                if on {
+                    warnings
+                        .push(format!("obwatch has no {name} collector; {field} entry ignored"));
+                }
+            } else {
+                let known: Vec<_> = ALL.iter().map(|s| s.name).collect();
+                return Err(ConfigError::invalid(
+                    path,
+                    field,
+                    format!("unknown collector {name:?}; expected one of {}", known.join(", ")),
+                ));
+            }
+        }
+    }
+    Ok(enabled)
+}
+
+/// `--collector.NAME` and `--no-collector.NAME` over the set (the flags win over the YAML).
+fn flag_enabled(enabled: &mut BTreeSet<&'static str>, m: &ArgMatches, warnings: &mut Vec<String>) {
+    for spec in ALL {
+        if m.get_flag(&format!("collector.{}", spec.name)) {
+            enabled.insert(spec.name);
+        }
+        if m.get_flag(&format!("no-collector.{}", spec.name)) {
+            enabled.remove(spec.name);
+        }
+    }
+    for name in NOT_IMPLEMENTED {
+        if m.get_flag(&format!("collector.{name}")) {
+            warnings.push(format!("obwatch has no {name} collector; --collector.{name} ignored"));
+        }
+    }
+}
+
+/// A flag value (which wins, `true`) or else the YAML one.
+fn pick(flag: Option<String>, yaml: Option<String>) -> Option<(String, bool)> {
+    flag.map(|v| (v, true)).or(yaml.map(|v| (v, false)))
+}
+
+/// A device or mount filter: `(include, exclude)` flags over the YAML `{include, exclude}`,
+/// `default` when neither is given. Include and exclude are mutually exclusive; errors name
+/// the flag (from the command line) or the file and `field`.
+fn filter(
+    default: &Filter,
+    flags: (Option<String>, Option<String>),
+    yaml: IncludeExclude,
+    flag: &str,
+    (field, path): (&str, &Path),
+) -> Result<Filter, ConfigError> {
+    let src = |from_flag: bool| if from_flag { Path::new("command line") } else { path };
+    match (pick(flags.0, yaml.include), pick(flags.1, yaml.exclude)) {
+        (Some(_), Some(_)) => Err(ConfigError::invalid(
+            path,
+            field,
+            format!("include and exclude are mutually exclusive ({flag}-include/-exclude)"),
+        )),
+        (Some((re, ff)), None) => Ok(Filter {
+            include: Some(regex(src(ff), &format!("{field}.include"), &re)?),
+            exclude: None,
+        }),
+        (None, Some((re, ff))) => Ok(Filter {
+            include: None,
+            exclude: Some(regex(src(ff), &format!("{field}.exclude"), &re)?),
+        }),
+        (None, None) => Ok(default.clone()),
+    }
 }
 
 /// The `obproxy:` section with `--obproxy.metrics-url` over its `metrics_url`.

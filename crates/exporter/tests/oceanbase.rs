@@ -157,6 +157,9 @@ fn all_queries_ok(body: &str) -> bool {
     value(body, "ob_up", &[]) == Some(1.0) && failed_queries(body).is_some_and(|f| f.is_empty())
 }
 
+// One scenario against one server (starting MariaDB costs seconds): the fixture's values, then
+// each bad input in turn, as the steps of a story read best in order.
+#[allow(clippy::too_many_lines)]
 #[test]
 fn oceanbase_4x_fixture_then_bad_inputs_slow_query_and_a_dead_database() {
     let db = MariaDb::start(Some(OB4), Some("ob4.sql"));

@@ -212,6 +212,7 @@ fn ob4(day: i64) -> i64 {
     day * DAY
 }
 
+#[allow(clippy::too_many_lines)] // a table of incidents, one entry per rule
 fn ob4_specs() -> Vec<Spec> {
     let ob = vec![
         (
@@ -465,6 +466,7 @@ const ELECT3_ROUTINE: &[&str] = &[
     "{ts} WARN  [ELECT] get_leader (ob_election.cpp:1820) [{tid}][0][Y0-0000000000000000] [lt={n}] [dc=0] election not running(ret=-4018)",
 ];
 
+#[allow(clippy::too_many_lines)] // a table of incidents, one entry per rule
 fn ob3_specs() -> Vec<Spec> {
     let ob = vec![
         (
@@ -652,6 +654,7 @@ const ERRLOG_ROUTINE: &[&str] = &[
 const PROXY_START: &str = "{ts} INFO  [PROXY] start (ob_proxy_main.cpp:541) [{tid}][Y0-0000000000000000] [lt=6] [dc=0] has no inherited sockets, start new obproxy(info={is_inherited:false, is_parent:true, hu_state:\"HU_STATE_WAIT_HU_CMD\"})";
 const STARTS: &[&str] = &["ObproxyStarted", "ObproxyRestartLoop"];
 
+#[allow(clippy::too_many_lines)] // a table of incidents, one entry per rule
 fn proxy_specs() -> Vec<Spec> {
     let main = vec![
         (
@@ -881,6 +884,7 @@ const OCSSD_ROUTINE: &[&str] = &[
     "{ts} [    CSSD][1097599296]clssgmFreeRPCIndex: freeing rpc {n}",
 ];
 
+#[allow(clippy::too_many_lines)] // a table of incidents, one entry per rule
 fn crs_specs() -> Vec<Spec> {
     let crs11 = vec![
         (
@@ -1303,6 +1307,7 @@ const MESSAGES_ROUTINE: &[&str] = &[
     "{ts} db1 kernel: oom_reaper: reaped process {tid} (python3), now anon-rss:0kB, file-rss:0kB, shmem-rss:0kB",
 ];
 
+#[allow(clippy::too_many_lines)] // a table of incidents, one entry per rule
 fn messages_spec() -> Spec {
     let incidents = vec![
         (
