@@ -107,16 +107,21 @@ pub(super) fn run(
         let mut fired: Vec<Alert> = Vec::new();
         if let Some(batch) = batch {
             let key = batch.position().key();
-            let input = config.input_of(batch.path());
-            let fs = files.entry(key).or_insert_with(|| FileState {
-                input: input.map_or("unknown", |i| i.name.as_str()).to_string(),
-                multiline: input.and_then(|i| i.multiline.clone()),
-                path: batch.path().display().to_string(),
-                groups: rules.groups_for(batch.path()),
-                carry: Vec::new(),
-                carry_start: batch.position().back_to(batch.lines().next().map_or(0, |l| l.offset)),
-                last: batch.position(),
-                last_data: Instant::now(),
+            // Which input: looked up once, when the file is first seen, not for every batch.
+            let fs = files.entry(key).or_insert_with(|| {
+                let input = config.input_of(batch.path());
+                FileState {
+                    input: input.map_or("unknown", |i| i.name.as_str()).to_string(),
+                    multiline: input.and_then(|i| i.multiline.clone()),
+                    path: batch.path().display().to_string(),
+                    groups: rules.groups_for(batch.path()),
+                    carry: Vec::new(),
+                    carry_start: batch
+                        .position()
+                        .back_to(batch.lines().next().map_or(0, |l| l.offset)),
+                    last: batch.position(),
+                    last_data: Instant::now(),
+                }
             });
             text.clear();
             text.extend_from_slice(&fs.carry);
