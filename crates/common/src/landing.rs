@@ -36,35 +36,35 @@ impl LandingPage {
         out.push_str("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
         out.push_str(&format!(
             "<title>{}</title><style>{STYLE}</style></head><body>\n",
-            escape(self.name)
+            escape_markup(self.name)
         ));
         out.push_str(&format!(
             "<header><h1>{} {}</h1></header>\n<main>\n<p>{}</p>\n<h2>Endpoints</h2>\n<ul>\n",
-            escape(self.name),
-            escape(crate::build::VERSION),
-            escape(self.description)
+            escape_markup(self.name),
+            escape_markup(crate::build::VERSION),
+            escape_markup(self.description)
         ));
         for (href, what) in &self.links {
             out.push_str(&format!(
                 "<li><a href=\"{h}\"><code>{h}</code></a>: {}</li>\n",
-                escape(what),
-                h = escape(href)
+                escape_markup(what),
+                h = escape_markup(href)
             ));
         }
         out.push_str("</ul>\n");
         for (heading, items) in &self.sections {
-            out.push_str(&format!("<h2>{}</h2>\n<ul>\n", escape(heading)));
+            out.push_str(&format!("<h2>{}</h2>\n<ul>\n", escape_markup(heading)));
             if items.is_empty() {
                 out.push_str("<li>(none)</li>\n");
             }
             for item in items {
-                out.push_str(&format!("<li class=\"mono\">{}</li>\n", escape(item)));
+                out.push_str(&format!("<li class=\"mono\">{}</li>\n", escape_markup(item)));
             }
             out.push_str("</ul>\n");
         }
         out.push_str(&format!(
             "</main>\n<footer>{}</footer>\n</body></html>\n",
-            escape(crate::build::LONG_VERSION.lines().next().unwrap_or(""))
+            escape_markup(crate::build::LONG_VERSION.lines().next().unwrap_or(""))
         ));
         out
     }
@@ -89,7 +89,10 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
-fn escape(s: &str) -> String {
+/// Text for HTML or XML, in content and in quoted attributes: the five special characters
+/// escaped, and control characters XML 1.0 cannot hold (from a log line or a file name) as
+/// U+FFFD; newlines and tabs kept. The landing pages and `obwatch-logtailer test --junit`.
+pub fn escape_markup(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -98,6 +101,8 @@ fn escape(s: &str) -> String {
             '>' => out.push_str("&gt;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&#39;"),
+            '\n' | '\t' => out.push(c),
+            c if (c as u32) < 0x20 => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }
@@ -134,6 +139,7 @@ mod tests {
         assert!(html.contains("<li><a href=\"/metrics\"><code>/metrics</code></a>: metrics</li>"));
         assert!(html.contains("<p>Demo &lt;thing&gt;.</p>"));
         assert!(html.contains("x&quot;&gt;&lt;script&gt;") && !html.contains("<script>"));
+        assert_eq!(escape_markup("a'b\u{1b}[31m\tc\n"), "a&#39;b\u{fffd}[31m\tc\n");
         assert!(html.contains("<h2>Empty</h2>\n<ul>\n<li>(none)</li>"));
         assert_eq!(
             page.response().headers()[CONTENT_TYPE].to_str().unwrap(),

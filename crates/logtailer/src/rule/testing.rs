@@ -7,6 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, SystemTime};
 
+use obwatch_common::landing::escape_markup;
+
 use super::matcher::Matcher;
 use super::state::{Alert, AlertState};
 use super::{Expect, RuleSet, TestCase};
@@ -40,19 +42,9 @@ pub fn coverage(rules: &RuleSet) -> Coverage {
     let mut hit = std::collections::BTreeSet::new();
     let mut quiet_lines = Vec::new();
     for test in &rules.tests {
-        let groups: Vec<usize> = match &test.file {
-            Some(f) => {
-                test.groups.iter().copied().filter(|&g| rules.groups[g].reads(f.as_ref())).collect()
-            }
-            None => test.groups.clone(),
-        };
         // A record may span lines (11g alert logs): a line counts as raising when the record
         // it belongs to does, so the whole input is matched and hits are mapped to lines.
-        let mut text = Vec::new();
-        for line in &test.input {
-            text.extend_from_slice(line.as_bytes());
-            text.push(b'\n');
-        }
+        let (groups, text) = groups_and_text(rules, test);
         let mut raised = vec![false; test.input.len()];
         for h in Matcher::new(rules, groups).eval(&text, 1) {
             hit.insert((h.group, h.rule));
@@ -119,7 +111,7 @@ pub fn junit(results: &[TestResult]) -> String {
     files.dedup();
     for file in files {
         let of_file: Vec<&TestResult> = results.iter().filter(|r| r.file == file).collect();
-        let file = xml_escape(&file.display().to_string());
+        let file = escape_markup(&file.display().to_string());
         let _ = writeln!(
             out,
             "  <testsuite name=\"{file}\" tests=\"{}\" failures=\"{}\">",
@@ -127,12 +119,12 @@ pub fn junit(results: &[TestResult]) -> String {
             of_file.iter().filter(|r| !r.failures.is_empty()).count()
         );
         for r in of_file {
-            let name = xml_escape(&r.name);
+            let name = escape_markup(&r.name);
             if r.failures.is_empty() {
                 let _ = writeln!(out, "    <testcase name=\"{name}\" classname=\"{file}\"/>");
             } else {
-                let text = xml_escape(&r.failures.join("\n"));
-                let first = xml_escape(&r.failures[0]);
+                let text = escape_markup(&r.failures.join("\n"));
+                let first = escape_markup(&r.failures[0]);
                 let _ = writeln!(
                     out,
                     "    <testcase name=\"{name}\" classname=\"{file}\">\n      <failure message=\"{first}\">{text}</failure>\n    </testcase>"
@@ -145,25 +137,9 @@ pub fn junit(results: &[TestResult]) -> String {
     out
 }
 
-/// Text for XML attributes and content; characters XML 1.0 cannot hold (control characters
-/// from a log line) become U+FFFD.
-fn xml_escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\n' | '\t' => out.push(c),
-            c if (c as u32) < 0x20 => out.push('\u{fffd}'),
-            c => out.push(c),
-        }
-    }
-    out
-}
-
-fn run_test(rules: &RuleSet, test: &TestCase, name: String) -> TestResult {
+/// The groups that read the test's `file` (all of its file's groups without one), and its
+/// input lines as one text.
+fn groups_and_text(rules: &RuleSet, test: &TestCase) -> (Vec<usize>, Vec<u8>) {
     let groups = match &test.file {
         Some(f) => {
             test.groups.iter().copied().filter(|&g| rules.groups[g].reads(f.as_ref())).collect()
@@ -175,6 +151,11 @@ fn run_test(rules: &RuleSet, test: &TestCase, name: String) -> TestResult {
         text.extend_from_slice(line.as_bytes());
         text.push(b'\n');
     }
+    (groups, text)
+}
+
+fn run_test(rules: &RuleSet, test: &TestCase, name: String) -> TestResult {
+    let (groups, text) = groups_and_text(rules, test);
     let file = test.file.as_deref().unwrap_or("test");
     let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
     let mut state = AlertState::new(usize::MAX);
