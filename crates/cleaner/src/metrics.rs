@@ -25,20 +25,32 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// The field of counter family `k` of [`COUNTERS`].
-    fn field(&mut self, k: usize) -> &mut f64 {
-        match k {
-            0 => &mut self.freed_bytes,
-            1 => &mut self.deleted,
-            2 => &mut self.compressed,
-            3 => &mut self.errors,
-            4 => &mut self.rotated,
-            _ => &mut self.freed_disk_bytes,
-        }
+    /// The fields, in the order of [`COUNTERS`].
+    fn fields_mut(&mut self) -> [&mut f64; 6] {
+        [
+            &mut self.freed_bytes,
+            &mut self.deleted,
+            &mut self.compressed,
+            &mut self.errors,
+            &mut self.rotated,
+            &mut self.freed_disk_bytes,
+        ]
+    }
+
+    /// The values, in the order of [`COUNTERS`].
+    fn values(&self) -> [f64; 6] {
+        [
+            self.freed_bytes,
+            self.deleted,
+            self.compressed,
+            self.errors,
+            self.rotated,
+            self.freed_disk_bytes,
+        ]
     }
 }
 
-/// Counter families, labelled `{policy}`, in the order of [`Counts::field`].
+/// Counter families, labelled `{policy}`, in the order of [`Counts`]' fields.
 pub const COUNTERS: [(&str, &str); 6] = [
     (
         "obwatch_cleaner_freed_bytes_total",
@@ -83,7 +95,7 @@ pub fn previous(path: &Path) -> BTreeMap<String, Counts> {
         let Some(k) = COUNTERS.iter().position(|(n, _)| *n == fam.name) else { continue };
         for s in fam.samples {
             let policy = s.labels.iter().find(|(l, _)| l == "policy").map(|(_, v)| v.clone());
-            *out.entry(policy.unwrap_or_default()).or_default().field(k) += s.value;
+            *out.entry(policy.unwrap_or_default()).or_default().fields_mut()[k] += s.value;
         }
     }
     out
@@ -94,16 +106,15 @@ pub fn encode(prev: &BTreeMap<String, Counts>, run: &RunMetrics) -> String {
     let mut total = prev.clone();
     for (policy, c) in &run.counts {
         let t = total.entry(policy.clone()).or_default();
-        let mut c = *c;
-        for k in 0..COUNTERS.len() {
-            *t.field(k) += *c.field(k);
+        for (sum, v) in t.fields_mut().into_iter().zip(c.values()) {
+            *sum += v;
         }
     }
     let mut set = MetricSet::new();
     for (k, (name, help)) in COUNTERS.iter().enumerate() {
         let fam = set.family(*name, *help, MetricType::Counter);
-        for (policy, c) in &mut total {
-            fam.sample(&[("policy", policy)], *c.field(k));
+        for (policy, c) in &total {
+            fam.sample(&[("policy", policy)], c.values()[k]);
         }
     }
     let fam = set.family(
