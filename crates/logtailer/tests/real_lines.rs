@@ -16,7 +16,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use obwatch_logtailer::rule::{Matcher, RuleSet, Severity};
+use obwatch_logtailer::rule::{Matcher, Rule, RuleSet, Severity};
 use serde::Deserialize;
 
 /// One line of the set.
@@ -67,11 +67,29 @@ fn load_set() -> Vec<(String, Vec<Entry>)> {
         .collect()
 }
 
+/// The shipped rule files.
+fn shipped_rules() -> RuleSet {
+    let files: Vec<PathBuf> = ["observer", "obproxy", "clusterware", "os"]
+        .iter()
+        .map(|f| root().join(format!("rules/{f}.yaml")))
+        .collect();
+    RuleSet::load(&files).unwrap()
+}
+
+/// The rules `text` (whole lines) matches when read from `path`, as `scan` sees them.
+fn matching<'r>(rules: &'r RuleSet, path: &str, text: &[u8]) -> Vec<&'r Rule> {
+    let groups = rules.groups_for(Path::new(path));
+    Matcher::new(rules, groups)
+        .eval(text, 1)
+        .into_iter()
+        .map(|h| &rules.groups()[h.group].rules[h.rule])
+        .collect()
+}
+
 /// The warning and critical alerts `e` raises. On a routine line, rules that fire only on a
 /// burst (`for_count` > 1) are left out: one such line alerts nothing, and a burst of them
 /// is what the rule is for (`REACH SYSLOG RATE LIMIT` once is routine, five times in 5m not).
 fn raised(rules: &RuleSet, e: &Entry) -> BTreeSet<String> {
-    let groups = rules.groups_for(Path::new(&e.path));
     let mut text = String::new();
     if let Some(c) = &e.context {
         text.push_str(c);
@@ -79,10 +97,8 @@ fn raised(rules: &RuleSet, e: &Entry) -> BTreeSet<String> {
     }
     text.push_str(&e.line);
     text.push('\n');
-    Matcher::new(rules, groups)
-        .eval(text.as_bytes(), 1)
+    matching(rules, &e.path, text.as_bytes())
         .into_iter()
-        .map(|h| &rules.groups()[h.group].rules[h.rule])
         .filter(|r| r.severity != Severity::Info && (e.kind != "routine" || r.for_count == 1))
         .map(|r| r.alert.clone())
         .collect()
@@ -90,11 +106,7 @@ fn raised(rules: &RuleSet, e: &Entry) -> BTreeSet<String> {
 
 #[test]
 fn shipped_rules_catch_real_incidents_and_stay_quiet_on_routine_lines() {
-    let files: Vec<PathBuf> = ["observer", "obproxy", "clusterware", "os"]
-        .iter()
-        .map(|f| root().join(format!("rules/{f}.yaml")))
-        .collect();
-    let rules = RuleSet::load(&files).unwrap();
+    let rules = shipped_rules();
     let set = load_set();
     let mut dump = String::new();
     let mut wrong = Vec::new();
@@ -165,21 +177,12 @@ fn shipped_rules_catch_real_incidents_and_stay_quiet_on_routine_lines() {
 
 /// What a line raises when evaluated as raw bytes read from `path`.
 fn raised_bytes(rules: &RuleSet, path: &str, text: &[u8]) -> BTreeSet<String> {
-    let groups = rules.groups_for(Path::new(path));
-    Matcher::new(rules, groups)
-        .eval(text, 1)
-        .into_iter()
-        .map(|h| rules.groups()[h.group].rules[h.rule].alert.clone())
-        .collect()
+    matching(rules, path, text).into_iter().map(|r| r.alert.clone()).collect()
 }
 
 #[test]
 fn cut_lines_invalid_utf8_and_cut_records_still_match_on_the_part_kept() {
-    let files: Vec<PathBuf> = ["observer", "obproxy", "clusterware", "os"]
-        .iter()
-        .map(|f| root().join(format!("rules/{f}.yaml")))
-        .collect();
-    let rules = RuleSet::load(&files).unwrap();
+    let rules = shipped_rules();
     // One real line per file, cut a few bytes after `keep` (what the tailer hands on for a line
     // longer than max_line_bytes), its tail replaced by Latin-1 bytes and a UTF-8 sequence cut
     // in half: the alert is still raised from the part kept.
