@@ -4,6 +4,25 @@
 
 use obwatch_common::metrics::{MetricSet, MetricType};
 
+/// Appends `node_exporter_build_info`, which node-mixin's USE dashboards (node_exporter
+/// v1.8.2, `docs/node-mixin/dashboards/use.libsonnet`) query with `label_values()` to list the
+/// instances. Served under node_exporter's name so those dashboards find obwatch hosts, but
+/// honestly: the labels are this build's (obwatch's version, revision, rustc, target) plus
+/// `implementation="obwatch-exporter"`, not a node_exporter or Go version that is not there.
+/// Like node_exporter, every scrape carries it, `--web.disable-exporter-metrics` or not.
+pub fn node_exporter_build_info(out: &mut MetricSet) {
+    let mut labels = obwatch_common::build::labels().to_vec();
+    labels.push(("implementation", "obwatch-exporter"));
+    out.family(
+        "node_exporter_build_info",
+        "A metric with a constant '1' value labeled by version, revision, branch, rustc_version \
+         and target from which obwatch-exporter was built; node_exporter's name, for the \
+         dashboards that list instances by it.",
+        MetricType::Gauge,
+    )
+    .sample(&labels, 1.0);
+}
+
 /// Appends `obwatch_build_info` and the `process_*` families. Failures to read /proc/self
 /// (not expected) leave the affected families out.
 pub fn collect(out: &mut MetricSet, boot_time_seconds: Option<f64>) {

@@ -78,6 +78,7 @@ impl Exporter {
     pub async fn render(&self, only: Option<&[usize]>, timeout: Duration) -> Bytes {
         let collections = self.collections.fetch_add(1, Ordering::Relaxed) + 1;
         let mut set: MetricSet = self.registry.gather(only, timeout).await;
+        self_metrics::node_exporter_build_info(&mut set);
         // Like node_exporter, a filtered scrape carries only the named collectors.
         if only.is_none() && self.exporter_metrics {
             self_metrics::collect(&mut set, self.boot_time_seconds);

@@ -236,3 +236,94 @@ fn same_families_as_node_exporter_on_this_host() {
         "node_timex_* families"
     );
 }
+
+/// The metric names node_exporter's own node-mixin queries (its alerts, recording rules and
+/// the Linux and USE dashboards), read from `docs/node-mixin` at node_exporter v1.8.2
+/// (commit f1e0e8360aa6, 2024-07-14; the directory is identical in v1.8.0 and v1.8.1) with
+/// comments removed. Left out: the MacOS dashboard's Darwin-only `node_memory_{compressed,
+/// internal,purgeable,total,wired}_bytes`, and the recording rules' own outputs
+/// (`instance:node_cpu_utilisation:rate5m`, ...), which Prometheus computes from these.
+const NODE_MIXIN_1_8_2: &[&str] = &[
+    "node_bonding_active",
+    "node_bonding_slaves",
+    "node_cpu_seconds_total",
+    "node_disk_io_time_seconds_total",
+    "node_disk_io_time_weighted_seconds_total",
+    "node_disk_read_bytes_total",
+    "node_disk_written_bytes_total",
+    "node_exporter_build_info",
+    "node_filefd_allocated",
+    "node_filefd_maximum",
+    "node_filesystem_avail_bytes",
+    "node_filesystem_files",
+    "node_filesystem_files_free",
+    "node_filesystem_readonly",
+    "node_filesystem_size_bytes",
+    "node_load1",
+    "node_load15",
+    "node_load5",
+    "node_md_disks",
+    "node_md_disks_required",
+    "node_memory_Buffers_bytes",
+    "node_memory_Cached_bytes",
+    "node_memory_MemAvailable_bytes",
+    "node_memory_MemFree_bytes",
+    "node_memory_MemTotal_bytes",
+    "node_memory_Slab_bytes",
+    "node_network_receive_bytes_total",
+    "node_network_receive_drop_total",
+    "node_network_receive_errs_total",
+    "node_network_receive_packets_total",
+    "node_network_transmit_bytes_total",
+    "node_network_transmit_drop_total",
+    "node_network_transmit_errs_total",
+    "node_network_transmit_packets_total",
+    "node_nf_conntrack_entries",
+    "node_nf_conntrack_entries_limit",
+    "node_systemd_unit_state",
+    "node_textfile_scrape_error",
+    "node_time_seconds",
+    "node_timex_maxerror_seconds",
+    "node_timex_offset_seconds",
+    "node_timex_sync_status",
+    "node_uname_info",
+    "node_vmstat_pgmajfault",
+];
+
+/// Both exporters as a user starts them (default collectors, nothing pinned): every name the
+/// mixin queries that node_exporter exports on this host, obwatch exports too, so the mixin's
+/// alerts and dashboards work unchanged.
+#[test]
+fn node_mixin_metrics_node_exporter_has_are_ours_too() {
+    let logs = tempfile::tempdir().unwrap().keep();
+    let port = free_port();
+    let _ne = Proc::start(
+        &peer("prometheus-node-exporter"),
+        &[&format!("--web.listen-address=127.0.0.1:{port}")],
+        &logs.join("node_exporter.log"),
+    );
+    let ne_url = format!("http://127.0.0.1:{port}/metrics");
+    wait_ready(&ne_url, std::time::Duration::from_secs(10));
+    let (_ours, base) = start_ours(&[], &logs.join("obwatch.log"));
+    let theirs = families(&get(&ne_url).unwrap().1);
+    let ours = families(&get(&format!("{base}/metrics")).unwrap().1);
+    let exported: Vec<&str> =
+        NODE_MIXIN_1_8_2.iter().copied().filter(|n| theirs.contains_key(*n)).collect();
+    // The comparison must cover the families that matter here: load, CPU, memory, disks, the
+    // clock (what node-mixin's NodeClockSkewDetected/NotSynchronising alerts read) and the
+    // build info its USE dashboards list instances by.
+    for must in ["node_load1", "node_timex_offset_seconds", "node_exporter_build_info"] {
+        assert!(exported.contains(&must), "node_exporter does not export {must} here");
+    }
+    let missing: Vec<&str> =
+        exported.iter().copied().filter(|n| !ours.contains_key(*n)).collect();
+    assert!(
+        missing.is_empty(),
+        "node-mixin queries these, node_exporter exports them, obwatch does not: {missing:?} \
+         (logs in {})",
+        logs.display()
+    );
+    let info = &ours["node_exporter_build_info"].samples[0];
+    assert_eq!(label_map(info)["implementation"], "obwatch-exporter");
+    assert!(!label_map(info)["version"].is_empty());
+}
