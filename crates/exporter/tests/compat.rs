@@ -315,8 +315,7 @@ fn node_mixin_metrics_node_exporter_has_are_ours_too() {
     for must in ["node_load1", "node_timex_offset_seconds", "node_exporter_build_info"] {
         assert!(exported.contains(&must), "node_exporter does not export {must} here");
     }
-    let missing: Vec<&str> =
-        exported.iter().copied().filter(|n| !ours.contains_key(*n)).collect();
+    let missing: Vec<&str> = exported.iter().copied().filter(|n| !ours.contains_key(*n)).collect();
     assert!(
         missing.is_empty(),
         "node-mixin queries these, node_exporter exports them, obwatch does not: {missing:?} \

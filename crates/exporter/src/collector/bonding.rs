@@ -12,7 +12,7 @@ use obwatch_common::metrics::{MetricSet, MetricType};
 use rustix::fs::{CWD, Mode, OFlags, openat};
 use rustix::io::Errno;
 
-use super::netclass::read_attr;
+use super::open_files::read_attr;
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
 
 /// Registry entry.

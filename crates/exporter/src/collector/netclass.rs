@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::os::fd::BorrowedFd;
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -20,7 +20,8 @@ use regex::Regex;
 use rustix::fs::{CWD, Dir, FileType, Mode, OFlags, openat};
 use rustix::io::Errno;
 
-use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, open_files};
+use super::open_files::{on_kernel_fs, read_attr_in};
+use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec};
 
 /// Registry entry.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "netclass", default_enabled: true, build };
@@ -148,6 +149,7 @@ impl Collector for Netclass {
             Mode::empty(),
         )
         .map_err(|e| io(e, &self.dir))?;
+        let kernel_fs = on_kernel_fs(&root);
         let mut strings = String::with_capacity(1024);
         let mut ifaces = Vec::new();
         let mut fixed = self.fixed.lock().unwrap_or_else(|p| p.into_inner());
@@ -189,7 +191,8 @@ impl Collector for Netclass {
                     continue;
                 }
                 path.push(file);
-                let text = read_attr_kept(&path, &mut buf).map_err(|e| io(e, &path))?;
+                let text = read_attr_in((dir.as_fd(), file, &path), kernel_fs, &mut buf)
+                    .map_err(|e| io(e, &path))?;
                 iface.nums[i] = text.and_then(parse_value);
                 path.pop();
             }
@@ -202,7 +205,8 @@ impl Collector for Netclass {
                     continue;
                 }
                 path.push(file);
-                let text = read_attr_kept(&path, &mut buf).map_err(|e| io(e, &path))?;
+                let text = read_attr_in((dir.as_fd(), file, &path), kernel_fs, &mut buf)
+                    .map_err(|e| io(e, &path))?;
                 iface.text[i] = push(&mut strings, text.unwrap_or(""));
                 path.pop();
             }
@@ -282,49 +286,6 @@ pub fn parse_value(s: &str) -> Option<f64> {
         None => s.parse::<i64>().ok()?,
     };
     Some(v as f64)
-}
-
-/// What node_exporter treats as "no such attribute": absent, not permitted, and
-/// `EINVAL`/`EOPNOTSUPP`, which drivers return when the value is meaningless right now
-/// (`speed`, `duplex`, `carrier` of a down link). `ENODEV` means the interface went away
-/// mid-scrape.
-fn absent<T>(e: Errno) -> Result<Option<T>, Errno> {
-    match e {
-        Errno::NOENT
-        | Errno::INVAL
-        | Errno::OPNOTSUPP
-        | Errno::ACCESS
-        | Errno::PERM
-        | Errno::NODEV
-        | Errno::NOTDIR => Ok(None),
-        e => Err(e),
-    }
-}
-
-/// Reads the sysfs attribute `name` under `dir` into `buf`, whitespace-trimmed; `Ok(None)`
-/// when it is [`absent`]. Opens the file each time (for rarely read attributes).
-pub(crate) fn read_attr<'b>(
-    dir: BorrowedFd<'_>,
-    name: &str,
-    buf: &'b mut [u8],
-) -> Result<Option<&'b str>, Errno> {
-    let fd = match openat(dir, name, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()) {
-        Ok(fd) => fd,
-        Err(e) => return absent(e),
-    };
-    match open_files::pread_all(&fd, buf) {
-        Ok(len) => Ok(std::str::from_utf8(&buf[..len]).ok().map(str::trim)),
-        Err(e) => absent(e),
-    }
-}
-
-/// Like [`read_attr`] for an attribute read every scrape: the descriptor is kept open and
-/// re-read from offset 0 (`open_files`).
-pub(crate) fn read_attr_kept<'b>(path: &Path, buf: &'b mut [u8]) -> Result<Option<&'b str>, Errno> {
-    match open_files::read_small(path, buf) {
-        Ok(bytes) => Ok(std::str::from_utf8(bytes).ok().map(str::trim)),
-        Err(e) => absent(e),
-    }
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use obwatch_common::metrics::{MetricSet, MetricType};
 
-use super::netclass::read_attr_kept;
+use super::open_files::read_attr_kept;
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
 use crate::options::Filter;
 

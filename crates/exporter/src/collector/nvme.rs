@@ -1,11 +1,15 @@
 //! `node_nvme_info`: controller identity and state from sysfs `class/nvme/nvme*/`
 //! (Documentation/ABI/testing/sysfs-class-nvme; attributes from drivers/nvme/host/sysfs.c).
 
+use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
 use obwatch_common::metrics::{MetricSet, MetricType};
+use rustix::fs::{CWD, Dir, Mode, OFlags, openat};
+use rustix::io::Errno;
 
-use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
+use super::open_files::read_at;
+use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec};
 
 /// Registry entry.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "nvme", default_enabled: true, build };
@@ -37,26 +41,44 @@ pub struct Controller {
 
 impl Collector for Nvme {
     fn collect(&self, out: &mut MetricSet) -> Result<(), CollectError> {
-        let entries =
-            std::fs::read_dir(&self.class_dir).map_err(|e| CollectError::io(&self.class_dir, e))?;
-        let mut names: Vec<String> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| e.file_name().into_string().ok())
-            .collect();
+        let io = |p: &Path, e: Errno| CollectError::io(p, e.into());
+        let dir_flags = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+        let root = openat(CWD, &self.class_dir, dir_flags, Mode::empty())
+            .map_err(|e| io(&self.class_dir, e))?;
+        let mut names = Vec::new();
+        for entry in Dir::read_from(&root).map_err(|e| io(&self.class_dir, e))? {
+            let entry = entry.map_err(|e| io(&self.class_dir, e))?;
+            match entry.file_name().to_str() {
+                Ok("." | "..") | Err(_) => {}
+                Ok(name) => names.push(name.to_string()),
+            }
+        }
         names.sort();
         let f = out.family(
             "node_nvme_info",
             "Non-numeric data from /sys/class/nvme/<device>, value is always 1.",
             MetricType::Gauge,
         );
+        let mut buf = [0u8; 256];
         for name in names {
-            let dir = self.class_dir.join(&name);
+            let dir = match openat(&root, &name, dir_flags, Mode::empty()) {
+                Ok(fd) => fd,
+                // Removed between readdir and open (a controller going away).
+                Err(Errno::NOENT | Errno::NODEV) => continue,
+                Err(e) => return Err(io(&self.class_dir.join(&name), e)),
+            };
+            // One openat per attribute relative to the controller's directory; a missing
+            // attribute fails the collector, as node_exporter's does.
+            let mut attr = |a: &str| match read_at(dir.as_fd(), a, &mut buf) {
+                Ok(text) => Ok(clean(text).to_string()),
+                Err(e) => Err(io(&self.class_dir.join(&name).join(a), e)),
+            };
             let c = Controller {
-                firmware_revision: read_attr(&dir, "firmware_rev")?,
-                model: read_attr(&dir, "model")?,
-                serial: read_attr(&dir, "serial")?,
-                state: read_attr(&dir, "state")?,
-                device: name,
+                firmware_revision: attr("firmware_rev")?,
+                model: attr("model")?,
+                serial: attr("serial")?,
+                state: attr("state")?,
+                device: name.clone(),
             };
             f.sample(
                 &[
@@ -71,10 +93,6 @@ impl Collector for Nvme {
         }
         Ok(())
     }
-}
-
-fn read_attr(dir: &Path, attr: &str) -> Result<String, CollectError> {
-    with_file(&dir.join(attr), |t| Ok(clean(t).to_string()))
 }
 
 /// The kernel prints the identify strings as fixed-width, space-padded fields (`model` is 40
