@@ -1,6 +1,6 @@
-//! Runs the enabled collectors for a scrape: a few blocking workers share a queue, each
-//! collector runs at most once at a time, and the scrape returns at its deadline whatever has
-//! finished. Owns `node_scrape_collector_duration_seconds`, `node_scrape_collector_success` and
+//! Runs the enabled collectors for a scrape: one blocking worker runs the queue (a few share
+//! it when a scrape is slow), each collector runs at most once at a time, and the scrape
+//! returns at its deadline whatever has finished. Owns `node_scrape_collector_duration_seconds`, `node_scrape_collector_success` and
 //! `obwatch_exporter_collector_no_data`: node_exporter reports a collector with nothing to
 //! report (no bonding on a VM, no hwmon chips) as `success 0`, the same as a broken one, so an
 //! alert on `success == 0` fires on healthy hosts; the extra family tells the two apart without
@@ -20,9 +20,12 @@ use std::time::{Duration, Instant};
 
 use obwatch_common::logging::RateLimiter;
 use obwatch_common::metrics::{MetricSet, MetricType};
-use tokio::sync::mpsc;
+use tokio::sync::Notify;
 
 use crate::collector::{CollectError, Collector};
+
+/// How long a scrape runs on one worker before the others join it.
+const HELP_AFTER: Duration = Duration::from_millis(50);
 
 /// One enabled collector.
 struct Entry {
@@ -49,9 +52,9 @@ pub struct LastRun {
 /// The enabled collectors and how to run them.
 pub struct Registry {
     entries: Vec<Arc<Entry>>,
-    /// How many blocking threads one scrape uses; small, so a scrape never wakes a thread per
-    /// collector (node_exporter runs with GOMAXPROCS=1 for the same reason: load on
-    /// many-core hosts, node_exporter #1880).
+    /// How many blocking threads a slow scrape uses (a fast one uses one); small, so a scrape
+    /// never wakes a thread per collector (node_exporter runs with GOMAXPROCS=1 for the same
+    /// reason: load on many-core hosts, node_exporter #1880).
     workers: usize,
     /// Failure logs are rate-limited per collector: a collector failing on every scrape logs
     /// once a minute with a count, not once a scrape.
@@ -109,40 +112,39 @@ impl Registry {
     /// samples plus the per-collector duration and success families. Returns by `timeout`.
     pub async fn gather(&self, only: Option<&[usize]>, timeout: Duration) -> MetricSet {
         let deadline = tokio::time::Instant::now() + timeout;
-        let run_deadline = deadline.into_std();
-        let picked: Arc<Vec<Arc<Entry>>> = Arc::new(match only {
+        let picked: Vec<Arc<Entry>> = match only {
             Some(ix) => ix.iter().filter_map(|&i| self.entries.get(i).cloned()).collect(),
             None => self.entries.clone(),
-        });
+        };
         let n = picked.len();
-        let next = Arc::new(AtomicUsize::new(0));
-        // Set when this scrape has returned: a worker that was stuck must not wake up later
-        // and run the rest of an abandoned queue (it would mark collectors in flight for the
-        // next scrape for nothing).
-        let abandoned = Arc::new(AtomicBool::new(false));
-        let (tx, mut rx) = mpsc::unbounded_channel::<(usize, Outcome)>();
-        for _ in 0..self.workers.min(n) {
-            let (picked, next, abandoned, tx) =
-                (picked.clone(), next.clone(), abandoned.clone(), tx.clone());
-            tokio::task::spawn_blocking(move || {
-                work(&picked, &next, &abandoned, run_deadline, &tx)
-            });
-        }
-        drop(tx);
-
-        let mut outcomes: Vec<Option<Outcome>> = (0..n).map(|_| None).collect();
-        let mut received = 0;
-        while received < n {
-            match tokio::time::timeout_at(deadline, rx.recv()).await {
-                Ok(Some((i, o))) => {
-                    outcomes[i] = Some(o);
-                    received += 1;
-                }
-                // All workers gone (a worker panicked) or the deadline passed.
-                Ok(None) | Err(_) => break,
+        let scrape = Arc::new(Scrape {
+            outcomes: Mutex::new((0..n).map(|_| None).collect()),
+            picked,
+            next: AtomicUsize::new(0),
+            abandoned: AtomicBool::new(false),
+            workers_left: AtomicUsize::new(0),
+            done: Notify::new(),
+            deadline: deadline.into_std(),
+        });
+        // One worker runs the queue; the async thread is woken once, when the last worker
+        // has left (not once per result: each wake-up is a context switch, and with ~30
+        // collectors those were a large part of a scrape's CPU at Prometheus' cadence). A
+        // scrape still going after HELP_AFTER gets the other workers, so a collector that
+        // hangs delays the rest of the queue by that much, not to the deadline.
+        if n > 0 {
+            spawn_workers(&scrape, 1);
+            let help_at = (tokio::time::Instant::now() + HELP_AFTER).min(deadline);
+            if tokio::time::timeout_at(help_at, scrape.done.notified()).await.is_err() {
+                spawn_workers(&scrape, self.workers.min(n) - 1);
+                let _ = tokio::time::timeout_at(deadline, scrape.done.notified()).await;
             }
         }
-        abandoned.store(true, Ordering::Relaxed);
+        // A worker that was stuck must not wake up later and run the rest of an abandoned
+        // queue (it would mark collectors in flight for the next scrape for nothing).
+        scrape.abandoned.store(true, Ordering::Relaxed);
+        let outcomes =
+            std::mem::take(&mut *scrape.outcomes.lock().unwrap_or_else(|p| p.into_inner()));
+        let picked = &scrape.picked;
 
         let mut out = MetricSet::new();
         let mut durations = Vec::with_capacity(n);
@@ -228,31 +230,64 @@ impl Registry {
     }
 }
 
-/// A worker: takes collectors off the shared queue until it is empty or the scrape is over.
-fn work(
-    picked: &[Arc<Entry>],
-    next: &AtomicUsize,
-    abandoned: &AtomicBool,
+/// Starts `count` more workers on the blocking pool for `scrape`.
+fn spawn_workers(scrape: &Arc<Scrape>, count: usize) {
+    scrape.workers_left.fetch_add(count, Ordering::AcqRel);
+    for _ in 0..count {
+        let scrape = scrape.clone();
+        tokio::task::spawn_blocking(move || scrape.work());
+    }
+}
+
+/// One scrape's shared state: the queue its workers take collectors from and the results.
+struct Scrape {
+    picked: Vec<Arc<Entry>>,
+    /// The next queue position to take.
+    next: AtomicUsize,
+    /// Set when the scrape has returned.
+    abandoned: AtomicBool,
+    /// Each collector's outcome, filled in as it finishes.
+    outcomes: Mutex<Vec<Option<Outcome>>>,
+    /// Workers still running; the last one to leave signals `done`.
+    workers_left: AtomicUsize,
+    done: Notify,
     deadline: Instant,
-    tx: &mpsc::UnboundedSender<(usize, Outcome)>,
-) {
-    loop {
-        if abandoned.load(Ordering::Relaxed) {
-            return;
+}
+
+impl Scrape {
+    /// A worker: takes collectors off the shared queue until it is empty or the scrape is over.
+    fn work(&self) {
+        // Signals `done` when the last worker leaves, by returning or by a panic.
+        struct Leave<'a>(&'a Scrape);
+        impl Drop for Leave<'_> {
+            fn drop(&mut self) {
+                if self.0.workers_left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    self.0.done.notify_one();
+                }
+            }
         }
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(entry) = picked.get(i) else { return };
-        if !claim(entry, deadline) {
-            let _ = tx.send((i, Outcome::StillRunning));
-            continue;
+        let _leave = Leave(self);
+        loop {
+            if self.abandoned.load(Ordering::Relaxed) {
+                return;
+            }
+            let i = self.next.fetch_add(1, Ordering::Relaxed);
+            let Some(entry) = self.picked.get(i) else { return };
+            let outcome = if claim(entry, self.deadline) {
+                let start = Instant::now();
+                let mut set = MetricSet::new();
+                let result = entry.collector.collect(&mut set);
+                *entry.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = None;
+                entry.ended.notify_all();
+                Outcome::Done(set, start.elapsed(), result)
+            } else {
+                Outcome::StillRunning
+            };
+            // After the scrape returned the slot is gone (taken); nothing to do then.
+            if let Some(slot) = self.outcomes.lock().unwrap_or_else(|p| p.into_inner()).get_mut(i) {
+                *slot = Some(outcome);
+            }
         }
-        let start = Instant::now();
-        let mut set = MetricSet::new();
-        let result = entry.collector.collect(&mut set);
-        *entry.in_flight.lock().unwrap_or_else(|p| p.into_inner()) = None;
-        entry.ended.notify_all();
-        // The receiver is gone when the scrape already returned; nothing to do then.
-        let _ = tx.send((i, Outcome::Done(set, start.elapsed(), result)));
     }
 }
 
@@ -353,6 +388,30 @@ mod tests {
             assert!(Instant::now() < deadline, "released collector never succeeded");
             tokio::time::sleep(Duration::from_millis(1)).await; // poll interval, not a sync
         }
+    }
+
+    /// Records which thread ran it.
+    struct WhichThread(Arc<Mutex<Vec<std::thread::ThreadId>>>);
+    impl Collector for WhichThread {
+        fn collect(&self, _: &mut MetricSet) -> Result<(), CollectError> {
+            self.0.lock().unwrap().push(std::thread::current().id());
+            Ok(())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_fast_scrape_runs_on_one_worker_thread() {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let collectors: Vec<(&'static str, Box<dyn Collector>)> = ["a", "b", "c", "d", "e"]
+            .into_iter()
+            .map(|n| (n, Box::new(WhichThread(seen.clone())) as Box<dyn Collector>))
+            .collect();
+        let reg = Registry::new(collectors, 2);
+        let set = reg.gather(None, Duration::from_secs(5)).await;
+        assert_eq!(set.get("node_scrape_collector_success", &[("collector", "e")]), Some(1.0));
+        let ids = seen.lock().unwrap();
+        assert_eq!(ids.len(), 5);
+        assert!(ids.iter().all(|t| *t == ids[0]), "ran on several threads: {ids:?}");
     }
 
     /// Takes a while, like cpufreq on a big host.
