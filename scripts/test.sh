@@ -10,6 +10,7 @@ declare -A peers=(
   [prometheus]=prometheus
   [promtool]=prometheus
   [prometheus-node-exporter]=prometheus-node-exporter
+  [prometheus-process-exporter]=prometheus-process-exporter
   [prometheus-alertmanager]=prometheus-alertmanager
   [curl]=curl
   [openssl]=openssl

@@ -141,3 +141,92 @@ fn bad_process_names_regex_exits_2() {
         "{stderr}"
     );
 }
+
+/// Debian's prometheus-process-exporter and obwatch-exporter configured for the same three
+/// groups (fake daemons: `sleep` under names of this test's own, so the other test's daemons
+/// and built-in groups do not mix in) report the same
+/// `namedprocess_namegroup_*` values: counts, descriptors and memory exactly (idle processes),
+/// start time and CPU within what two scrapes a moment apart can differ by.
+#[test]
+fn same_values_as_process_exporter() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let groups = ["cmp_observer", "cmp_obproxy", "cmp_ocssd.bin"];
+    let mut daemons = Vec::new();
+    for (i, g) in groups.iter().enumerate() {
+        let bin = fake_daemon(d, g);
+        for j in 0..=i {
+            daemons.push(Proc::start(&bin, &["1000"], &d.join(format!("{g}{j}.log"))));
+        }
+    }
+    let entries: String = groups
+        .iter()
+        .map(|g| format!("  - name: \"{{{{.ExeBase}}}}\"\n    exe: [{g}]\n"))
+        .collect();
+    std::fs::write(d.join("pe.yml"), format!("process_names:\n{entries}")).unwrap();
+    let ours_yaml = entries.lines().map(|l| format!("  {l}\n")).collect::<String>();
+    std::fs::write(
+        d.join("ours.yml"),
+        format!("collectors:\n  process_names_builtin: false\n  process_names:\n{ours_yaml}"),
+    )
+    .unwrap();
+    let port = free_port();
+    let _pe = Proc::start(
+        &peer("prometheus-process-exporter"),
+        &[
+            "-config.path",
+            d.join("pe.yml").to_str().unwrap(),
+            "-web.listen-address",
+            &format!("127.0.0.1:{port}"),
+        ],
+        &d.join("pe.log"),
+    );
+    let pe_url = format!("http://127.0.0.1:{port}/metrics");
+    wait_ready(&pe_url, std::time::Duration::from_secs(10));
+    let config = d.join("ours.yml");
+    let (_ours, base) = start_ours(
+        &[
+            "--config.file",
+            config.to_str().unwrap(),
+            "--collector.disable-defaults",
+            "--collector.namedprocess",
+        ],
+        &d.join("ours.log"),
+    );
+    let all_there = |b: &str| {
+        groups.iter().enumerate().all(|(i, g)| {
+            value(b, "namedprocess_namegroup_num_procs", &[("groupname", g)])
+                == Some((i + 1) as f64)
+        })
+    };
+    let theirs = scrape_until(&pe_url, "process-exporter sees 1+2+3 daemons", all_there);
+    let ours = scrape_until(&format!("{base}/metrics"), "obwatch sees 1+2+3 daemons", all_there);
+    let mut compared = 0;
+    for g in groups {
+        let group = [("groupname", g)];
+        for (family, extra, tolerance) in [
+            ("namedprocess_namegroup_num_procs", None, 0.0),
+            ("namedprocess_namegroup_num_threads", None, 0.0),
+            ("namedprocess_namegroup_open_filedesc", None, 0.0),
+            ("namedprocess_namegroup_memory_bytes", Some(("memtype", "resident")), 0.0),
+            ("namedprocess_namegroup_memory_bytes", Some(("memtype", "virtual")), 0.0),
+            ("namedprocess_namegroup_memory_bytes", Some(("memtype", "swapped")), 0.0),
+            ("namedprocess_namegroup_oldest_start_time_seconds", None, 0.0),
+            ("namedprocess_namegroup_cpu_seconds_total", Some(("mode", "user")), 0.05),
+            ("namedprocess_namegroup_cpu_seconds_total", Some(("mode", "system")), 0.05),
+        ] {
+            let labels: Vec<(&str, &str)> = group.iter().copied().chain(extra).collect();
+            let (a, b) = (value(&theirs, family, &labels), value(&ours, family, &labels));
+            let (Some(a), Some(b)) = (a, b) else {
+                panic!("{family}{labels:?}: process-exporter {a:?}, obwatch {b:?}")
+            };
+            assert!(
+                (a - b).abs() <= tolerance,
+                "{family}{labels:?}: process-exporter {a}, obwatch {b}"
+            );
+            compared += 1;
+        }
+    }
+    assert_eq!(compared, 27);
+    drop(daemons);
+}

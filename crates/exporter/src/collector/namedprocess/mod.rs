@@ -223,7 +223,8 @@ impl NamedProcess {
         for (name, g) in tracker.groups() {
             f.sample(&[("groupname", name)], g.now.threads as f64);
         }
-        // Left out for a group with no process (process-exporter reports year 1 there).
+        // Left out for a group with no process (process-exporter reports year 1 there). Whole
+        // seconds, as process-exporter reports it (`OldestStartTime.Unix()`), so the two agree.
         let f = out.family(
             "namedprocess_namegroup_oldest_start_time_seconds",
             "start time in seconds since 1970/01/01 of oldest process in group",
@@ -231,7 +232,7 @@ impl NamedProcess {
         );
         for (name, g) in tracker.groups() {
             if let Some(start) = g.now.oldest_start {
-                f.sample(&[("groupname", name)], boot_time + start as f64 / self.ticks);
+                f.sample(&[("groupname", name)], (boot_time + start as f64 / self.ticks).floor());
             }
         }
         let f = out.family(
