@@ -7,6 +7,10 @@
 # per-process caches are as warm as under Prometheus; the processes are over 10 s old, as on a
 # real host). Reports CPU per scrape (utime+stime from
 # /proc/PID/stat over the scrapes) and checks both report the same process and thread counts.
+# In the same loop two more obwatch-exporters show what the collector adds to a whole scrape:
+# one with the host collectors (the defaults without namedprocess and timer), one with the
+# host collectors plus namedprocess; the difference is the collector's cost, compared with the
+# host collectors' (target: at most half).
 # Usage: scripts/bench-namedprocess.sh [SCRAPES] [N ...]   (default 30 200 2000 10000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,6 +55,7 @@ echo "Host: $(nproc) CPUs, kernel $(uname -r); process-exporter $(prometheus-pro
 echo
 echo "| processes on the host | in groups | exporter | CPU ms/scrape | same counts |"
 echo "| --- | --- | --- | --- | --- |"
+host_rows=()
 spawned=()
 for n in "${sizes[@]}"; do
   # Grow the population to n: 20 daemons (5 per group), the rest idle.
@@ -66,20 +71,32 @@ for n in "${sizes[@]}"; do
     >"$out/pe.log" 2>&1 & pe=$!
   "$ours" --config.file "$out/ours.yml" --collector.disable-defaults --collector.namedprocess \
     --web.listen-address 127.0.0.1:19122 >"$out/ours.log" 2>&1 & ob=$!
-  pids=("$pe" "$ob")
-  for port in 19121 19122; do
+  "$ours" --no-collector.namedprocess --no-collector.timer \
+    --web.listen-address 127.0.0.1:19123 >"$out/host.log" 2>&1 & host=$!
+  "$ours" --config.file "$out/ours.yml" --no-collector.timer \
+    --web.listen-address 127.0.0.1:19124 >"$out/hostnp.log" 2>&1 & hostnp=$!
+  pids=("$pe" "$ob" "$host" "$hostnp")
+  for port in 19121 19122 19123 19124; do
     for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/metrics" >/dev/null && break; sleep 0.1; done
   done
   # The first scrapes classify every process; measure from the third.
-  for _ in 1 2; do curl -s http://127.0.0.1:19121/metrics >/dev/null; curl -s http://127.0.0.1:19122/metrics >/dev/null; sleep 1; done
-  pe0=$(ticks $pe) ob0=$(ticks $ob)
+  for _ in 1 2; do
+    for port in 19121 19122 19123 19124; do curl -s http://127.0.0.1:$port/metrics >/dev/null; done
+    sleep 1
+  done
+  pe0=$(ticks $pe) ob0=$(ticks $ob) host0=$(ticks $host) hostnp0=$(ticks $hostnp)
   for _ in $(seq "$scrapes"); do
-    curl -s -H 'Accept-Encoding: gzip' http://127.0.0.1:19121/metrics >/dev/null
-    curl -s -H 'Accept-Encoding: gzip' http://127.0.0.1:19122/metrics >/dev/null
+    for port in 19121 19122 19123 19124; do
+      curl -s -H 'Accept-Encoding: gzip' http://127.0.0.1:$port/metrics >/dev/null
+    done
     sleep 1
   done
   pe_ms=$(awk -v d=$(($(ticks $pe) - pe0)) -v n="$scrapes" -v c="$clk" 'BEGIN { printf "%.2f", d / c / n * 1000 }')
-  ob_ms=$(awk -v d=$(($(ticks $ob) - ob0)) -v n="$scrapes" -v c="$clk" 'BEGIN { printf "%.2f", d / c / n * 1000 }')
+  ms() { awk -v d="$1" -v n="$scrapes" -v c="$clk" 'BEGIN { printf "%.2f", d / c / n * 1000 }'; }
+  ob_ms=$(ms $(($(ticks $ob) - ob0)))
+  host_ms=$(ms $(($(ticks $host) - host0)))
+  hostnp_ms=$(ms $(($(ticks $hostnp) - hostnp0)))
+  host_rows+=("$(awk -v n="$n" -v h="$host_ms" -v hn="$hostnp_ms" 'BEGIN { printf "| %s | %.2f | %.2f | %.2f | **%.2fx** |", n, h, hn, hn - h, (hn - h) / h }')")
   same=yes
   for g in "${groups[@]}"; do
     for f in namedprocess_namegroup_num_procs namedprocess_namegroup_num_threads; do
@@ -90,7 +107,13 @@ for n in "${sizes[@]}"; do
   echo "| $n | 20 | process-exporter | $pe_ms | |"
   echo "| $n | 20 | obwatch-exporter | $ob_ms | $same |"
   awk -v a="$ob_ms" -v b="$pe_ms" -v n="$n" 'BEGIN { printf "| %s | 20 | **ratio obwatch/process-exporter** | **%.3fx** | |\n", n, a / b }'
-  kill "$pe" "$ob"; wait "$pe" "$ob" 2>/dev/null || true
+  kill "$pe" "$ob" "$host" "$hostnp"; wait "$pe" "$ob" "$host" "$hostnp" 2>/dev/null || true
   pids=()
 done
 for p in "${spawned[@]}"; do kill "$p" 2>/dev/null || true; done
+echo
+echo "What the collector adds to a whole scrape, same run (obwatch-exporter, CPU ms/scrape):"
+echo
+echo "| processes on the host | host collectors | host + namedprocess | namedprocess | namedprocess / host |"
+echo "| --- | --- | --- | --- | --- |"
+printf '%s\n' "${host_rows[@]}"

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use obwatch_testkit::net::wait_for;
 use obwatch_testkit::tmpfs::Tmpfs;
 use serde_json::Value;
 
@@ -21,27 +22,36 @@ fn alertmanager(dir: &Path) -> (Killed, u16) {
     (spawn_alertmanager(dir, port), port)
 }
 
-/// Starts the daemon on `config` with stderr discarded and waits until it serves; returns it
-/// and its port.
+/// Starts the daemon on `config` listening on 127.0.0.1:0 with `extra` arguments, its log
+/// (stderr) in `stderr`; returns it with the port it bound, read back from its log.
+fn start_with(config: &Path, stderr: &Path, extra: &[String]) -> (Killed, u16) {
+    let log = std::fs::File::create(stderr).unwrap();
+    let mut lt = Killed(logtailer(config).args(extra).stderr(log).spawn().unwrap());
+    let addr = wait_for("the logtailer's Listening. line", Duration::from_secs(30), || {
+        if let Ok(Some(status)) = lt.0.try_wait() {
+            panic!("logtailer exited with {status}: {}", std::fs::read_to_string(stderr).unwrap());
+        }
+        obwatch_testkit::listening_address(&std::fs::read_to_string(stderr).ok()?)
+    });
+    (lt, addr.rsplit(':').next().unwrap().parse().unwrap())
+}
+
+/// Starts the daemon on `config` (its log next to the config) and waits until it serves;
+/// returns it and its port.
 fn start_quiet(config: &Path, what: &str) -> (Killed, u16) {
-    let port = free_port();
-    let mut lt = Killed(logtailer(config, port).stderr(Stdio::null()).spawn().unwrap());
-    wait_ready(port, &mut lt.0, what);
-    (lt, port)
+    start_logged(config, &config.with_extension("stderr.log"), what)
 }
 
 /// As [`start_quiet`], with stderr (the daemon's log) written to `stderr`.
 fn start_logged(config: &Path, stderr: &Path, what: &str) -> (Killed, u16) {
-    let port = free_port();
-    let log = std::fs::File::create(stderr).unwrap();
-    let mut lt = Killed(logtailer(config, port).stderr(log).spawn().unwrap());
+    let (mut lt, port) = start_with(config, stderr, &[]);
     wait_ready(port, &mut lt.0, what);
     (lt, port)
 }
 
-fn logtailer(config: &Path, port: u16) -> Command {
+fn logtailer(config: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_obwatch-logtailer"));
-    c.args(["run", "--config"]).arg(config).arg(format!("--web.listen-address=127.0.0.1:{port}"));
+    c.args(["run", "--config"]).arg(config).arg("--web.listen-address=127.0.0.1:0");
     c
 }
 
@@ -158,7 +168,7 @@ fn bad_configs_and_bad_rules_exit_2_naming_the_problem() {
     let config = dir.path().join("c.yml");
     let run = |text: &str| {
         std::fs::write(&config, text).unwrap();
-        let out = logtailer(&config, free_port()).output().unwrap();
+        let out = logtailer(&config).output().unwrap();
         (out.status.code(), String::from_utf8(out.stderr).unwrap())
     };
     let (code, err) = run(
@@ -547,15 +557,9 @@ fn sighup_reloads_the_web_config_and_a_bad_one_is_refused() {
         pki.display()
     );
     std::fs::write(&web, &tls).unwrap();
-    let port = free_port();
     let stderr = dir.path().join("lt.log");
-    let mut lt = Killed(
-        logtailer(&config, port)
-            .arg(format!("--web.config.file={}", web.display()))
-            .stderr(std::fs::File::create(&stderr).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let (mut lt, port) =
+        start_with(&config, &stderr, &[format!("--web.config.file={}", web.display())]);
     let https = format!("https://127.0.0.1:{port}/metrics");
     let plain = format!("http://127.0.0.1:{port}/metrics");
     let ca = ["--cacert".to_string(), pki.join("ca.pem").display().to_string()];

@@ -18,6 +18,7 @@ pub mod tmpfs;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::Duration;
 
 /// A peer binary from the Debian packages `scripts/test.sh` installs. Missing means the test
 /// environment is incomplete: fail loudly rather than skip, so CI cannot pass without it.
@@ -57,4 +58,26 @@ impl Proc {
     pub fn pid(&self) -> u32 {
         self.0.id()
     }
+
+    /// Starts one of our daemons (`bin args...`, logging to `log`), which was told to listen
+    /// on `127.0.0.1:0`, and returns it with the address it bound, read back from its
+    /// `msg=Listening. address=HOST:PORT` log line: the kernel picks the port, so there is no
+    /// probe-then-bind race with other tests.
+    pub fn start_listening(bin: &Path, args: &[&str], log: &Path) -> (Proc, String) {
+        let mut p = Proc::start(bin, args, log);
+        let addr = net::wait_for("the Listening. log line", Duration::from_secs(20), || {
+            if let Ok(Some(status)) = p.0.try_wait() {
+                let text = std::fs::read_to_string(log).unwrap_or_default();
+                panic!("{} exited with {status} before listening:\n{text}", bin.display());
+            }
+            listening_address(&std::fs::read_to_string(log).ok()?)
+        });
+        (p, addr)
+    }
+}
+
+/// The address in a daemon's first `msg=Listening.` log line (logfmt), if it has logged one.
+pub fn listening_address(log: &str) -> Option<String> {
+    let line = log.lines().find(|l| l.contains("msg=Listening."))?;
+    line.split(' ').find_map(|w| w.strip_prefix("address=")).map(str::to_string)
 }

@@ -70,13 +70,7 @@ pub fn start_ours_under(wrapper: &[&str], args: &[&str], log: &Path) -> (Proc, S
     all.extend_from_slice(&["--web.listen-address", "127.0.0.1:0"]);
     all.extend_from_slice(args);
     let program = wrapper.first().map_or(bin.clone(), |w| peer(w));
-    let p = Proc::start(&program, &all, log);
-    let listen = wait_for("the exporter's Listening. log line", Duration::from_secs(10), || {
-        let text = std::fs::read_to_string(log).ok()?;
-        let line = text.lines().find(|l| l.contains("msg=Listening."))?;
-        let addr = line.split(' ').find_map(|w| w.strip_prefix("address="))?;
-        Some(addr.to_string())
-    });
+    let (p, listen) = Proc::start_listening(&program, &all, log);
     let base = format!("http://{listen}");
     wait_ready(&format!("{base}/-/healthy"), Duration::from_secs(10));
     (p, base)

@@ -221,6 +221,7 @@ pub async fn run(
             pipeline::run(&config, rules, &reload_rx, &queues, &shared, &stop, tailer)
         })
     };
+    let tls = web.tls.is_some();
     let (web_tx, web_rx) = watch::channel(Arc::new(web));
     let reloader =
         tokio::spawn(reload::watch(config.clone(), reload_tx, web_tx, shared.clone(), stop_rx));
@@ -232,6 +233,10 @@ pub async fn run(
         alertmanagers = targets.len(),
         "Started."
     );
+    // The bound address (the port, when the command line said :0), as the exporter logs it.
+    if let Ok(addr) = listener.local_addr() {
+        tracing::info!(address = %addr, tls, "Listening.");
+    }
     let handler = Arc::new(Handler { shared, targets, config: config.clone() });
     let limits = config.conn_limits;
     obwatch_common::http::serve_reloadable(vec![listener], web_rx, limits, handler, shutdown).await;
