@@ -277,7 +277,7 @@ fn clusterware_root(dir: &Path) {
         CRSCTL,
         "#!/bin/sh\nprintf 'rac1\\tActive\\nrac2\\tInactive\\n'\n",
     );
-    std::fs::write(dir.join("exporter.yml"), "clusterware:\n  interval: 200ms\n  timeout: 5s\n")
+    std::fs::write(dir.join("exporter.yml"), "clusterware:\n  interval: 2s\n  timeout: 2s\n")
         .unwrap();
 }
 

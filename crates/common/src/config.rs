@@ -81,6 +81,45 @@ pub fn set_at_least(
     Ok(())
 }
 
+/// How often a background collector runs a round and how long one round may take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Polling {
+    /// Time between rounds.
+    pub interval: Duration,
+    /// Longest one round may take.
+    pub timeout: Duration,
+}
+
+impl Polling {
+    /// `SECTION.interval` and `SECTION.TIMEOUT_KEY` from `path` over `defaults`: each at least
+    /// 100 ms, and the timeout at most the interval (a round must end before the next is due).
+    /// Every background collector (oceanbase, obproxy, clusterware) checks its settings here.
+    pub fn from_yaml(
+        path: &Path,
+        (section, timeout_key): (&str, &str),
+        (interval, timeout): (Option<HumanDuration>, Option<HumanDuration>),
+        defaults: Polling,
+    ) -> Result<Polling, ConfigError> {
+        let mut p = defaults;
+        let min = Duration::from_millis(100);
+        set_at_least(path, &format!("{section}.interval"), interval, min, &mut p.interval)?;
+        let timeout_field = format!("{section}.{timeout_key}");
+        set_at_least(path, &timeout_field, timeout, min, &mut p.timeout)?;
+        if p.timeout > p.interval {
+            return Err(ConfigError::invalid(
+                path,
+                timeout_field,
+                format!(
+                    "expected at most {section}.interval ({}), got {}",
+                    HumanDuration(p.interval),
+                    HumanDuration(p.timeout)
+                ),
+            ));
+        }
+        Ok(p)
+    }
+}
+
 /// Reads and deserializes a YAML file. Unknown keys are errors when `T` says
 /// `#[serde(deny_unknown_fields)]`, which every config struct of this project does.
 pub fn load_yaml<T: DeserializeOwned>(path: &Path) -> Result<T, ConfigError> {

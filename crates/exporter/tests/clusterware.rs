@@ -132,7 +132,8 @@ fn fake_crsctl_up_down_hung_and_garbage() {
     let pids = home.join("hung.pids");
     let _kill_hung = KillHung(pids.clone());
     let cfg = r.join("exporter.yml");
-    std::fs::write(&cfg, "clusterware:\n  interval: 200ms\n  timeout: 1s\n").unwrap();
+    // A round a second (the timeout may not exceed the interval), each tool killed after 1 s.
+    std::fs::write(&cfg, "clusterware:\n  interval: 1s\n  timeout: 1s\n").unwrap();
     let rootfs = format!("--path.rootfs={}", r.display());
     let (_ex, base) = start_ours(
         &[

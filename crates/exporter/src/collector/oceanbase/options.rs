@@ -5,7 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use obwatch_common::config::{ConfigError, HumanDuration, set_at_least};
+use obwatch_common::config::{ConfigError, HumanDuration, Polling, set_at_least};
 use serde::Deserialize;
 
 /// Environment variable that may hold the password (ARCHITECTURE.md), so it need not be in a
@@ -186,24 +186,21 @@ pub fn compile(
     }
     o.cluster_name = raw.cluster_name;
     o.cluster_id = raw.cluster_id;
-    for (value, field, slot) in [
-        (raw.interval, "oceanbase.interval", &mut o.interval),
-        (raw.query_timeout, "oceanbase.query_timeout", &mut o.query_timeout),
-        (raw.connect_timeout, "oceanbase.connect_timeout", &mut o.connect_timeout),
-    ] {
-        set_at_least(path, field, value, Duration::from_millis(100), slot)?;
-    }
-    if o.query_timeout > o.interval {
-        return Err(ConfigError::invalid(
-            path,
-            "oceanbase.query_timeout",
-            format!(
-                "expected at most oceanbase.interval ({}), got {}",
-                HumanDuration(o.interval),
-                HumanDuration(o.query_timeout)
-            ),
-        ));
-    }
+    let polling = Polling::from_yaml(
+        path,
+        ("oceanbase", "query_timeout"),
+        (raw.interval, raw.query_timeout),
+        Polling { interval: o.interval, timeout: o.query_timeout },
+    )?;
+    (o.interval, o.query_timeout) = (polling.interval, polling.timeout);
+    let min = Duration::from_millis(100);
+    set_at_least(
+        path,
+        "oceanbase.connect_timeout",
+        raw.connect_timeout,
+        min,
+        &mut o.connect_timeout,
+    )?;
     if let Some(n) = raw.top_sql_limit {
         if n > 1000 {
             return Err(ConfigError::invalid(

@@ -1,0 +1,315 @@
+//! The command line: node_exporter's flag names, one `--[no-]collector.NAME` pair per collector
+//! (and per node_exporter collector obwatch lacks, accepted so existing units keep working).
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use clap::{Arg, ArgAction, ArgMatches, Args, CommandFactory, Parser};
+use obwatch_common::config::HumanDuration;
+use obwatch_common::logging::{LogFormat, LogLevel};
+
+use crate::collector::ALL;
+
+/// node_exporter 1.x collectors that obwatch does not implement. Their `--[no-]collector.X`
+/// flags are accepted so existing systemd units keep working; enabling one logs a warning.
+pub(super) const NOT_IMPLEMENTED: &[&str] = &[
+    "arp",
+    "bcache",
+    "btrfs",
+    "buddyinfo",
+    "cgroups",
+    "cpu_vulnerabilities",
+    "dmi",
+    "drbd",
+    "drm",
+    "ethtool",
+    "fibrechannel",
+    "infiniband",
+    "interrupts",
+    "ipvs",
+    "ksmd",
+    "lnstat",
+    "logind",
+    "meminfo_numa",
+    "mountstats",
+    "netstat_linux",
+    "network_route",
+    "nfs",
+    "nfsd",
+    "ntp",
+    "os",
+    "perf",
+    "powersupplyclass",
+    "processes",
+    "qdisc",
+    "rapl",
+    "runit",
+    "selinux",
+    "slabinfo",
+    "softirqs",
+    "softnet",
+    "supervisord",
+    "sysctl",
+    "systemd",
+    "tapestats",
+    "tcpstat",
+    "thermal",
+    "udp_queues",
+    "watchdog",
+    "wifi",
+    "xfs",
+    "zfs",
+    "zoneinfo",
+];
+
+/// Command-line flags, named as node_exporter's. `--[no-]collector.NAME` are added at run
+/// time from [`ALL`].
+#[derive(Debug, Parser)]
+#[command(
+    name = "obwatch-exporter",
+    version,
+    long_version = obwatch_common::build::LONG_VERSION,
+    about = "Prometheus exporter for database hosts: \
+    node_exporter-compatible host metrics on :62889.",
+    after_help = "Validate without serving: obwatch-exporter check [FLAGS] (flags, --config.file \
+    and --web.config.file; exit 0 or 2).\n\nEXAMPLES:\n  obwatch-exporter\n  obwatch-exporter \
+    -c /etc/obwatch/exporter.yml\n  obwatch-exporter check -c /etc/obwatch/exporter.yml\n  \
+    obwatch-exporter --collector.disable-defaults --collector.cpu --collector.meminfo"
+)]
+pub(super) struct Cli {
+    /// YAML configuration file; flags override its values.
+    #[arg(short = 'c', long = "config.file", value_name = "FILE")]
+    pub(super) config_file: Option<PathBuf>,
+    /// Address to listen on (repeatable); ":PORT" listens on all interfaces. [default: :62889]
+    #[arg(long = "web.listen-address", value_name = "ADDR")]
+    pub(super) listen_addresses: Vec<String>,
+    /// Path under which to expose metrics. [default: /metrics]
+    #[arg(long = "web.telemetry-path", value_name = "PATH")]
+    pub(super) telemetry_path: Option<String>,
+    /// exporter-toolkit web config file (TLS, basic auth).
+    #[arg(long = "web.config.file", value_name = "FILE")]
+    pub(super) web_config_file: Option<PathBuf>,
+    /// Leave out the exporter's own process_* and obwatch_build_info metrics.
+    #[arg(long = "web.disable-exporter-metrics")]
+    pub(super) disable_exporter_metrics: bool,
+    /// Maximum concurrent scrape requests; more get 503. 0 means no limit. [default: 40]
+    #[arg(long = "web.max-requests", value_name = "N")]
+    pub(super) max_requests: Option<usize>,
+    /// Maximum open connections; at the limit the longest-idle one is closed. [default: 512]
+    #[arg(long = "web.max-connections", value_name = "N")]
+    pub(super) max_connections: Option<usize>,
+    /// A new connection must send a whole request within this. [default: 10s]
+    #[arg(long = "web.read-header-timeout", value_name = "DURATION")]
+    pub(super) read_header_timeout: Option<HumanDuration>,
+    /// A kept-alive connection is closed after this long without a request. [default: 2m]
+    #[arg(long = "web.idle-timeout", value_name = "DURATION")]
+    pub(super) idle_timeout: Option<HumanDuration>,
+    /// procfs mountpoint. [default: /proc]
+    #[arg(long = "path.procfs", value_name = "DIR")]
+    pub(super) procfs: Option<PathBuf>,
+    /// sysfs mountpoint. [default: /sys]
+    #[arg(long = "path.sysfs", value_name = "DIR")]
+    pub(super) sysfs: Option<PathBuf>,
+    /// Host root filesystem mountpoint. [default: /]
+    #[arg(long = "path.rootfs", value_name = "DIR")]
+    pub(super) rootfs: Option<PathBuf>,
+    /// Disable all collectors by default; enable with --collector.NAME.
+    #[arg(long = "collector.disable-defaults")]
+    pub(super) disable_defaults: bool,
+    #[command(flatten)]
+    pub(super) collectors: CollectorFlags,
+    /// Longest a scrape waits for collectors; capped by Prometheus' scrape timeout header.
+    /// [default: 5s]
+    #[arg(long = "scrape.timeout", value_name = "DURATION")]
+    pub(super) scrape_timeout: Option<HumanDuration>,
+    /// Only log messages with the given severity or above. [default: info]
+    #[arg(long = "log.level", value_enum)]
+    pub(super) log_level: Option<LogLevel>,
+    /// Output format of log messages. [default: logfmt]
+    #[arg(long = "log.format", value_enum)]
+    pub(super) log_format: Option<LogFormat>,
+}
+
+/// The flags of individual collectors (`--collector.NAME.OPTION`, `--ob.*`, `--obproxy.*`).
+#[derive(Debug, Args)]
+pub(super) struct CollectorFlags {
+    /// Directory (glob allowed) of *.prom files for the textfile collector (repeatable).
+    #[arg(long = "collector.textfile.directory", value_name = "DIR")]
+    pub(super) textfile_directories: Vec<PathBuf>,
+    /// Regexp of mount points to ignore.
+    #[arg(
+        long = "collector.filesystem.mount-points-exclude",
+        value_name = "RE",
+        alias = "collector.filesystem.ignored-mount-points"
+    )]
+    pub(super) fs_mount_points_exclude: Option<String>,
+    /// Regexp of mount points to report (exclusive with -exclude).
+    #[arg(long = "collector.filesystem.mount-points-include", value_name = "RE")]
+    pub(super) fs_mount_points_include: Option<String>,
+    /// Regexp of filesystem types to ignore.
+    #[arg(
+        long = "collector.filesystem.fs-types-exclude",
+        value_name = "RE",
+        alias = "collector.filesystem.ignored-fs-types"
+    )]
+    pub(super) fs_types_exclude: Option<String>,
+    /// Regexp of filesystem types to report (exclusive with -exclude).
+    #[arg(long = "collector.filesystem.fs-types-include", value_name = "RE")]
+    pub(super) fs_types_include: Option<String>,
+    /// How long a statfs may take before the mount is reported as stuck. [default: 5s]
+    #[arg(long = "collector.filesystem.mount-timeout", value_name = "DURATION")]
+    pub(super) fs_mount_timeout: Option<HumanDuration>,
+    /// Regexp of block devices to ignore.
+    #[arg(
+        long = "collector.diskstats.device-exclude",
+        value_name = "RE",
+        alias = "collector.diskstats.ignored-devices"
+    )]
+    pub(super) diskstats_device_exclude: Option<String>,
+    /// Regexp of block devices to report (exclusive with -exclude).
+    #[arg(long = "collector.diskstats.device-include", value_name = "RE")]
+    pub(super) diskstats_device_include: Option<String>,
+    /// Regexp of network devices to ignore.
+    #[arg(
+        long = "collector.netdev.device-exclude",
+        value_name = "RE",
+        alias = "collector.netdev.device-blacklist"
+    )]
+    pub(super) netdev_device_exclude: Option<String>,
+    /// Regexp of network devices to report (exclusive with -exclude).
+    #[arg(
+        long = "collector.netdev.device-include",
+        value_name = "RE",
+        alias = "collector.netdev.device-whitelist"
+    )]
+    pub(super) netdev_device_include: Option<String>,
+    /// Regexp of net devices to ignore for netclass.
+    #[arg(long = "collector.netclass.ignored-devices", value_name = "RE")]
+    pub(super) netclass_ignored_devices: Option<String>,
+    /// Regexp of Proto_Field counters to report from /proc/net/{netstat,snmp,snmp6}.
+    #[arg(long = "collector.netstat.fields", value_name = "RE")]
+    pub(super) netstat_fields: Option<String>,
+    /// Regexp of /proc/vmstat fields to report.
+    #[arg(long = "collector.vmstat.fields", value_name = "RE")]
+    pub(super) vmstat_fields: Option<String>,
+    /// How long the timer probe thread sleeps each time. [default: 1s]
+    #[arg(long = "collector.timer.tick", value_name = "DURATION")]
+    pub(super) timer_tick: Option<HumanDuration>,
+    /// A timer probe wake-up later than this counts as late. [default: 500ms]
+    #[arg(long = "collector.timer.margin", value_name = "DURATION")]
+    pub(super) timer_margin: Option<HumanDuration>,
+    /// Oracle Clusterware (Grid) home; found from /etc/oracle/olr.loc when not given.
+    #[arg(long = "collector.clusterware.crs-home", value_name = "DIR")]
+    pub(super) crs_home: Option<PathBuf>,
+    /// OBProxy's Prometheus endpoint (http://HOST:2884/metrics) to relay; the obproxy
+    /// collector is off without it.
+    #[arg(long = "obproxy.metrics-url", value_name = "URL")]
+    pub(super) obproxy_metrics_url: Option<String>,
+    /// OceanBase SQL port (HOST:PORT) to read ob_* metrics from; the oceanbase collector is
+    /// off without it.
+    #[arg(long = "ob.address", value_name = "HOST:PORT")]
+    pub(super) ob_address: Option<String>,
+    /// OceanBase user (sys tenant). [default: ocp_monitor]
+    #[arg(long = "ob.username", value_name = "USER")]
+    pub(super) ob_username: Option<String>,
+    /// File holding the OceanBase password (else $OBWATCH_OB_PASSWORD).
+    #[arg(long = "ob.password-file", value_name = "FILE")]
+    pub(super) ob_password_file: Option<PathBuf>,
+}
+
+/// The whole command line (fixed flags and one per collector), for `--help`, the man page and
+/// the completion scripts.
+pub fn command() -> clap::Command {
+    collector_flags()
+}
+
+pub(super) fn collector_flags() -> clap::Command {
+    let mut cmd = Cli::command();
+    let names = ALL
+        .iter()
+        .map(|s| (s.name, s.default_enabled))
+        .chain(NOT_IMPLEMENTED.iter().map(|n| (*n, false)));
+    for (name, default) in names {
+        let implemented = !NOT_IMPLEMENTED.contains(&name);
+        let help = if implemented {
+            format!(
+                "Enable the {name} collector (default: {}).",
+                if default { "enabled" } else { "disabled" }
+            )
+        } else {
+            format!("Accepted for node_exporter compatibility; obwatch has no {name} collector.")
+        };
+        cmd = cmd
+            .arg(
+                Arg::new(format!("collector.{name}"))
+                    .long(format!("collector.{name}"))
+                    .help(help)
+                    .action(ArgAction::SetTrue)
+                    .hide(!implemented),
+            )
+            .arg(
+                Arg::new(format!("no-collector.{name}"))
+                    .long(format!("no-collector.{name}"))
+                    .action(ArgAction::SetTrue)
+                    .hide(true),
+            );
+    }
+    cmd
+}
+
+/// `--collector.NAME` and `--no-collector.NAME` over the set (the flags win over the YAML).
+pub(super) fn flag_enabled(
+    enabled: &mut BTreeSet<&'static str>,
+    m: &ArgMatches,
+    warnings: &mut Vec<String>,
+) {
+    for spec in ALL {
+        if m.get_flag(&format!("collector.{}", spec.name)) {
+            enabled.insert(spec.name);
+        }
+        if m.get_flag(&format!("no-collector.{}", spec.name)) {
+            enabled.remove(spec.name);
+        }
+    }
+    for name in NOT_IMPLEMENTED {
+        if m.get_flag(&format!("collector.{name}")) {
+            warnings.push(format!("obwatch has no {name} collector; --collector.{name} ignored"));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_collector_is_either_implemented_or_only_accepted() {
+        for spec in ALL {
+            assert!(
+                !NOT_IMPLEMENTED.contains(&spec.name),
+                "{} is in ALL and in NOT_IMPLEMENTED",
+                spec.name
+            );
+        }
+        let mut sorted = NOT_IMPLEMENTED.to_vec();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, NOT_IMPLEMENTED, "NOT_IMPLEMENTED: sorted, each name once");
+    }
+
+    /// docs/exporter.md's collector table lists exactly the collectors of `ALL`.
+    #[test]
+    fn the_docs_collector_table_matches_all() {
+        let docs = include_str!("../../../../docs/exporter.md");
+        let table = docs.split("| collector | source |").nth(1).expect("the collector table");
+        let documented: BTreeSet<&str> = table
+            .lines()
+            .skip(2)
+            .take_while(|l| l.starts_with('|'))
+            .filter_map(|l| l.split('|').nth(1))
+            .map(str::trim)
+            .collect();
+        let implemented: BTreeSet<&str> = ALL.iter().map(|s| s.name).collect();
+        assert_eq!(documented, implemented, "docs/exporter.md's table against collector::ALL");
+    }
+}
