@@ -42,6 +42,14 @@ pub fn matches_today(config: &Config, procfs: &Path) -> (Vec<PolicyMatches>, Vec
     (out, s.missing_roots)
 }
 
+/// What `obwatch-cleaner check` prints: the file and its policy count, then [`report`] of a
+/// scan of today's files (against the real `/proc`, for files held open).
+pub fn write_summary(out: &mut dyn Write, config: &Config) -> std::io::Result<()> {
+    let (matches, missing) = matches_today(config, Path::new("/proc"));
+    writeln!(out, "{}: ok, {} policies", config.path.display(), config.policies.len())?;
+    report(out, &matches, &missing)
+}
+
 /// Writes the report: one line per policy, then one per missing root.
 pub fn report(
     out: &mut dyn Write,

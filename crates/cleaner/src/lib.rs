@@ -18,6 +18,7 @@
 pub mod apply;
 pub mod audit;
 pub mod check;
+pub mod cli;
 pub mod config;
 pub mod metrics;
 pub mod pattern;
@@ -327,6 +328,20 @@ pub(crate) fn print_line(out: &mut dyn Write, format: Format, rec: &Record<'_>) 
             rec.result
         ),
     }
+}
+
+/// The daemon as `obwatch-cleaner run` starts it: one thread (a pass at a time; the blocking
+/// pool holds the one running pass) until SIGINT or SIGTERM. Errs only when the runtime
+/// cannot be built.
+pub fn serve(config: Config) -> std::io::Result<()> {
+    obwatch_common::build::log_start("obwatch-cleaner");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .max_blocking_threads(1)
+        .build()?;
+    let stop = obwatch_common::shutdown::signal_received();
+    obwatch_common::shutdown::block_on_bounded(runtime, run(config, stop));
+    Ok(())
 }
 
 /// The daemon: a run every `interval` plus up to `jitter`, until `shutdown` resolves. A run in

@@ -1,8 +1,13 @@
 //! What the three `main.rs` share when they talk to the terminal: messages on stderr that
 //! never abort. `eprintln!` panics when stderr is closed (`obwatch-logtailer check ... 2>&1 |
 //! head -1`), and with `panic = "abort"` that was a SIGABRT (exit 134) instead of the
-//! documented exit code; [`stderr!`](crate::stderr) drops the message instead. Also the open
-//! files limit servers raise at start.
+//! documented exit code; [`stderr!`](crate::stderr) drops the message instead. Also the
+//! command-line parts all three have: the log flags, the parse with its manual page and
+//! completion flags, and the open files limit servers raise at start.
+
+use std::ffi::OsString;
+
+use crate::logging::{LogFormat, LogLevel};
 
 /// `eprintln!` that ignores a closed or full stderr.
 #[macro_export]
@@ -67,4 +72,40 @@ mod tests {
         assert_eq!(after, now.maximum);
         assert_eq!(now.current, now.maximum);
     }
+}
+
+/// `--log.level` and `--log.format`, the same on every binary (global: accepted after a
+/// subcommand too). Flatten into a binary's clap struct.
+#[derive(Clone, Debug, clap::Args)]
+pub struct LogFlags {
+    /// Only log messages with the given severity or above. [default: info]
+    #[arg(long = "log.level", value_enum, global = true)]
+    pub log_level: Option<LogLevel>,
+    /// Output format of log messages. [default: logfmt]
+    #[arg(long = "log.format", value_enum, global = true)]
+    pub log_format: Option<LogFormat>,
+}
+
+impl LogFlags {
+    /// Sets up logging to stderr with these flags (info and logfmt when not given).
+    pub fn init(&self) {
+        crate::logging::init(
+            self.log_level.unwrap_or(LogLevel::Info),
+            self.log_format.unwrap_or(LogFormat::Logfmt),
+        );
+    }
+}
+
+/// Parses a command line the way every binary does: `--help-man` and
+/// `--completion-script-SHELL` first (they need no subcommand), then clap. `Err` is the exit
+/// code once clap (or the manual page) has printed what was asked: 0 for `--help` and
+/// `--version`, 2 for a usage error.
+pub fn parse<C: clap::Parser>(args: Vec<OsString>) -> Result<C, u8> {
+    if let Some(what) = crate::manual::requested(&args) {
+        return Err(crate::manual::print(what, C::command()));
+    }
+    C::try_parse_from(args).map_err(|e| {
+        let _ = e.print();
+        e.exit_code().clamp(0, 255) as u8
+    })
 }

@@ -11,6 +11,7 @@
 //! - [`sink`]: Alertmanager API v2 (and the webhook), outboxes, senders.
 #![forbid(unsafe_code)]
 
+pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod daemon;

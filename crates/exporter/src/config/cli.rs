@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 
 use clap::{Arg, ArgAction, ArgMatches, Args, CommandFactory, Parser};
+use obwatch_common::cli::LogFlags;
 use obwatch_common::config::HumanDuration;
-use obwatch_common::logging::{LogFormat, LogLevel};
 
 use crate::collector::ALL;
 
@@ -122,12 +122,9 @@ pub(super) struct Cli {
     /// [default: 5s]
     #[arg(long = "scrape.timeout", value_name = "DURATION")]
     pub(super) scrape_timeout: Option<HumanDuration>,
-    /// Only log messages with the given severity or above. [default: info]
-    #[arg(long = "log.level", value_enum)]
-    pub(super) log_level: Option<LogLevel>,
-    /// Output format of log messages. [default: logfmt]
-    #[arg(long = "log.format", value_enum)]
-    pub(super) log_format: Option<LogFormat>,
+    /// `--log.level`, `--log.format`.
+    #[command(flatten)]
+    pub(super) log: LogFlags,
 }
 
 /// The flags of individual collectors (`--collector.NAME.OPTION`, `--ob.*`, `--obproxy.*`).

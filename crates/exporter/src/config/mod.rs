@@ -134,8 +134,8 @@ fn merge(
             "expected a duration above 0",
         ));
     }
-    c.log_level = cli.log_level.or(f.log.level).unwrap_or(c.log_level);
-    c.log_format = cli.log_format.or(f.log.format).unwrap_or(c.log_format);
+    c.log_level = cli.log.log_level.or(f.log.level).unwrap_or(c.log_level);
+    c.log_format = cli.log.log_format.or(f.log.format).unwrap_or(c.log_format);
     let sections = collectors::Sections {
         collectors: f.collectors,
         oceanbase: f.oceanbase,
