@@ -1,7 +1,10 @@
 //! The workspace's own source obeys its written limits: the one audited `unsafe` call
 //! (`collector/timex.rs`'s adjtimex) is the only one, and every other crate root forbids
-//! `unsafe` outright, so a second call cannot slip in with a local `allow`.
+//! `unsafe` outright, so a second call cannot slip in with a local `allow`; no two top-level
+//! modules of a crate use each other (directly or round a longer circle); every `main.rs` is
+//! under 60 lines.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 /// The one file allowed to hold `unsafe`, and the crate root that therefore only denies it.
@@ -87,6 +90,72 @@ fn every_other_crate_root_forbids_unsafe() {
             assert!(!forbids, "{rel}: forbid would refuse the audited allow");
         } else {
             assert!(forbids, "{rel} must say #![forbid(unsafe_code)]");
+        }
+    }
+}
+
+/// `crate::NAME` paths a crate's top-level modules use, outside their `#[cfg(test)]` parts:
+/// module -> the other top-level modules it uses.
+fn module_uses(
+    crate_src: &str,
+    sources: &[(String, String)],
+) -> BTreeMap<String, BTreeSet<String>> {
+    let top = |rel: &str| -> String {
+        let inner = rel.strip_prefix(crate_src).unwrap().trim_end_matches(".rs");
+        inner.split('/').next().unwrap().to_string()
+    };
+    let files: Vec<(String, &str)> = sources
+        .iter()
+        .filter(|(rel, _)| rel.starts_with(crate_src))
+        .map(|(rel, text)| (top(rel), text.split("#[cfg(test)]").next().unwrap()))
+        .collect();
+    let modules: BTreeSet<String> = files.iter().map(|(m, _)| m.clone()).collect();
+    let mut uses: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (module, text) in &files {
+        for (i, _) in text.match_indices("crate::") {
+            let name: String = text[i + 7..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '_' || c.is_ascii_digit())
+                .collect();
+            if &name != module && modules.contains(&name) {
+                uses.entry(module.clone()).or_default().insert(name);
+            }
+        }
+    }
+    uses
+}
+
+#[test]
+fn no_module_circles_inside_a_crate() {
+    let sources = sources();
+    let mut circles = Vec::new();
+    for krate in ["cleaner", "common", "exporter", "logtailer", "testkit"] {
+        let uses = module_uses(&format!("crates/{krate}/src/"), &sources);
+        assert!(krate == "testkit" || !uses.is_empty(), "{krate}: no module uses found");
+        // A circle: a module reaches itself.
+        for start in uses.keys() {
+            let mut seen = BTreeSet::new();
+            let mut todo: Vec<&String> = uses[start].iter().collect();
+            while let Some(m) = todo.pop() {
+                if m == start {
+                    circles.push(format!("{krate}: {start} reaches itself"));
+                    break;
+                }
+                if seen.insert(m.clone()) {
+                    todo.extend(uses.get(m).into_iter().flatten());
+                }
+            }
+        }
+    }
+    assert!(circles.is_empty(), "module circles: {circles:#?}");
+}
+
+#[test]
+fn every_main_rs_is_thin() {
+    for (rel, text) in sources() {
+        if rel.ends_with("/src/main.rs") {
+            let lines = text.lines().count();
+            assert!(lines < 60, "{rel}: {lines} lines; move the work into the library");
         }
     }
 }

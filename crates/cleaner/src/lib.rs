@@ -20,7 +20,9 @@ pub mod audit;
 pub mod check;
 pub mod cli;
 pub mod config;
+pub mod meta;
 pub mod metrics;
+pub mod outcome;
 pub mod pattern;
 pub mod plan;
 pub mod procfd;
@@ -39,9 +41,9 @@ pub use config::Config;
 use rustix::fs::{FlockOperation, Mode, OFlags};
 use rustix::io::Errno;
 
-use crate::apply::Outcome;
 use crate::audit::{AuditLog, Record};
 use crate::metrics::RunMetrics;
+use crate::outcome::Outcome;
 use crate::plan::{ActionKind, human_bytes};
 
 /// How `once` prints its actions.

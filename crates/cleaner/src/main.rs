@@ -7,6 +7,7 @@ use std::process::ExitCode;
 
 use obwatch_cleaner::cli::{Cli, Command};
 use obwatch_cleaner::{Config, Format, RunOptions};
+use obwatch_common::stderr;
 
 fn main() -> ExitCode {
     let cli: Cli = match obwatch_common::cli::parse(std::env::args_os().collect()) {
@@ -18,7 +19,7 @@ fn main() -> ExitCode {
     let config = match Config::load(cli.command.config()) {
         Ok(c) => c,
         Err(e) => {
-            obwatch_common::stderr!("obwatch-cleaner: {e}");
+            stderr!("obwatch-cleaner: {e}");
             return ExitCode::from(2);
         }
     };
@@ -30,13 +31,8 @@ fn main() -> ExitCode {
         Command::Once { dry_run, verbose, format, .. } => {
             once(&config, &RunOptions { dry_run, verbose, format, ..RunOptions::default() })
         }
-        Command::Run { .. } => match obwatch_cleaner::serve(config) {
-            Ok(()) => 0,
-            Err(e) => {
-                obwatch_common::stderr!("obwatch-cleaner: cannot start the runtime: {e}");
-                1
-            }
-        },
+        Command::Run { .. } => obwatch_cleaner::serve(config)
+            .map_or_else(|e| fail(&format!("cannot start the runtime: {e}")), |()| 0),
     })
 }
 
@@ -51,12 +47,13 @@ fn once(config: &Config, opts: &RunOptions) -> u8 {
             if s.errors == 0 {
                 return 0;
             }
-            obwatch_common::stderr!(
-                "obwatch-cleaner: {} errors (see the log and the audit log)",
-                s.errors
-            );
+            fail(&format!("{} errors (see the log and the audit log)", s.errors))
         }
-        Err(e) => obwatch_common::stderr!("obwatch-cleaner: {e}"),
+        Err(e) => fail(&e),
     }
+}
+
+fn fail(e: &dyn std::fmt::Display) -> u8 {
+    stderr!("obwatch-cleaner: {e}");
     1
 }

@@ -13,21 +13,50 @@ use std::path::{Path, PathBuf};
 use rustix::fs::{AtFlags, CWD, Dir, FileType};
 use rustix::io::Errno;
 
-use crate::scan::{DeletedOpen, Meta, Scan, open_dir_at};
+use crate::meta::{Meta, open_dir_at};
+use crate::plan::FileInfo;
 
-/// Marks held files in `scan.files` (indexed by `(dev, ino)` in `seen`) and records
-/// deleted-but-open files on the roots' filesystems under the roots.
-pub fn inspect(procfs: &Path, scan: &mut Scan, seen: &HashMap<(u64, u64), usize>) {
-    let devs: HashSet<u64> = scan.roots.iter().map(|r| r.dev).collect();
+/// A file held open after its last name was removed: its space is not free until it is closed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeletedOpen {
+    /// The holder.
+    pub pid: u32,
+    /// The path it had, from `/proc/<pid>/fd/<n>` without " (deleted)".
+    pub path: PathBuf,
+    /// Its size.
+    pub bytes: u64,
+}
+
+/// What the walk of `/proc` found besides the held marks.
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Deleted-but-open files under the roots, by path and pid.
+    pub deleted_open: Vec<DeletedOpen>,
+    /// Processes whose descriptors could not be read (permission): held checks are incomplete.
+    pub uninspected_pids: usize,
+    /// `procfs` itself could not be opened.
+    pub error: Option<String>,
+}
+
+/// Marks held files in `files` (indexed by `(dev, ino)` in `seen`) and finds deleted-but-open
+/// files on the roots' filesystems under the `roots` (`(dev, path)` each).
+pub fn inspect(
+    procfs: &Path,
+    roots: &[(u64, &Path)],
+    files: &mut [FileInfo],
+    seen: &HashMap<(u64, u64), usize>,
+) -> Found {
+    let mut found = Found::default();
+    let devs: HashSet<u64> = roots.iter().map(|(dev, _)| *dev).collect();
     if devs.is_empty() {
-        return;
+        return found;
     }
     let Ok(proc_fd) = open_dir_at(CWD, procfs) else {
-        scan.errors
-            .push(format!("{}: cannot open; held files cannot be detected", procfs.display()));
-        return;
+        found.error =
+            Some(format!("{}: cannot open; held files cannot be detected", procfs.display()));
+        return found;
     };
-    let Ok(mut procs) = Dir::read_from(&proc_fd) else { return };
+    let Ok(mut procs) = Dir::read_from(&proc_fd) else { return found };
     let mut deleted: HashSet<(u32, u64, u64)> = HashSet::new();
     while let Some(Ok(entry)) = procs.read() {
         let name = entry.file_name().to_bytes();
@@ -38,12 +67,12 @@ pub fn inspect(procfs: &Path, scan: &mut Scan, seen: &HashMap<(u64, u64), usize>
             Ok(d) => d,
             Err(Errno::NOENT | Errno::SRCH) => continue, // exited
             Err(_) => {
-                scan.uninspected_pids += 1;
+                found.uninspected_pids += 1;
                 continue;
             }
         };
         let Ok(mut fds) = Dir::read_from(&fd_dir) else {
-            scan.uninspected_pids += 1;
+            found.uninspected_pids += 1;
             continue;
         };
         while let Some(Ok(fd_entry)) = fds.read() {
@@ -58,8 +87,10 @@ pub fn inspect(procfs: &Path, scan: &mut Scan, seen: &HashMap<(u64, u64), usize>
             if m.kind != FileType::RegularFile || !devs.contains(&m.dev) {
                 continue;
             }
-            if let Some(&i) = seen.get(&(m.dev, m.ino)) {
-                scan.files[i].held_by.get_or_insert(pid);
+            if let Some(&i) = seen.get(&(m.dev, m.ino))
+                && let Some(f) = files.get_mut(i)
+            {
+                f.held_by.get_or_insert(pid);
             }
             if m.nlink == 0 && deleted.insert((pid, m.dev, m.ino)) {
                 let Ok(target) = rustix::fs::readlinkat(&fd_dir, fd_name, Vec::new()) else {
@@ -68,11 +99,12 @@ pub fn inspect(procfs: &Path, scan: &mut Scan, seen: &HashMap<(u64, u64), usize>
                 let bytes = target.as_bytes();
                 let bytes = bytes.strip_suffix(b" (deleted)").unwrap_or(bytes);
                 let path = PathBuf::from(OsStr::from_bytes(bytes));
-                if scan.roots.iter().any(|r| path.starts_with(&r.path)) {
-                    scan.deleted_open.push(DeletedOpen { pid, path, bytes: m.size_bytes });
+                if roots.iter().any(|(_, root)| path.starts_with(root)) {
+                    found.deleted_open.push(DeletedOpen { pid, path, bytes: m.size_bytes });
                 }
             }
         }
     }
-    scan.deleted_open.sort_by(|a, b| (&a.path, a.pid).cmp(&(&b.path, b.pid)));
+    found.deleted_open.sort_by(|a, b| (&a.path, a.pid).cmp(&(&b.path, b.pid)));
+    found
 }

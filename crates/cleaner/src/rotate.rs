@@ -18,10 +18,10 @@ use std::path::Path;
 use rustix::fs::{FileType, Mode, OFlags, RenameFlags};
 use rustix::io::Errno;
 
-use crate::apply::Outcome;
 use crate::config::{ReopenSignal, Rotation};
+use crate::meta::{Meta, stat_at};
+use crate::outcome::Outcome;
 use crate::plan::FileInfo;
-use crate::scan::{Meta, stat_at};
 
 /// How many times copytruncate copies what was appended meanwhile before it truncates.
 const CATCH_UP_PASSES: usize = 5;
@@ -167,7 +167,7 @@ fn copy_truncate(dir: &OwnedFd, name: &OsStr, to: &OsStr, m: &Meta) -> io::Resul
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
-    use crate::scan::open_dir_at;
+    use crate::meta::open_dir_at;
     use std::time::Duration;
 
     fn setup(content: &[u8]) -> (tempfile::TempDir, OwnedFd, FileInfo) {

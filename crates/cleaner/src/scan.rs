@@ -6,16 +6,18 @@
 
 use std::collections::HashMap;
 use std::ffi::{OsStr, OsString};
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
-use rustix::fs::{AtFlags, CWD, Dir, FileType, Mode, OFlags, Stat};
+use rustix::fs::{CWD, Dir, FileType};
 use rustix::io::Errno;
 
 use crate::config::Policy;
+use crate::meta::{Meta, open_dir_at, stat_at};
 use crate::pattern::{Part, matches};
 use crate::plan::{FileInfo, FsUsage};
+use crate::procfd::{self, DeletedOpen};
 
 /// Directories deeper than this below a root are not walked (a loop guard; bind mounts can't
 /// create loops here because the walk stays on one filesystem, but a deep tree can).
@@ -47,17 +49,6 @@ pub struct DirInfo {
     pub ino: u64,
 }
 
-/// A file held open after its last name was removed: its space is not free until it is closed.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DeletedOpen {
-    /// The holder.
-    pub pid: u32,
-    /// The path it had, from `/proc/<pid>/fd/<n>` without " (deleted)".
-    pub path: PathBuf,
-    /// Its size.
-    pub bytes: u64,
-}
-
 /// Everything a plan needs, plus the handles `apply` acts through.
 #[derive(Debug, Default)]
 pub struct Scan {
@@ -79,54 +70,6 @@ pub struct Scan {
     pub uninspected_pids: usize,
 }
 
-/// Stat fields the cleaner uses, in fixed-width types on every architecture.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Meta {
-    /// Device.
-    pub dev: u64,
-    /// Inode.
-    pub ino: u64,
-    /// Apparent size.
-    pub size_bytes: u64,
-    /// Allocated size (what deleting frees).
-    pub disk_bytes: u64,
-    /// Modification time, nanoseconds since the epoch.
-    pub mtime_ns: i64,
-    /// Hard links.
-    pub nlink: u64,
-    /// Permission bits.
-    pub mode: u32,
-    /// Owner.
-    pub uid: u32,
-    /// Group.
-    pub gid: u32,
-    /// Regular file, directory, link, ...
-    pub kind: FileType,
-}
-
-impl Meta {
-    /// Converts a `stat`. The field types differ between architectures (x86_64's `nlink` is
-    /// a `c_ulong`, aarch64's a `u32`), hence conversions that are no-ops on some.
-    #[allow(clippy::useless_conversion)]
-    pub fn from_stat(st: &Stat) -> Meta {
-        let mtime_ns = i64::from(st.st_mtime)
-            .saturating_mul(1_000_000_000)
-            .saturating_add(i64::try_from(st.st_mtime_nsec).unwrap_or(0));
-        Meta {
-            dev: u64::from(st.st_dev),
-            ino: u64::from(st.st_ino),
-            size_bytes: u64::try_from(st.st_size).unwrap_or(0),
-            disk_bytes: u64::try_from(st.st_blocks).unwrap_or(0).saturating_mul(512),
-            mtime_ns,
-            nlink: u64::from(st.st_nlink),
-            mode: st.st_mode & 0o7777,
-            uid: st.st_uid,
-            gid: st.st_gid,
-            kind: FileType::from_raw_mode(st.st_mode),
-        }
-    }
-}
-
 impl FileInfo {
     /// The scanned file `name` of policy `policy` in directory `dir`, as `lstat` saw it (not
     /// active, not held: those are learned later).
@@ -145,21 +88,6 @@ impl FileInfo {
             held_by: None,
         }
     }
-}
-
-/// `lstat` of `name` in `dir`.
-pub fn stat_at(dir: impl AsFd, name: &OsStr) -> Result<Meta, Errno> {
-    rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).map(|s| Meta::from_stat(&s))
-}
-
-/// Opens the directory `name` in `dir` without following a symlink.
-pub fn open_dir_at(dir: impl AsFd, name: impl rustix::path::Arg) -> Result<OwnedFd, Errno> {
-    rustix::fs::openat(
-        dir,
-        name,
-        OFlags::RDONLY | OFlags::DIRECTORY | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
 }
 
 /// Walk state: (policy, glob, component) triples still alive in a directory.
@@ -219,7 +147,11 @@ pub fn scan(policies: &[Policy], procfs: &Path) -> Scan {
         walk.dir(fd, PathBuf::new(), &states, st, 0);
     }
     mark_active(policies, &mut scan);
-    crate::procfd::inspect(procfs, &mut scan, &seen);
+    let roots: Vec<(u64, &Path)> = scan.roots.iter().map(|r| (r.dev, r.path.as_path())).collect();
+    let found = procfd::inspect(procfs, &roots, &mut scan.files, &seen);
+    scan.deleted_open = found.deleted_open;
+    scan.uninspected_pids = found.uninspected_pids;
+    scan.errors.extend(found.error);
     scan
 }
 

@@ -5,9 +5,9 @@
 use std::io::Write;
 use std::path::Path;
 
-use crate::apply::Outcome;
 use crate::audit::Record;
 use crate::metrics::RunMetrics;
+use crate::outcome::Outcome;
 use crate::plan::{ActionKind, FileInfo, Plan, human_bytes};
 use crate::scan::Scan;
 use crate::{Config, Format, Summary, print_line};

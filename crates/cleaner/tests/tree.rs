@@ -10,7 +10,8 @@ use std::fs::File;
 use std::os::unix::fs::symlink;
 use std::path::Path;
 
-use obwatch_cleaner::apply::{Outcome, apply};
+use obwatch_cleaner::apply::apply;
+use obwatch_cleaner::outcome::Outcome;
 use obwatch_cleaner::plan::plan;
 use obwatch_cleaner::scan::scan;
 use obwatch_cleaner::{Format, RunOptions, run_once};

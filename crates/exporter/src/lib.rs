@@ -18,9 +18,10 @@ use obwatch_common::web::WebConfig;
 use tokio::net::TcpListener;
 
 pub mod collector;
+/// The collectors' options, at the crate root for the tests and benches that build them.
+pub use collector::options;
 pub mod config;
 pub mod fixture;
-pub mod options;
 pub mod registry;
 pub mod self_metrics;
 pub mod server;

@@ -5,31 +5,8 @@
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::rule::{RuleSet, testing};
+use crate::rule::{RuleSet, expand_rule_paths, testing};
 use crate::scan::{self, Format};
-
-/// Expands rule paths: a directory stands for its `*.yaml` and `*.yml` files (sorted).
-pub fn expand_rule_paths(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let mut out = Vec::new();
-    for p in paths {
-        if p.is_dir() {
-            let entries =
-                std::fs::read_dir(p).map_err(|e| format!("{}: cannot list: {e}", p.display()))?;
-            let mut files: Vec<PathBuf> = entries
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|f| f.extension().is_some_and(|x| x == "yaml" || x == "yml"))
-                .collect();
-            files.sort();
-            if files.is_empty() {
-                return Err(format!("{}: no *.yaml rule files in this directory", p.display()));
-            }
-            out.extend(files);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
-}
 
 /// Loads rules or prints every error to stderr; `None` means exit code 2.
 fn load(paths: &[PathBuf]) -> Option<RuleSet> {

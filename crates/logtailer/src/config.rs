@@ -293,7 +293,7 @@ impl Config {
                     self.path.display()
                 ));
             }
-            out.extend(crate::commands::expand_rule_paths(&matches)?);
+            out.extend(crate::rule::expand_rule_paths(&matches)?);
         }
         Ok(out)
     }

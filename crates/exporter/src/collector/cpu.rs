@@ -363,7 +363,7 @@ intr 114930548 113199788 3 0 5 263 0 4 [...]
             sysfs: d.path().join("sys"),
             ..Default::default()
         };
-        let options = crate::options::CollectorOptions::default();
+        let options = crate::collector::options::CollectorOptions::default();
         let c = build(&BuildContext { root: &root, options: &options }).unwrap();
         let mut out = MetricSet::new();
         c.collect(&mut out).unwrap();

@@ -12,7 +12,7 @@ use std::sync::{Mutex, PoisonError};
 use obwatch_common::metrics::{MetricSet, MetricType};
 
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
-use crate::options::Filter;
+use crate::collector::options::Filter;
 
 /// Registry entry.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "diskstats", default_enabled: true, build };
@@ -360,7 +360,7 @@ E:ID_FS_UUID=f00
             rootfs: d.path().into(),
             ..Default::default()
         };
-        let options = crate::options::CollectorOptions::default();
+        let options = crate::collector::options::CollectorOptions::default();
         let c = build(&BuildContext { root: &root, options: &options }).unwrap();
         let mut out = MetricSet::new();
         c.collect(&mut out).unwrap();

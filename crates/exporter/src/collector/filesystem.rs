@@ -14,7 +14,7 @@ use obwatch_common::fs::Root;
 use obwatch_common::metrics::{MetricSet, MetricType};
 
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
-use crate::options::Filter;
+use crate::collector::options::Filter;
 
 /// Registry entry.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "filesystem", default_enabled: true, build };
@@ -360,7 +360,7 @@ mod tests {
     #[test]
     fn reports_default_filtered_mounts() {
         let (_d, root) = tree(MOUNTS);
-        let o = crate::options::CollectorOptions::default();
+        let o = crate::collector::options::CollectorOptions::default();
         let fake: StatFn = Arc::new(|p: &Path| {
             if p == Path::new("/backup") {
                 return Err(io::Error::other("ESTALE"));

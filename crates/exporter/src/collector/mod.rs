@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use obwatch_common::fs::Root;
 use obwatch_common::metrics::MetricSet;
 
-use crate::options::CollectorOptions;
+use crate::collector::options::CollectorOptions;
 
 pub mod background;
 pub mod bonding;
@@ -34,6 +34,7 @@ pub mod nvme;
 pub mod obproxy;
 pub mod oceanbase;
 pub mod open_files;
+pub mod options;
 pub mod pressure;
 pub mod schedstat;
 pub mod sockstat;

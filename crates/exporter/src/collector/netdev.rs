@@ -13,7 +13,7 @@ use obwatch_common::metrics::{MetricSet, MetricType};
 
 use super::open_files::read_attr_kept;
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
-use crate::options::Filter;
+use crate::collector::options::Filter;
 
 /// Registry entry.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "netdev", default_enabled: true, build };

@@ -186,7 +186,7 @@ pub fn snmp6(text: &str) -> impl Iterator<Item = (&str, &str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::options::NETSTAT_FIELDS;
+    use crate::collector::options::NETSTAT_FIELDS;
 
     fn collector(dir: &std::path::Path, fields: &str) -> Netstat {
         Netstat {

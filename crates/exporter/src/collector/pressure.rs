@@ -166,7 +166,7 @@ mod tests {
         // RHEL 7 / 3.10: /proc/pressure does not exist.
         let d = tempfile::tempdir().unwrap();
         let root = obwatch_common::fs::Root { procfs: d.path().into(), ..Default::default() };
-        let options = crate::options::CollectorOptions::default();
+        let options = crate::collector::options::CollectorOptions::default();
         let c = build(&BuildContext { root: &root, options: &options }).unwrap();
         assert!(matches!(c.collect(&mut MetricSet::new()), Err(CollectError::NoData(_))));
     }
@@ -181,7 +181,7 @@ mod tests {
             .unwrap();
         std::fs::write(p.join("io"), "some total=1\n").unwrap();
         let root = obwatch_common::fs::Root { procfs: d.path().into(), ..Default::default() };
-        let options = crate::options::CollectorOptions::default();
+        let options = crate::collector::options::CollectorOptions::default();
         let c = build(&BuildContext { root: &root, options: &options }).unwrap();
         let mut out = MetricSet::new();
         // io without its full line is malformed; cpu before it was still collected.

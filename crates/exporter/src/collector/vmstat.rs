@@ -106,7 +106,7 @@ pgmajfault 31337
     fn collect(text: &str) -> MetricSet {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("vmstat"), text).unwrap();
-        let opts = crate::options::CollectorOptions::default();
+        let opts = crate::collector::options::CollectorOptions::default();
         let v = Vmstat {
             path: d.path().join("vmstat"),
             fields: opts.vmstat_fields,

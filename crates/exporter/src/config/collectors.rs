@@ -19,7 +19,7 @@ use crate::collector::obproxy::ObproxyOptions;
 use crate::collector::oceanbase::options::{
     self as ob_options, ObFlags, PASSWORD_ENV, RawObSection,
 };
-use crate::options::{CollectorOptions, Filter, builtin_process_names};
+use crate::collector::options::{CollectorOptions, Filter, builtin_process_names};
 
 /// The YAML sections that configure collectors, as read from the file.
 pub(super) struct Sections {

@@ -18,7 +18,7 @@ use obwatch_common::fs::Root;
 use obwatch_common::logging::{LogFormat, LogLevel};
 
 use crate::collector::ALL;
-use crate::options::CollectorOptions;
+use crate::collector::options::CollectorOptions;
 use cli::{Cli, collector_flags};
 use file::FileConfig;
 
