@@ -81,10 +81,8 @@ fn bad_usage_and_config_exit_2_naming_the_problem() {
 
     let web = d.path().join("web.yml");
     std::fs::write(&web, "basic_auth_users:\n  prometheus: hunter2\n").unwrap();
-    let port = free_port().to_string();
-    let listen = format!("127.0.0.1:{port}");
     let (code, _, err) =
-        run(&["--web.listen-address", &listen, "--web.config.file", web.to_str().unwrap()]);
+        run(&["--web.listen-address", "127.0.0.1:0", "--web.config.file", web.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(
         err.contains("web.yml: field `basic_auth_users.prometheus`: expected a bcrypt hash"),
@@ -92,7 +90,7 @@ fn bad_usage_and_config_exit_2_naming_the_problem() {
     );
 
     let (code, _, err) =
-        run(&["--collector.netdev.device-include=(", "--web.listen-address", &listen]);
+        run(&["--collector.netdev.device-include=(", "--web.listen-address", "127.0.0.1:0"]);
     assert_eq!(code, 2);
     assert!(
         err.contains("collectors.netdev_devices.include") && err.contains("regular expression"),
@@ -133,18 +131,19 @@ fn sigterm_and_sigint_stop_gracefully() {
 #[test]
 fn yaml_config_file_is_used() {
     let d = tempfile::tempdir().unwrap();
-    let port = free_port();
     let cfg = d.path().join("exporter.yml");
     std::fs::write(
         &cfg,
-        format!(
-            "web:\n  listen_addresses: ['127.0.0.1:{port}']\n  telemetry_path: /probe\n\
-             collectors:\n  disable_defaults: true\n  enable: [loadavg]\nlog:\n  format: json\n"
-        ),
+        "web:\n  listen_addresses: ['127.0.0.1:0']\n  telemetry_path: /probe\n\
+         collectors:\n  disable_defaults: true\n  enable: [loadavg]\nlog:\n  format: json\n",
     )
     .unwrap();
-    let _p = Proc::start(&ours(), &["--config.file", cfg.to_str().unwrap()], &d.path().join("log"));
-    let base = format!("http://127.0.0.1:{port}");
+    let (_p, listen) = Proc::start_listening(
+        &ours(),
+        &["--config.file", cfg.to_str().unwrap()],
+        &d.path().join("log"),
+    );
+    let base = format!("http://{listen}");
     wait_ready(&format!("{base}/-/healthy"), Duration::from_secs(10));
     let (status, body) = get(&format!("{base}/probe")).unwrap();
     assert_eq!(status, 200);

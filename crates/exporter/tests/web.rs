@@ -33,11 +33,9 @@ fn tls_client_certs_and_basic_auth() {
          http_server_config:\n  headers:\n    X-Frame-Options: deny\n\
          basic_auth_users:\n  prometheus: '{hash}'\n")).unwrap();
     let (_p, base) = {
-        let port = free_port();
-        let listen = format!("127.0.0.1:{port}");
-        let p = Proc::start(
+        let (p, listen) = Proc::start_listening(
             &ours(),
-            &["--web.listen-address", &listen, "--web.config.file", web.to_str().unwrap()],
+            &["--web.listen-address", "127.0.0.1:0", "--web.config.file", web.to_str().unwrap()],
             &d.path().join("log"),
         );
         (p, format!("https://{listen}"))
@@ -94,11 +92,9 @@ fn required_client_cert_is_enforced() {
     let web = d.path().join("web.yml");
     std::fs::write(&web, "tls_server_config:\n  cert_file: server.pem\n  key_file: server.key\n  \
         client_auth_type: RequireAndVerifyClientCert\n  client_ca_file: ca.pem\n  min_version: TLS13\n").unwrap();
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
-    let _p = Proc::start(
+    let (_p, listen) = Proc::start_listening(
         &ours(),
-        &["--web.listen-address", &listen, "--web.config.file", web.to_str().unwrap()],
+        &["--web.listen-address", "127.0.0.1:0", "--web.config.file", web.to_str().unwrap()],
         &d.path().join("log"),
     );
     let url = format!("https://{listen}/-/healthy");

@@ -76,8 +76,16 @@ impl Proc {
     }
 }
 
-/// The address in a daemon's first `msg=Listening.` log line (logfmt), if it has logged one.
+/// The address in a daemon's first `Listening.` log line (logfmt or JSON), if it has logged one.
 pub fn listening_address(log: &str) -> Option<String> {
-    let line = log.lines().find(|l| l.contains("msg=Listening."))?;
-    line.split(' ').find_map(|w| w.strip_prefix("address=")).map(str::to_string)
+    for line in log.lines() {
+        if line.contains("msg=Listening.") {
+            return line.split(' ').find_map(|w| w.strip_prefix("address=")).map(str::to_string);
+        }
+        if line.contains(r#""msg":"Listening.""#) {
+            let rest = line.split(r#""address":""#).nth(1)?;
+            return rest.split('"').next().map(str::to_string);
+        }
+    }
+    None
 }
