@@ -36,6 +36,35 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// How long shutdown waits for in-flight requests.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Prometheus' text exposition format, version 0.0.4.
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// A metrics page: `body` in the text exposition format, `gzipped` already or not.
+pub fn metrics_response(body: Bytes, gzipped: bool) -> HttpResponse {
+    let mut r = Response::new(Full::new(body));
+    if gzipped {
+        r.headers_mut().insert(hyper::header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    }
+    r.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(METRICS_CONTENT_TYPE));
+    r
+}
+
+/// What every daemon answers besides its own pages, as the Prometheus tools do: `/-/healthy`
+/// and `/-/ready` (a daemon builds everything before it serves, so serving means ready), 405
+/// for a method other than GET or HEAD, 404 for any other path. `None`: a GET or HEAD of a
+/// path the daemon answers itself (`own`).
+pub fn standard_response(req: &Request<Incoming>, own: &[&str]) -> Option<HttpResponse> {
+    if req.method() != hyper::Method::GET && req.method() != hyper::Method::HEAD {
+        return Some(text(StatusCode::METHOD_NOT_ALLOWED, "Only GET and HEAD are allowed.\n"));
+    }
+    match req.uri().path() {
+        p if own.contains(&p) => None,
+        "/-/healthy" => Some(text(StatusCode::OK, "Healthy.\n")),
+        "/-/ready" => Some(text(StatusCode::OK, "Ready.\n")),
+        _ => Some(text(StatusCode::NOT_FOUND, "Not found.\n")),
+    }
+}
+
 /// A plain-text response.
 pub fn text(status: StatusCode, body: impl Into<Bytes>) -> HttpResponse {
     let mut r = Response::new(Full::new(body.into()));

@@ -1,10 +1,10 @@
 //! Runs the enabled collectors for a scrape: one blocking worker runs the queue (a few share
 //! it when a scrape is slow), each collector runs at most once at a time, and the scrape
-//! returns at its deadline whatever has finished. Owns `node_scrape_collector_duration_seconds`, `node_scrape_collector_success` and
-//! `obwatch_exporter_collector_no_data`: node_exporter reports a collector with nothing to
-//! report (no bonding on a VM, no hwmon chips) as `success 0`, the same as a broken one, so an
-//! alert on `success == 0` fires on healthy hosts; the extra family tells the two apart without
-//! changing node_exporter's series.
+//! returns at its deadline whatever has finished. Owns `node_scrape_collector_duration_seconds`,
+//! `node_scrape_collector_success` and `obwatch_exporter_collector_no_data`: node_exporter
+//! reports a collector with nothing to report (no bonding on a VM, no hwmon chips) as
+//! `success 0`, the same as a broken one, so an alert on `success == 0` fires on healthy hosts;
+//! the extra family tells the two apart without changing node_exporter's series.
 //!
 //! Why this shape: node_exporter waits for every collector (`wg.Wait()`), so one stuck statfs
 //! or sysfs read holds the whole response until Prometheus' scrape_timeout and the host shows

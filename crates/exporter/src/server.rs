@@ -7,11 +7,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
+
 use hyper::body::Incoming;
-use hyper::header::{ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderValue};
-use hyper::{Method, Request, Response, StatusCode};
-use obwatch_common::http::{Handler, HttpResponse, text};
+use hyper::header::ACCEPT_ENCODING;
+use hyper::{Request, StatusCode};
+use obwatch_common::http::{Handler, HttpResponse, metrics_response, standard_response, text};
 use obwatch_common::metrics::MetricSet;
 use tokio::sync::{Mutex, Semaphore};
 
@@ -19,8 +19,6 @@ use crate::config::Config;
 use crate::registry::Registry;
 use crate::self_metrics;
 
-/// Prometheus' text exposition content type.
-const CONTENT_TYPE_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// Margin kept below Prometheus' own scrape timeout so the answer arrives before it gives up.
 const TIMEOUT_MARGIN: Duration = Duration::from_millis(250);
 
@@ -142,16 +140,11 @@ impl Exporter {
             .get(ACCEPT_ENCODING)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.split(',').any(|e| e.trim().split(';').next() == Some("gzip")));
-        let mut resp = if wants_gzip {
-            let body = rendered.gzip.get_or_init(|| gzip(&rendered.text)).clone();
-            let mut r = Response::new(Full::new(body));
-            r.headers_mut().insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-            r
+        if wants_gzip {
+            metrics_response(rendered.gzip.get_or_init(|| gzip(&rendered.text)).clone(), true)
         } else {
-            Response::new(Full::new(rendered.text.clone()))
-        };
-        resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE_TEXT));
-        resp
+            metrics_response(rendered.text.clone(), false)
+        }
     }
 
     /// `collect[]=a&collect[]=b` or `exclude[]=c` (node_exporter's semantics: both at once,
@@ -220,16 +213,13 @@ impl Exporter {
 
 impl Handler for Exporter {
     async fn handle(&self, req: Request<Incoming>) -> HttpResponse {
-        if req.method() != Method::GET && req.method() != Method::HEAD {
-            return text(StatusCode::METHOD_NOT_ALLOWED, "Only GET and HEAD are allowed.\n");
+        if let Some(r) = standard_response(&req, &[self.telemetry_path.as_str(), "/"]) {
+            return r;
         }
-        match req.uri().path() {
-            p if p == self.telemetry_path => self.metrics(&req).await,
-            "/-/healthy" => text(StatusCode::OK, "Healthy.\n"),
-            // Collectors are built before the listener serves, so serving means ready.
-            "/-/ready" => text(StatusCode::OK, "Ready.\n"),
-            "/" => self.landing(),
-            _ => text(StatusCode::NOT_FOUND, "Not found.\n"),
+        if req.uri().path() == self.telemetry_path {
+            self.metrics(&req).await
+        } else {
+            self.landing()
         }
     }
 }

@@ -787,3 +787,37 @@ fn an_input_matching_no_file_is_said_and_counted() {
     assert!(text.contains("msg=\"Input matches no file (check its paths).\" input=typo"), "{text}");
     assert!(text.contains("files=1 inputs=app:1,typo:0"), "{text}");
 }
+
+/// The HTTP surface every daemon shares (`common::http::standard_response`): health and
+/// readiness, the metrics content type, 404 for other paths and 405 for other methods.
+#[test]
+fn health_ready_unknown_paths_and_methods() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("app.log");
+    std::fs::write(&log, "").unwrap();
+    std::fs::write(dir.path().join("rules.yaml"), RULES_A).unwrap();
+    let config = dir.path().join("logtailer.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:9\"] }}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
+    let (_lt, port) = start_quiet(&config, "logtailer");
+    let status = |args: &[&str], path: &str| -> String {
+        let out = Command::new("curl")
+            .args(["-s", "-o", "/dev/null", "-w", "%{http_code} %{content_type}"])
+            .args(args)
+            .arg(format!("http://127.0.0.1:{port}{path}"))
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap()
+    };
+    assert_eq!(status(&[], "/-/healthy"), "200 text/plain; charset=utf-8");
+    assert_eq!(status(&[], "/-/ready"), "200 text/plain; charset=utf-8");
+    assert_eq!(status(&[], "/metrics"), "200 text/plain; version=0.0.4; charset=utf-8");
+    assert_eq!(status(&[], "/nope"), "404 text/plain; charset=utf-8");
+    assert_eq!(status(&["-X", "POST"], "/metrics"), "405 text/plain; charset=utf-8");
+}

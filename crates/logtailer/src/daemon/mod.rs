@@ -11,10 +11,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
+use hyper::Request;
 use hyper::body::Incoming;
-use hyper::{Request, StatusCode};
 use obwatch_common::config::ConfigError;
-use obwatch_common::http::{HttpResponse, text};
+use obwatch_common::http::{HttpResponse, metrics_response, standard_response};
 use obwatch_common::metrics::{MetricSet, MetricType};
 use obwatch_common::web::WebConfig;
 use tokio::net::TcpListener;
@@ -276,25 +276,15 @@ fn files_per_input<'a>(
 
 impl obwatch_common::http::Handler for Handler {
     async fn handle(&self, req: Request<Incoming>) -> HttpResponse {
-        match req.uri().path() {
-            "/metrics" => {
-                let mut set = self.metrics();
-                let mut out = String::new();
-                set.encode(&mut out);
-                let mut r = text(StatusCode::OK, out);
-                r.headers_mut().insert(
-                    hyper::header::CONTENT_TYPE,
-                    hyper::header::HeaderValue::from_static(
-                        "text/plain; version=0.0.4; charset=utf-8",
-                    ),
-                );
-                r
-            }
-            "/-/healthy" => text(StatusCode::OK, "Healthy.\n"),
-            "/-/ready" => text(StatusCode::OK, "Ready.\n"),
-            "/" => self.landing(),
-            _ => text(StatusCode::NOT_FOUND, "Not found.\n"),
+        if let Some(r) = standard_response(&req, &["/metrics", "/"]) {
+            return r;
         }
+        if req.uri().path() == "/" {
+            return self.landing();
+        }
+        let mut out = String::new();
+        self.metrics().encode(&mut out);
+        metrics_response(out.into(), false)
     }
 }
 
