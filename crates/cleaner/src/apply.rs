@@ -118,9 +118,9 @@ pub fn open_dir(scan: &Scan, d: usize) -> Result<OwnedFd, String> {
 fn changed(f: &FileInfo, m: &Meta) -> Option<&'static str> {
     if m.kind != FileType::RegularFile {
         Some("no longer a regular file")
-    } else if (m.dev, m.ino) != (f.dev, f.ino) {
+    } else if (m.dev, m.ino) != (f.meta.dev, f.meta.ino) {
         Some("replaced since the scan")
-    } else if (m.size_bytes, m.mtime_ns) != (f.size_bytes, f.mtime_ns) {
+    } else if (m.size_bytes, m.mtime_ns) != (f.meta.size_bytes, f.meta.mtime_ns) {
         Some("modified since the scan")
     } else {
         None
@@ -315,7 +315,7 @@ mod tests {
             .unwrap()
             .set_modified(old)
             .unwrap();
-        let f = FileInfo { mtime_ns: 1_600_000_000 * 1_000_000_000, ..f };
+        let f = FileInfo { meta: Meta { mtime_ns: 1_600_000_000 * 1_000_000_000, ..f.meta }, ..f };
         let out = compress(&dir, &f, Compression::Gzip, &mut || Ok(()));
         assert!(matches!(out, Outcome::Done { .. }), "{out:?}");
         assert_eq!(listing(&d), ["app.log.1.gz"]);

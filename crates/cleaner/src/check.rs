@@ -35,7 +35,7 @@ pub fn matches_today(config: &Config, procfs: &Path) -> (Vec<PolicyMatches>, Vec
     for f in &s.files {
         if let Some(m) = out.get_mut(f.policy as usize) {
             m.files += 1;
-            m.bytes += f.size_bytes;
+            m.bytes += f.meta.size_bytes;
             m.active += u64::from(f.active);
         }
     }

@@ -232,8 +232,8 @@ pub fn run_once(
         let result = outcome.map_or_else(|| "dry-run".to_string(), Outcome::describe);
         steps::tally(&mut summary, &mut run, action.kind, outcome, f, policy, &path);
         let mut rec =
-            Record::new(action.kind.as_str(), &path, f.size_bytes, &reason, &result, policy)
-                .with_disk_bytes(f.disk_bytes);
+            Record::new(action.kind.as_str(), &path, f.meta.size_bytes, &reason, &result, policy)
+                .with_disk_bytes(f.meta.disk_bytes);
         let _ = print_line(out, opts.format, &rec);
         let written = audit.as_ref().map(|a| a.borrow_mut().write(&mut rec));
         if let Some(Err(e)) = written {
@@ -249,9 +249,15 @@ pub fn run_once(
             let Some(a) = audit.as_ref() else { return Ok(()) };
             let (action, f, path, policy) = target(n);
             let reason = action.reason.to_string();
-            let mut rec =
-                Record::new(action.kind.as_str(), &path, f.size_bytes, &reason, "started", policy)
-                    .with_disk_bytes(f.disk_bytes);
+            let mut rec = Record::new(
+                action.kind.as_str(),
+                &path,
+                f.meta.size_bytes,
+                &reason,
+                "started",
+                policy,
+            )
+            .with_disk_bytes(f.meta.disk_bytes);
             let written = a.borrow_mut().write(&mut rec);
             written.map_err(|e| format!("the audit log {} cannot be written: {e}", audit_path))
         };

@@ -26,6 +26,7 @@ use std::time::Duration;
 use obwatch_common::config::Percent;
 
 use crate::config::{Compression, Policy, Watermarks};
+use crate::meta::Meta;
 
 /// A scanned regular file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -36,18 +37,9 @@ pub struct FileInfo {
     pub dir: u32,
     /// File name within the directory.
     pub name: OsString,
-    /// Device, for watermarks and the re-check before acting.
-    pub dev: u64,
-    /// Inode, for the re-check before acting.
-    pub ino: u64,
-    /// Apparent size.
-    pub size_bytes: u64,
-    /// Allocated size: what deleting it frees.
-    pub disk_bytes: u64,
-    /// Modification time in nanoseconds since the epoch.
-    pub mtime_ns: i64,
-    /// Hard links; deleting one of several frees nothing.
-    pub nlink: u64,
+    /// What `lstat` said at scan time: device and inode (for watermarks and the re-check
+    /// before acting), sizes, mtime, links (deleting one of several frees nothing).
+    pub meta: Meta,
     /// Matches an `active` glob: never touched.
     pub active: bool,
     /// A process holding it open, if any.
@@ -269,10 +261,10 @@ pub fn plan(
         if policies
             .get(p)
             .and_then(|p| p.rotate.as_ref())
-            .is_some_and(|r| f.size_bytes > r.max_size_bytes)
+            .is_some_and(|r| f.meta.size_bytes > r.max_size_bytes)
         {
             rotating[p].0 += 1;
-            rotating[p].1 = rotating[p].1.saturating_add(f.size_bytes);
+            rotating[p].1 = rotating[p].1.saturating_add(f.meta.size_bytes);
         }
     }
     let mut doomed: HashMap<usize, Reason> = HashMap::new();
@@ -286,8 +278,9 @@ pub fn plan(
         for (rank, &i) in idx.iter().enumerate() {
             let rank = rank + offset;
             let f = &files[i];
-            let age =
-                Duration::from_nanos(u64::try_from(now_ns.saturating_sub(f.mtime_ns)).unwrap_or(0));
+            let age = Duration::from_nanos(
+                u64::try_from(now_ns.saturating_sub(f.meta.mtime_ns)).unwrap_or(0),
+            );
             kept[i] = Some(Kept::WithinLimits);
             let reason = if rank < policy.keep_newest {
                 protected[i] = true;
@@ -300,12 +293,12 @@ pub fn plan(
             } else {
                 policy
                     .max_total_size_bytes
-                    .filter(|l| total.saturating_add(f.size_bytes) > *l)
+                    .filter(|l| total.saturating_add(f.meta.size_bytes) > *l)
                     .map(|limit| Reason::MaxTotalSize { max_total_size_bytes: limit })
             };
             // What stays counts toward the total: kept files, and held ones (they can't go).
             if reason.is_none() || f.held_by.is_some() {
-                total = total.saturating_add(f.size_bytes);
+                total = total.saturating_add(f.meta.size_bytes);
             }
             if let Some(r) = reason {
                 doomed.insert(i, r);
@@ -328,7 +321,11 @@ pub fn plan(
         let Some(c) = policy.compress else { continue };
         for &i in &by_policy[p] {
             let f = &files[i];
-            if planned.contains(&i) || is_compressed(&f.name) || f.size_bytes == 0 || f.nlink > 1 {
+            if planned.contains(&i)
+                || is_compressed(&f.name)
+                || f.meta.size_bytes == 0
+                || f.meta.nlink > 1
+            {
                 continue;
             }
             let kind = if f.held_by.is_some() { ActionKind::Held } else { ActionKind::Compress };
@@ -341,10 +338,10 @@ pub fn plan(
         let Some(r) = policies.get(f.policy as usize).and_then(|p| p.rotate.as_ref()) else {
             continue;
         };
-        if f.active && f.size_bytes > r.max_size_bytes {
+        if f.active && f.meta.size_bytes > r.max_size_bytes {
             let reason = Reason::MaxSize {
                 max_size_bytes: r.max_size_bytes,
-                size_bytes: f.size_bytes,
+                size_bytes: f.meta.size_bytes,
                 copytruncate: r.copytruncate,
             };
             actions.push(Action { kind: ActionKind::Rotate, file: i, reason });
@@ -375,11 +372,12 @@ fn watermarks(
     by_policy: &[Vec<usize>],
     doomed: &mut HashMap<usize, Reason>,
 ) -> Vec<Pressure> {
-    let frees = |f: &FileInfo| if f.nlink <= 1 && f.held_by.is_none() { f.disk_bytes } else { 0 };
+    let frees =
+        |f: &FileInfo| if f.meta.nlink <= 1 && f.held_by.is_none() { f.meta.disk_bytes } else { 0 };
     let mut devs: BTreeMap<u64, Vec<usize>> = BTreeMap::new();
     for idx in by_policy {
         for &i in idx {
-            devs.entry(files[i].dev).or_default().push(i);
+            devs.entry(files[i].meta.dev).or_default().push(i);
         }
     }
     let mut out = Vec::new();
@@ -393,7 +391,7 @@ fn watermarks(
         let needed_bytes = u.used_bytes.saturating_sub(target);
         let mut planned: u64 =
             idx.iter().filter(|i| doomed.contains_key(i)).map(|&i| frees(&files[i])).sum();
-        idx.retain(|&i| !protected[i] && !doomed.contains_key(&i) && files[i].nlink <= 1);
+        idx.retain(|&i| !protected[i] && !doomed.contains_key(&i) && files[i].meta.nlink <= 1);
         idx.sort_by(|&a, &b| {
             let (fa, fb) = (&files[a], &files[b]);
             policies[fa.policy as usize]
@@ -417,8 +415,9 @@ fn watermarks(
 /// timestamped names sort newer higher), so the order never depends on readdir's.
 fn newest_first(files: &[FileInfo], dirs: &[&Path], a: usize, b: usize) -> Ordering {
     let (fa, fb) = (&files[a], &files[b]);
-    fb.mtime_ns
-        .cmp(&fa.mtime_ns)
+    fb.meta
+        .mtime_ns
+        .cmp(&fa.meta.mtime_ns)
         .then_with(|| (dirs[fb.dir as usize], &fb.name).cmp(&(dirs[fa.dir as usize], &fa.name)))
 }
 

@@ -20,12 +20,18 @@ fn file(policy: u32, name: &str, size: u64, age_days: f64) -> FileInfo {
         policy,
         dir: 0,
         name: name.into(),
-        dev: 1,
-        ino: name.bytes().map(u64::from).sum(),
-        size_bytes: size,
-        disk_bytes: size,
-        mtime_ns: NOW - (age_days * DAY as f64) as i64,
-        nlink: 1,
+        meta: Meta {
+            dev: 1,
+            ino: name.bytes().map(u64::from).sum(),
+            size_bytes: size,
+            disk_bytes: size,
+            mtime_ns: NOW - (age_days * DAY as f64) as i64,
+            nlink: 1,
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+            kind: rustix::fs::FileType::RegularFile,
+        },
         active: false,
         held_by: None,
     }
@@ -156,7 +162,7 @@ fn active_files_are_never_touched_nor_counted() {
     let (list, _) = run_with(&files, &yaml, &HashMap::new());
     assert!(list.iter().all(|a| a.1 != "f3"), "{list:?}");
     files[0].active = true;
-    files[0].mtime_ns = NOW;
+    files[0].meta.mtime_ns = NOW;
     let got = names(&files, &format!("{P}    max_files: 2\n"), ActionKind::Delete);
     assert!(got.is_empty(), "two non-active files are within max_files 2: {got:?}");
 }
@@ -227,7 +233,7 @@ fn watermark_needs_high_to_start_and_other_filesystems_are_untouched() {
     let mut files = vec![file(0, "t1.trc", 50, 1.0), file(0, "t2.trc", 50, 2.0)];
     assert!(run_with(&files, TWO, &usage(799, 1000)).0.is_empty(), "79.9% is below high");
     assert!(run_with(&files, TWO, &HashMap::new()).0.is_empty(), "unknown usage: no purge");
-    files[1].dev = 2;
+    files[1].meta.dev = 2;
     let (list, _) = run_with(&files, TWO, &usage(950, 1000));
     assert_eq!(list.iter().map(|a| a.1.as_str()).collect::<Vec<_>>(), ["t1.trc"]);
 }
@@ -258,7 +264,7 @@ fn watermark_counts_rule_deletions_first_and_reports_shortfall() {
 fn watermark_skips_hard_links_and_reports_held() {
     let mut files =
         vec![file(0, "t1.trc", 50, 1.0), file(0, "t2.trc", 50, 2.0), file(0, "t3.trc", 50, 3.0)];
-    files[2].nlink = 2;
+    files[2].meta.nlink = 2;
     files[1].held_by = Some(7);
     let (list, p) = run_with(&files, TWO, &usage(850, 1000));
     let got: Vec<_> = list.iter().map(|a| (a.0, a.1.as_str())).collect();
@@ -314,7 +320,7 @@ fn invariants_hold_over_a_grid_of_rules_and_trees() {
                 f
             })
             .collect();
-        files.sort_by_key(|f| f.mtime_ns);
+        files.sort_by_key(|f| f.meta.mtime_ns);
         for max_age in ["", "    max_age: 3d\n"] {
             for keep in ["", "    keep_newest: 3\n"] {
                 for max_files in ["", "    max_files: 5\n"] {
@@ -325,7 +331,7 @@ fn invariants_hold_over_a_grid_of_rules_and_trees() {
                                 continue; // a policy that does nothing is a config error
                             }
                             let yaml = format!("{P}{rules}{disk}");
-                            let used: u64 = files.iter().map(|f| f.disk_bytes).sum();
+                            let used: u64 = files.iter().map(|f| f.meta.disk_bytes).sum();
                             let u = usage(used + 100 * tree, used * 2);
                             check_invariants(&files, &yaml, &u);
                             checked += 1;
@@ -343,7 +349,7 @@ fn check_invariants(files: &[FileInfo], yaml: &str, u: &HashMap<u64, FsUsage>) {
     let pol = &pols[0];
     let (list, p) = run_with(files, yaml, u);
     let mut ranked: Vec<&FileInfo> = files.iter().filter(|f| !f.active).collect();
-    ranked.sort_by(|a, b| b.mtime_ns.cmp(&a.mtime_ns).then(b.name.cmp(&a.name)));
+    ranked.sort_by(|a, b| b.meta.mtime_ns.cmp(&a.meta.mtime_ns).then(b.name.cmp(&a.name)));
     let rank = |name: &str| ranked.iter().position(|f| f.name == name).unwrap();
     let acted: std::collections::HashSet<&str> = list.iter().map(|a| a.1.as_str()).collect();
     // Files the policy rules (not the watermark) removed: they don't count toward the size total.
@@ -357,7 +363,7 @@ fn check_invariants(files: &[FileInfo], yaml: &str, u: &HashMap<u64, FsUsage>) {
         assert!(!f.active, "{yaml}: acted on active {name}");
         assert!(rank(name) >= pol.keep_newest, "{yaml}: acted on protected {name}");
         assert_eq!(*kind == ActionKind::Held, f.held_by.is_some(), "{yaml}: {name}");
-        let age = Duration::from_nanos((NOW - f.mtime_ns) as u64);
+        let age = Duration::from_nanos((NOW - f.meta.mtime_ns) as u64);
         match reason {
             Reason::MaxAge { max_age, .. } => assert!(age > *max_age),
             Reason::MaxFiles { max_files } => assert!(rank(name) >= *max_files),
@@ -365,9 +371,9 @@ fn check_invariants(files: &[FileInfo], yaml: &str, u: &HashMap<u64, FsUsage>) {
                 let newer: u64 = ranked[..rank(name)]
                     .iter()
                     .filter(|g| !by_rule.contains(g.name.to_str().unwrap()) || g.held_by.is_some())
-                    .map(|g| g.size_bytes)
+                    .map(|g| g.meta.size_bytes)
                     .sum();
-                assert!(newer + f.size_bytes > *max_total_size_bytes, "{yaml}: {name}");
+                assert!(newer + f.meta.size_bytes > *max_total_size_bytes, "{yaml}: {name}");
             }
             Reason::Watermark { .. } => assert!(!p.pressure.is_empty()),
             Reason::Compress(_) | Reason::MaxSize { .. } => {
@@ -381,7 +387,7 @@ fn check_invariants(files: &[FileInfo], yaml: &str, u: &HashMap<u64, FsUsage>) {
         if acted.contains(name) || rank(name) < pol.keep_newest {
             continue;
         }
-        let age = Duration::from_nanos((NOW - f.mtime_ns) as u64);
+        let age = Duration::from_nanos((NOW - f.meta.mtime_ns) as u64);
         assert!(pol.max_age.is_none_or(|m| age <= m), "{yaml}: {name} survived max_age");
         assert!(pol.max_files.is_none_or(|m| rank(name) < m), "{yaml}: {name} survived max_files");
     }
@@ -439,6 +445,6 @@ fn the_file_being_rotated_counts_toward_max_files() {
     assert_eq!(names(&files, yaml, ActionKind::Rotate), ["app.log"]);
     // Not rotating (under max_size): both old files stay.
     let mut small = files.clone();
-    small[0].size_bytes = 10;
+    small[0].meta.size_bytes = 10;
     assert!(names(&small, yaml, ActionKind::Delete).is_empty());
 }

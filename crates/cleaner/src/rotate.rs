@@ -33,10 +33,10 @@ pub fn rotate(dir: &OwnedFd, f: &FileInfo, r: &Rotation, stamp: &str) -> Outcome
         Err(Errno::NOENT) => return Outcome::Skipped("vanished since the scan".into()),
         Err(e) => return Outcome::Failed(io::Error::from(e).to_string()),
     };
-    if m.kind != FileType::RegularFile || (m.dev, m.ino) != (f.dev, f.ino) {
+    if m.kind != FileType::RegularFile || (m.dev, m.ino) != (f.meta.dev, f.meta.ino) {
         return Outcome::Skipped("replaced since the scan".into());
     }
-    if m.size_bytes < f.size_bytes {
+    if m.size_bytes < f.meta.size_bytes {
         return Outcome::Skipped("shrank since the scan (rotated by someone else?)".into());
     }
     let Some(to) = free_name(dir, &f.name, stamp) else {
@@ -205,7 +205,8 @@ mod tests {
         // The writer reopened: a new app.log, rotated in the same second.
         std::fs::write(d.path().join("app.log"), b"line 3\n").unwrap();
         let m = stat_at(&dir, OsStr::new("app.log")).unwrap();
-        let f2 = FileInfo { ino: m.ino, size_bytes: m.size_bytes, ..f.clone() };
+        let f2 =
+            FileInfo { meta: Meta { ino: m.ino, size_bytes: m.size_bytes, ..f.meta }, ..f.clone() };
         let o = rotate(&dir, &f2, &rotation(false, vec![]), "20261123120000");
         assert_eq!(o, Outcome::Rotated { to: "app.log.20261123120000-1".into() });
     }
@@ -241,7 +242,10 @@ mod tests {
         for (text, want) in [("1\n", "expected a pid above 1, got \"1\""), ("", "got \"\"")] {
             std::fs::write(d.path().join("app.log"), b"again\n").unwrap();
             let m = stat_at(&dir, OsStr::new("app.log")).unwrap();
-            let f2 = FileInfo { ino: m.ino, size_bytes: m.size_bytes, ..f.clone() };
+            let f2 = FileInfo {
+                meta: Meta { ino: m.ino, size_bytes: m.size_bytes, ..f.meta },
+                ..f.clone()
+            };
             std::fs::write(&pid_file, text).unwrap();
             let o = rotate(&dir, &f2, &r, &format!("u{}", text.len()));
             assert!(
@@ -258,7 +262,7 @@ mod tests {
         assert_eq!(o, Outcome::Rotated { to: "app.log.20261123120000".into() });
         assert_eq!(std::fs::read(d.path().join("app.log.20261123120000")).unwrap(), b"a\nb\nc\n");
         let m = stat_at(&dir, OsStr::new("app.log")).unwrap();
-        assert_eq!((m.ino, m.size_bytes), (f.ino, 0), "same file, emptied");
+        assert_eq!((m.ino, m.size_bytes), (f.meta.ino, 0), "same file, emptied");
         let names: Vec<_> =
             std::fs::read_dir(d.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
         assert_eq!(names.len(), 2, "no temp file left: {names:?}");
@@ -287,7 +291,7 @@ mod tests {
         let shrunk = rotate(&dir, &f, &rotation(false, vec![]), "x");
         assert!(matches!(shrunk, Outcome::Skipped(ref w) if w.contains("shrank")), "{shrunk:?}");
         let m = stat_at(&dir, OsStr::new("app.log")).unwrap();
-        let f = FileInfo { size_bytes: m.size_bytes, ..f };
+        let f = FileInfo { meta: Meta { size_bytes: m.size_bytes, ..f.meta }, ..f };
         let o = rotate(&dir, &f, &rotation(false, vec!["/bin/false".into()]), "y");
         assert!(
             matches!(o, Outcome::RotatedPostrotateFailed { ref to, ref error } if to == "app.log.y" && error.starts_with("/bin/false exited")),

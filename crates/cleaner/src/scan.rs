@@ -74,19 +74,7 @@ impl FileInfo {
     /// The scanned file `name` of policy `policy` in directory `dir`, as `lstat` saw it (not
     /// active, not held: those are learned later).
     pub fn from_meta(policy: u32, dir: u32, name: &OsStr, m: &Meta) -> FileInfo {
-        FileInfo {
-            policy,
-            dir,
-            name: name.into(),
-            dev: m.dev,
-            ino: m.ino,
-            size_bytes: m.size_bytes,
-            disk_bytes: m.disk_bytes,
-            mtime_ns: m.mtime_ns,
-            nlink: m.nlink,
-            active: false,
-            held_by: None,
-        }
+        FileInfo { policy, dir, name: name.into(), meta: *m, active: false, held_by: None }
     }
 }
 

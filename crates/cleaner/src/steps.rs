@@ -100,7 +100,7 @@ pub(crate) fn tally(
                 Some(Outcome::Done { freed_bytes, freed_disk_bytes }) => {
                     (*freed_bytes, *freed_disk_bytes)
                 }
-                _ => (f.size_bytes, f.disk_bytes),
+                _ => (f.meta.size_bytes, f.meta.disk_bytes),
             };
             summary.freed_bytes += freed;
             summary.freed_disk_bytes += freed_disk;
@@ -137,7 +137,7 @@ pub(crate) fn print_kept(
         let policy = config.policies.get(f.policy as usize).map_or("", |p| p.name.as_str());
         let path = scan.dirs[f.dir as usize].path.join(&f.name);
         let why = why.to_string();
-        let rec = Record::new("kept", &path, f.size_bytes, &why, "kept", policy);
+        let rec = Record::new("kept", &path, f.meta.size_bytes, &why, "kept", policy);
         let _ = print_line(out, format, &rec);
     }
 }
