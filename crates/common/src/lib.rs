@@ -18,6 +18,7 @@
 
 pub mod build;
 pub mod cli;
+pub mod client_tls;
 pub mod config;
 pub mod conns;
 pub mod exec;

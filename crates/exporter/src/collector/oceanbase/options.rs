@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use obwatch_common::client_tls::{ResolvedTls, TlsSettings};
 use obwatch_common::config::{ConfigError, HumanDuration, Polling, set_at_least};
 use serde::Deserialize;
 
@@ -28,25 +29,8 @@ pub struct RawObSection {
     top_sql_limit: Option<usize>,
     #[serde(default)]
     top_sql_text: bool,
-    tls: Option<RawTls>,
-}
-
-/// `oceanbase.tls`: Prometheus' tls_config names.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawTls {
-    ca_file: Option<PathBuf>,
-    #[serde(default)]
-    insecure_skip_verify: bool,
-}
-
-/// TLS to the server.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ObTls {
-    /// PEM CA certificates to trust besides the built-in web roots.
-    pub ca_file: Option<PathBuf>,
-    /// Accept any certificate (test setups only).
-    pub insecure_skip_verify: bool,
+    /// `oceanbase.tls`: Prometheus' `tls_config` (`obwatch_common::client_tls`).
+    tls: Option<TlsSettings>,
 }
 
 /// The `--ob.*` flags; each wins over its YAML key.
@@ -97,7 +81,7 @@ pub struct ObOptions {
     /// literals that are personal data.
     pub top_sql_text: bool,
     /// Connect with TLS when set.
-    pub tls: Option<ObTls>,
+    pub tls: Option<ResolvedTls>,
 }
 
 impl ObOptions {
@@ -212,19 +196,7 @@ pub fn compile(
         o.top_sql_limit = n;
     }
     o.top_sql_text = raw.top_sql_text;
-    if let Some(t) = raw.tls {
-        let ca_file = t.ca_file.map(|f| base.join(f));
-        if let Some(f) = &ca_file
-            && let Err(e) = std::fs::metadata(f)
-        {
-            return Err(ConfigError::invalid(
-                path,
-                "oceanbase.tls.ca_file",
-                format!("cannot read {}: {e}", f.display()),
-            ));
-        }
-        o.tls = Some(ObTls { ca_file, insecure_skip_verify: t.insecure_skip_verify });
-    }
+    o.tls = raw.tls.map(|t| t.resolve(path, "oceanbase.tls")).transpose()?;
     Ok(Some(o))
 }
 

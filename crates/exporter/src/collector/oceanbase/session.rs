@@ -10,7 +10,9 @@ use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Row, SslOpts, Value};
 
 use super::catalogue;
-use super::options::{ObOptions, ObTls};
+use obwatch_common::client_tls::ResolvedTls;
+
+use super::options::ObOptions;
 use super::version::{self, ObVersion};
 
 /// Why a statement or connection failed, sorted into what a DBA has to fix.
@@ -286,9 +288,16 @@ impl Session {
     }
 }
 
-fn ssl_opts(t: &ObTls) -> SslOpts {
+/// mysql_async's options for `oceanbase.tls` (Prometheus' `tls_config` names): the CA to
+/// trust, the client certificate and key, the name to verify instead of the address's host.
+fn ssl_opts(t: &ResolvedTls) -> SslOpts {
+    let identity = t.identity.as_ref().map(|(cert, key)| {
+        mysql_async::ClientIdentity::new(cert.clone().into(), key.clone().into())
+    });
     SslOpts::default()
         .with_root_certs(t.ca_file.iter().map(|f| f.clone().into()).collect())
+        .with_client_identity(identity)
+        .with_danger_tls_hostname_override(t.server_name.clone())
         .with_danger_accept_invalid_certs(t.insecure_skip_verify)
 }
 
@@ -327,5 +336,33 @@ pub fn number(row: &Row, i: usize) -> Option<f64> {
         Value::Float(f) => Some(f64::from(*f)),
         Value::Double(f) => Some(*f),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_tls_config_field_reaches_mysql_async() {
+        let t = ResolvedTls {
+            ca_file: Some("/etc/ob/ca.pem".into()),
+            identity: Some(("/etc/ob/client.pem".into(), "/etc/ob/client.key".into())),
+            server_name: Some("observer-1".into()),
+            insecure_skip_verify: true,
+        };
+        let o = ssl_opts(&t);
+        assert_eq!(o.root_certs().len(), 1);
+        assert!(o.client_identity().is_some());
+        assert_eq!(o.tls_hostname_override(), Some("observer-1"));
+        assert!(o.accept_invalid_certs());
+        let plain = ssl_opts(&ResolvedTls {
+            ca_file: None,
+            identity: None,
+            server_name: None,
+            insecure_skip_verify: false,
+        });
+        assert!(plain.root_certs().is_empty() && plain.client_identity().is_none());
+        assert!(!plain.accept_invalid_certs() && plain.tls_hostname_override().is_none());
     }
 }

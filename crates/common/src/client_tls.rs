@@ -1,0 +1,353 @@
+//! The client side of TLS, as Prometheus writes it (`tls_config`: `ca_file`, `cert_file`,
+//! `key_file`, `server_name`, `insecure_skip_verify`): one schema for every outgoing connection
+//! (the logtailer's Alertmanager and webhook, the exporter's OceanBase client), its files
+//! resolved against the config file and checked at start-up, and the rustls `ClientConfig` it
+//! describes. (The server side is the web config's `tls_server_config`, `web.rs`.)
+//!
+//! Root certificates: `ca_file` when set (and then only it, as Prometheus does), else the
+//! system store, found where OpenSSL (and Go's crypto/x509) look for it: `SSL_CERT_FILE` /
+//! `SSL_CERT_DIR` when set, else Debian's `/etc/ssl/certs/ca-certificates.crt`, RHEL/CentOS/
+//! Kylin/Anolis `/etc/pki/tls/certs/ca-bundle.crt` and the other distributions' paths
+//! (`rustls-native-certs`, through `openssl-probe`). Hard-coding Debian's path made an https
+//! Alertmanager without `ca_file` fail at start on every RHEL-family host.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::config::ConfigError;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject as _;
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use serde::Deserialize;
+
+/// Where the roots come from when `ca_file` is not set.
+#[derive(Clone, Copy, Debug)]
+pub enum SystemRoots<'a> {
+    /// The operating system's store, wherever this distribution keeps it.
+    Native,
+    /// This PEM bundle (tests).
+    File(&'a Path),
+}
+
+/// A `tls` section of the run config, with Prometheus' `tls_config` field names. Relative
+/// paths are relative to the config file.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSettings {
+    /// CA certificates (PEM) to verify the server with, instead of the system store.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate chain (PEM), for Alertmanagers that require one.
+    pub cert_file: Option<PathBuf>,
+    /// The client certificate's private key (PEM).
+    pub key_file: Option<PathBuf>,
+    /// The name the server's certificate must carry, instead of the URL's host.
+    pub server_name: Option<String>,
+    /// Accept any server certificate (testing only: no protection against impostors).
+    #[serde(default)]
+    pub insecure_skip_verify: bool,
+}
+
+/// A TLS client for one set of endpoints: the rustls config and the optional server name.
+#[derive(Clone, Debug)]
+pub struct TlsClient {
+    config: Arc<ClientConfig>,
+    server_name: Option<ServerName<'static>>,
+}
+
+impl TlsClient {
+    /// Builds the client `settings` describe; `file` (the config file, relative paths are
+    /// resolved against its directory) and `field` (`alertmanager.tls`) name errors.
+    /// `system_roots` says where the roots come from when `ca_file` is not set.
+    pub fn new(
+        settings: &TlsSettings,
+        file: &Path,
+        field: &str,
+        system_roots: SystemRoots<'_>,
+    ) -> Result<TlsClient, ConfigError> {
+        let base = file.parent().unwrap_or(Path::new("."));
+        let inv =
+            |sub: &str, msg: String| ConfigError::invalid(file, format!("{field}.{sub}"), msg);
+        let read = |sub: &str, p: &Path| {
+            let p = base.join(p);
+            std::fs::read(&p).map_err(|e| inv(sub, format!("cannot read {}: {e}", p.display())))
+        };
+        let certs = |sub: &str, p: &Path| -> Result<Vec<CertificateDer<'static>>, ConfigError> {
+            let pem = read(sub, p)?;
+            let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
+                .collect::<Result<_, _>>()
+                .map_err(|e| inv(sub, format!("{}: bad PEM: {e}", base.join(p).display())))?;
+            if certs.is_empty() {
+                return Err(inv(
+                    sub,
+                    format!("{}: expected at least one PEM CERTIFICATE", base.join(p).display()),
+                ));
+            }
+            Ok(certs)
+        };
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let builder = ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()
+            .map_err(|e| inv("ca_file", e.to_string()))?;
+        let builder = if settings.insecure_skip_verify {
+            builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
+        } else {
+            let mut roots = RootCertStore::empty();
+            match &settings.ca_file {
+                Some(ca) => {
+                    for c in certs("ca_file", ca)? {
+                        roots.add(c).map_err(|e| {
+                            inv("ca_file", format!("{}: {e}", base.join(ca).display()))
+                        })?;
+                    }
+                }
+                None => {
+                    let added = system_store(&mut roots, system_roots)
+                        .map_err(|e| inv("ca_file", format!("not set, and {e}")))?;
+                    tracing::debug!(certificates = added, "Loaded the system CA store.");
+                }
+            }
+            builder.with_root_certificates(roots)
+        };
+        let config = match (&settings.cert_file, &settings.key_file) {
+            (None, None) => builder.with_no_client_auth(),
+            (Some(_), None) => {
+                return Err(inv("key_file", "required when cert_file is set".into()));
+            }
+            (None, Some(_)) => {
+                return Err(inv("cert_file", "required when key_file is set".into()));
+            }
+            (Some(cert), Some(key)) => {
+                let chain = certs("cert_file", cert)?;
+                let pem = read("key_file", key)?;
+                let key_path = base.join(key).display().to_string();
+                let key = crate::web::private_key(&pem)
+                    .map_err(|e| inv("key_file", format!("{key_path}: {e}")))?;
+                builder.with_client_auth_cert(chain, key).map_err(|e| {
+                    inv("key_file", format!("{key_path}: does not match cert_file: {e}"))
+                })?
+            }
+        };
+        let server_name = settings
+            .server_name
+            .as_ref()
+            .map(|n| {
+                ServerName::try_from(n.clone())
+                    .map_err(|e| inv("server_name", format!("{n:?}: {e}")))
+            })
+            .transpose()?;
+        Ok(TlsClient { config: Arc::new(config), server_name })
+    }
+}
+
+impl TlsClient {
+    /// The rustls configuration.
+    pub fn config(&self) -> &Arc<ClientConfig> {
+        &self.config
+    }
+
+    /// The name the server's certificate must carry, when not the URL's host.
+    pub fn server_name(&self) -> Option<&ServerName<'static>> {
+        self.server_name.as_ref()
+    }
+}
+
+/// [`TlsSettings`] with its paths resolved against the config file and its pairs checked, for
+/// a client that takes paths rather than a rustls config (mysql_async).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedTls {
+    /// CA certificates to trust.
+    pub ca_file: Option<PathBuf>,
+    /// Client certificate chain and key.
+    pub identity: Option<(PathBuf, PathBuf)>,
+    /// The name the server's certificate must carry.
+    pub server_name: Option<String>,
+    /// Accept any server certificate.
+    pub insecure_skip_verify: bool,
+}
+
+impl TlsSettings {
+    /// Resolves the paths against `file`'s directory and checks that each file can be read
+    /// and that `cert_file` and `key_file` come together; errors name `field.SUBFIELD`.
+    pub fn resolve(&self, file: &Path, field: &str) -> Result<ResolvedTls, ConfigError> {
+        let base = file.parent().unwrap_or(Path::new("."));
+        let inv =
+            |sub: &str, msg: String| ConfigError::invalid(file, format!("{field}.{sub}"), msg);
+        let readable = |sub: &str, p: &Option<PathBuf>| -> Result<Option<PathBuf>, ConfigError> {
+            let Some(p) = p else { return Ok(None) };
+            let p = base.join(p);
+            std::fs::File::open(&p)
+                .map_err(|e| inv(sub, format!("cannot read {}: {e}", p.display())))?;
+            Ok(Some(p))
+        };
+        let ca_file = readable("ca_file", &self.ca_file)?;
+        let identity = match (
+            readable("cert_file", &self.cert_file)?,
+            readable("key_file", &self.key_file)?,
+        ) {
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(inv("key_file", "required when cert_file is set".into()));
+            }
+            (None, Some(_)) => {
+                return Err(inv("cert_file", "required when key_file is set".into()));
+            }
+            (Some(c), Some(k)) => Some((c, k)),
+        };
+        Ok(ResolvedTls {
+            ca_file,
+            identity,
+            server_name: self.server_name.clone(),
+            insecure_skip_verify: self.insecure_skip_verify,
+        })
+    }
+}
+
+/// Accepts every certificate, still checking the handshake signatures (`insecure_skip_verify`).
+#[derive(Debug)]
+struct NoVerify(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// Adds the system's CA certificates to `roots`; how many, or why none.
+fn system_store(roots: &mut RootCertStore, from: SystemRoots<'_>) -> Result<usize, String> {
+    let (found, problems): (Vec<CertificateDer<'static>>, Vec<String>) = match from {
+        SystemRoots::Native => {
+            let r = rustls_native_certs::load_native_certs();
+            (r.certs, r.errors.iter().map(ToString::to_string).collect())
+        }
+        SystemRoots::File(p) => match std::fs::read(p) {
+            Ok(pem) => {
+                (CertificateDer::pem_slice_iter(&pem).filter_map(Result::ok).collect(), vec![])
+            }
+            Err(e) => (vec![], vec![format!("{}: {e}", p.display())]),
+        },
+    };
+    let (added, _) = roots.add_parsable_certificates(found);
+    if added > 0 {
+        return Ok(added);
+    }
+    let looked = match from {
+        SystemRoots::Native => "the system CA store (SSL_CERT_FILE, SSL_CERT_DIR, or the distribution's bundle: /etc/ssl/certs/ca-certificates.crt, /etc/pki/tls/certs/ca-bundle.crt, ...)".to_string(),
+        SystemRoots::File(p) => format!("the system CA store {}", p.display()),
+    };
+    let why = if problems.is_empty() { "no certificate".to_string() } else { problems.join("; ") };
+    Err(format!(
+        "{looked} gives no usable certificate: {why}; install the CA certificates (ca-certificates) or set ca_file"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(settings: &TlsSettings, system: SystemRoots<'_>) -> String {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("lt.yml");
+        std::fs::write(dir.path().join("junk.pem"), "not pem\n").unwrap();
+        TlsClient::new(settings, &file, "alertmanager.tls", system).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn resolve_joins_paths_to_the_config_dir_and_checks_pairs() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("exporter.yml");
+        for f in ["ca.pem", "c.pem", "k.pem"] {
+            std::fs::write(dir.path().join(f), "x").unwrap();
+        }
+        let s = TlsSettings {
+            ca_file: Some("ca.pem".into()),
+            cert_file: Some("c.pem".into()),
+            key_file: Some("k.pem".into()),
+            server_name: Some("ob1".into()),
+            insecure_skip_verify: false,
+        };
+        let r = s.resolve(&file, "oceanbase.tls").unwrap();
+        assert_eq!(r.ca_file, Some(dir.path().join("ca.pem")));
+        assert_eq!(r.identity, Some((dir.path().join("c.pem"), dir.path().join("k.pem"))));
+        assert_eq!(r.server_name.as_deref(), Some("ob1"));
+        let e = TlsSettings { key_file: None, ..s.clone() }.resolve(&file, "oceanbase.tls");
+        let e = e.unwrap_err().to_string();
+        assert!(
+            e.contains("field `oceanbase.tls.key_file`: required when cert_file is set"),
+            "{e}"
+        );
+        let e = TlsSettings { ca_file: Some("nope.pem".into()), ..s }.resolve(&file, "x.tls");
+        let e = e.unwrap_err().to_string();
+        assert!(e.contains("field `x.tls.ca_file`: cannot read") && e.contains("nope.pem"), "{e}");
+    }
+
+    #[test]
+    fn errors_name_the_field_and_the_file() {
+        let s = TlsSettings { ca_file: Some("missing.pem".into()), ..TlsSettings::default() };
+        let e = err(&s, SystemRoots::Native);
+        assert!(e.contains("field `alertmanager.tls.ca_file`: cannot read"), "{e}");
+        assert!(e.contains("missing.pem"), "{e}");
+        let s = TlsSettings { ca_file: Some("junk.pem".into()), ..TlsSettings::default() };
+        let e = err(&s, SystemRoots::Native);
+        assert!(e.contains("junk.pem: expected at least one PEM CERTIFICATE"), "{e}");
+        let s = TlsSettings { cert_file: Some("c.pem".into()), ..TlsSettings::default() };
+        let e = err(&s, SystemRoots::Native);
+        assert!(e.contains("`alertmanager.tls.key_file`: required when cert_file is set"), "{e}");
+        let e = err(&TlsSettings::default(), SystemRoots::File(Path::new("/nonexistent/ca.crt")));
+        assert!(e.contains("`alertmanager.tls.ca_file`: not set, and the system CA store /nonexistent/ca.crt gives no usable certificate: /nonexistent/ca.crt: No such file"), "{e}");
+        assert!(e.contains("install the CA certificates (ca-certificates) or set ca_file"), "{e}");
+        let s = TlsSettings { server_name: Some("a b".into()), ..TlsSettings::default() };
+        let e = err(&s, SystemRoots::Native);
+        assert!(e.contains("`alertmanager.tls.server_name`"), "{e}");
+    }
+
+    #[test]
+    fn the_system_store_loads() {
+        // The test machine has Debian's ca-certificates (scripts/test.sh installs it).
+        let file = Path::new("/etc/obwatch/lt.yml");
+        TlsClient::new(&TlsSettings::default(), file, "alertmanager.tls", SystemRoots::Native)
+            .unwrap();
+        let mut roots = RootCertStore::empty();
+        assert!(system_store(&mut roots, SystemRoots::Native).unwrap() > 10);
+    }
+}
