@@ -80,7 +80,7 @@ pub fn check_config(path: &Path) -> u8 {
         config.inputs.len(),
         rules.files().len(),
         rules.rule_count(),
-        config.alertmanager_urls.len()
+        config.sinks.iter().filter(|s| !s.webhook).count()
     );
     0
 }

@@ -9,6 +9,7 @@ use obwatch_common::config::{ByteSize, ConfigError, HumanDuration, load_yaml};
 use serde::Deserialize;
 
 use crate::rule::Multiline;
+use crate::sink::alertmanager::Alertmanager;
 use crate::sink::tls::{SystemRoots, TlsClient, TlsSettings};
 
 /// Default listen address of the logtailer's own metrics.
@@ -115,10 +116,10 @@ pub struct Config {
     pub inputs: Vec<Input>,
     /// `rule_files`: globs (a directory: its `*.yaml`), expanded at each (re)load.
     pub rule_files: Vec<String>,
-    /// `alertmanager.urls`.
-    pub alertmanager_urls: Vec<String>,
-    /// `alertmanager.timeout` (default 10s).
-    pub alertmanager_timeout: Duration,
+    /// Where alerts go: one client per `alertmanager.urls` entry, then the webhook, built once
+    /// here (with `alertmanager.timeout`, default 10s, and the `tls` sections), so a config
+    /// that validates is the one that runs.
+    pub sinks: Vec<Sink>,
     /// `alertmanager.resend_interval` (default 1m): firing alerts are posted again this often.
     pub resend_interval: Duration,
     /// `outbox.max_entries` (default 10000) per Alertmanager.
@@ -127,12 +128,6 @@ pub struct Config {
     pub outbox_max_bytes: u64,
     /// `max_line_bytes` (default 64KiB).
     pub max_line_bytes: usize,
-    /// `alertmanager.tls`, built when set or when a URL is `https://` (system roots).
-    pub alertmanager_tls: Option<TlsClient>,
-    /// `webhook.url`: also post every alert body (the Alertmanager v2 JSON array) here.
-    pub webhook_url: Option<String>,
-    /// `webhook.tls`, as `alertmanager_tls`.
-    pub webhook_tls: Option<TlsClient>,
     /// `--from-beginning`: read files never seen before from their start.
     pub from_beginning: bool,
 }
@@ -204,31 +199,8 @@ impl Config {
                 format!("expected at least 256B, got {max_line_bytes}B"),
             ));
         }
-        let alertmanager_tls =
-            tls_client(path, "alertmanager.tls", raw.alertmanager.tls, &raw.alertmanager.urls)?;
-        for (i, u) in raw.alertmanager.urls.iter().enumerate() {
-            if let Err(e) = crate::sink::alertmanager::Alertmanager::new(
-                std::slice::from_ref(u),
-                Duration::from_secs(1),
-                alertmanager_tls.as_ref(),
-            ) {
-                return Err(invalid(&format!("alertmanager.urls[{i}]"), e.to_string()));
-            }
-        }
-        let (webhook_url, webhook_tls) = match raw.webhook {
-            None => (None, None),
-            Some(w) => {
-                let tls = tls_client(path, "webhook.tls", w.tls, std::slice::from_ref(&w.url))?;
-                if let Err(e) = crate::sink::alertmanager::Alertmanager::webhook(
-                    &w.url,
-                    Duration::from_secs(1),
-                    tls.as_ref(),
-                ) {
-                    return Err(invalid("webhook.url", e.to_string()));
-                }
-                (Some(w.url), tls)
-            }
-        };
+        let timeout = raw.alertmanager.timeout.map_or(Duration::from_secs(10), |d| d.0);
+        let sinks = sinks(path, &raw.alertmanager, raw.webhook.as_ref(), timeout, &invalid)?;
         let base = path.parent().unwrap_or(Path::new("."));
         let rule_files = raw
             .rule_files
@@ -251,8 +223,7 @@ impl Config {
             state_dir: base.join(raw.state_dir),
             inputs,
             rule_files,
-            alertmanager_urls: raw.alertmanager.urls,
-            alertmanager_timeout: raw.alertmanager.timeout.map_or(Duration::from_secs(10), |d| d.0),
+            sinks,
             resend_interval: raw
                 .alertmanager
                 .resend_interval
@@ -260,9 +231,6 @@ impl Config {
             outbox_max_entries: raw.outbox.max_entries.unwrap_or(10_000),
             outbox_max_bytes: raw.outbox.max_size.map_or(64 << 20, |s| s.0),
             max_line_bytes,
-            alertmanager_tls,
-            webhook_url,
-            webhook_tls,
             from_beginning: false,
         })
     }
@@ -297,6 +265,42 @@ impl Config {
         }
         Ok(out)
     }
+}
+
+/// One destination of alerts: an Alertmanager URL or the webhook, with its built client.
+#[derive(Clone, Debug)]
+pub struct Sink {
+    /// As configured.
+    pub url: String,
+    /// `webhook.url` (posts the alert body to the URL itself), not an Alertmanager.
+    pub webhook: bool,
+    /// The client.
+    pub client: Alertmanager,
+}
+
+/// Builds every sink: the Alertmanagers (their `tls` built when set or when a URL is
+/// `https://`, then with the system roots), then the webhook with its own `tls`.
+fn sinks(
+    path: &Path,
+    am: &RawAlertmanager,
+    webhook: Option<&RawWebhook>,
+    timeout: Duration,
+    invalid: &dyn Fn(&str, String) -> ConfigError,
+) -> Result<Vec<Sink>, ConfigError> {
+    let am_tls = tls_client(path, "alertmanager.tls", am.tls.clone(), &am.urls)?;
+    let mut out = Vec::new();
+    for (i, url) in am.urls.iter().enumerate() {
+        let client = Alertmanager::new(std::slice::from_ref(url), timeout, am_tls.as_ref())
+            .map_err(|e| invalid(&format!("alertmanager.urls[{i}]"), e.to_string()))?;
+        out.push(Sink { url: url.clone(), webhook: false, client });
+    }
+    if let Some(w) = webhook {
+        let tls = tls_client(path, "webhook.tls", w.tls.clone(), std::slice::from_ref(&w.url))?;
+        let client = Alertmanager::webhook(&w.url, timeout, tls.as_ref())
+            .map_err(|e| invalid("webhook.url", e.to_string()))?;
+        out.push(Sink { url: w.url.clone(), webhook: true, client });
+    }
+    Ok(out)
 }
 
 /// The TLS client of `field` (`alertmanager.tls`): built when the section is set or one of

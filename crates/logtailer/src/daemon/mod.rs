@@ -22,7 +22,7 @@ use tokio::sync::{Notify, watch};
 
 use crate::config::Config;
 use crate::rule::{RuleError, RuleSet};
-use crate::sink::alertmanager::{Alertmanager, SinkError};
+use crate::sink::alertmanager::SinkError;
 use crate::sink::outbox::{Outbox, OutboxError};
 use crate::sink::sender::{self, Backoff, SenderStats};
 use crate::tail::{LogEvents, TailConfig, TailError, TailStats, Tailer};
@@ -158,18 +158,8 @@ pub async fn run(
     let mut queues = Vec::new();
     let mut senders = Vec::new();
     // Every Alertmanager, then the webhook: each its own outbox and sender.
-    let sinks = config
-        .alertmanager_urls
-        .iter()
-        .map(|u| (u, false))
-        .chain(config.webhook_url.iter().map(|u| (u, true)));
-    for (i, (url, webhook)) in sinks.enumerate() {
-        let timeout = config.alertmanager_timeout;
-        let am = if webhook {
-            Alertmanager::webhook(url, timeout, config.webhook_tls.as_ref())?
-        } else {
-            Alertmanager::new(std::slice::from_ref(url), timeout, config.alertmanager_tls.as_ref())?
-        };
+    for (i, sink) in config.sinks.iter().enumerate() {
+        let (url, am) = (&sink.url, sink.client.clone());
         let dir = config.state_dir.join("outbox").join(i.to_string());
         let outbox = Arc::new(Mutex::new(Outbox::open(
             &dir,
