@@ -1,12 +1,13 @@
 //! The one-shot sub-commands: `check`, `test` and `scan`. Each prints to stdout (errors to
 //! stderr) and returns the process exit code: 0 ok, 1 a test failed or a log could not be
-//! read, 2 bad rules or bad usage.
+//! read, 2 bad rules or bad usage. Part of the binary, not the library: the library returns
+//! errors and results, and only the binary prints and picks exit codes.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
-use crate::rule::{RuleSet, expand_rule_paths, testing};
-use crate::scan::{self, Format};
+use obwatch_logtailer::rule::{RuleSet, expand_rule_paths, testing};
+use obwatch_logtailer::scan::{self, Format};
 
 /// Loads rules or prints every error to stderr; `None` means exit code 2.
 fn load(paths: &[PathBuf]) -> Option<RuleSet> {
@@ -50,7 +51,7 @@ pub fn check(paths: &[PathBuf]) -> u8 {
 /// `check -c FILE`: the run config as `run` loads it (inputs, Alertmanager URLs and TLS, limits),
 /// then the rule files it names and its web config file. Exit 2 on the first problem.
 pub fn check_config(path: &Path) -> u8 {
-    let config = match crate::config::Config::load(path) {
+    let config = match obwatch_logtailer::config::Config::load(path) {
         Ok(c) => c,
         Err(e) => {
             obwatch_common::stderr!("obwatch-logtailer: {e}");
@@ -197,7 +198,7 @@ pub fn scan(rule_paths: &[PathBuf], logs: &[PathBuf], opts: ScanOptions) -> u8 {
     let started = std::time::Instant::now();
     let stdout = io::stdout().lock();
     let mut out = io::BufWriter::with_capacity(256 * 1024, stdout);
-    let mut progress = crate::progress::Progress::stderr();
+    let mut progress = obwatch_logtailer::progress::Progress::stderr();
     let (mut code, mut total, mut files) = (0, scan::ScanStats::default(), 0);
     for log in logs {
         let groups = scan::groups_for_log(&set, log);

@@ -12,7 +12,6 @@
 #![forbid(unsafe_code)]
 
 pub mod cli;
-pub mod commands;
 pub mod config;
 pub mod daemon;
 pub mod progress;

@@ -2,11 +2,12 @@
 //! failure (a test failed, a log unreadable), 2 bad usage or bad rules.
 #![forbid(unsafe_code)]
 
+mod commands;
+
 use std::process::ExitCode;
 
 use obwatch_common::shutdown::ServeError;
 use obwatch_logtailer::cli::{Cli, Command, RunArgs};
-use obwatch_logtailer::commands;
 
 fn main() -> ExitCode {
     let cli: Cli = match obwatch_common::cli::parse(std::env::args_os().collect()) {
