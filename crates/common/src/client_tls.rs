@@ -66,22 +66,21 @@ impl TlsClient {
         field: &str,
         system_roots: SystemRoots<'_>,
     ) -> Result<TlsClient, ConfigError> {
-        let base = file.parent().unwrap_or(Path::new("."));
+        let paths = settings.paths(file, field)?;
         let inv =
             |sub: &str, msg: String| ConfigError::invalid(file, format!("{field}.{sub}"), msg);
         let read = |sub: &str, p: &Path| {
-            let p = base.join(p);
-            std::fs::read(&p).map_err(|e| inv(sub, format!("cannot read {}: {e}", p.display())))
+            std::fs::read(p).map_err(|e| inv(sub, format!("cannot read {}: {e}", p.display())))
         };
         let certs = |sub: &str, p: &Path| -> Result<Vec<CertificateDer<'static>>, ConfigError> {
             let pem = read(sub, p)?;
             let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
                 .collect::<Result<_, _>>()
-                .map_err(|e| inv(sub, format!("{}: bad PEM: {e}", base.join(p).display())))?;
+                .map_err(|e| inv(sub, format!("{}: bad PEM: {e}", p.display())))?;
             if certs.is_empty() {
                 return Err(inv(
                     sub,
-                    format!("{}: expected at least one PEM CERTIFICATE", base.join(p).display()),
+                    format!("{}: expected at least one PEM CERTIFICATE", p.display()),
                 ));
             }
             Ok(certs)
@@ -94,12 +93,12 @@ impl TlsClient {
             builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
         } else {
             let mut roots = RootCertStore::empty();
-            match &settings.ca_file {
+            match &paths.ca_file {
                 Some(ca) => {
                     for c in certs("ca_file", ca)? {
-                        roots.add(c).map_err(|e| {
-                            inv("ca_file", format!("{}: {e}", base.join(ca).display()))
-                        })?;
+                        roots
+                            .add(c)
+                            .map_err(|e| inv("ca_file", format!("{}: {e}", ca.display())))?;
                     }
                 }
                 None => {
@@ -110,18 +109,12 @@ impl TlsClient {
             }
             builder.with_root_certificates(roots)
         };
-        let config = match (&settings.cert_file, &settings.key_file) {
-            (None, None) => builder.with_no_client_auth(),
-            (Some(_), None) => {
-                return Err(inv("key_file", "required when cert_file is set".into()));
-            }
-            (None, Some(_)) => {
-                return Err(inv("cert_file", "required when key_file is set".into()));
-            }
-            (Some(cert), Some(key)) => {
+        let config = match &paths.identity {
+            None => builder.with_no_client_auth(),
+            Some((cert, key)) => {
                 let chain = certs("cert_file", cert)?;
                 let pem = read("key_file", key)?;
-                let key_path = base.join(key).display().to_string();
+                let key_path = key.display();
                 let key = crate::web::private_key(&pem)
                     .map_err(|e| inv("key_file", format!("{key_path}: {e}")))?;
                 builder.with_client_auth_cert(chain, key).map_err(|e| {
@@ -168,39 +161,42 @@ pub struct ResolvedTls {
 }
 
 impl TlsSettings {
-    /// Resolves the paths against `file`'s directory and checks that each file can be read
-    /// and that `cert_file` and `key_file` come together; errors name `field.SUBFIELD`.
-    pub fn resolve(&self, file: &Path, field: &str) -> Result<ResolvedTls, ConfigError> {
+    /// The paths joined to `file`'s directory, `cert_file` and `key_file` checked to come
+    /// together; nothing read yet. Errors name `field.SUBFIELD`.
+    fn paths(&self, file: &Path, field: &str) -> Result<ResolvedTls, ConfigError> {
         let base = file.parent().unwrap_or(Path::new("."));
-        let inv =
-            |sub: &str, msg: String| ConfigError::invalid(file, format!("{field}.{sub}"), msg);
-        let readable = |sub: &str, p: &Option<PathBuf>| -> Result<Option<PathBuf>, ConfigError> {
-            let Some(p) = p else { return Ok(None) };
-            let p = base.join(p);
-            std::fs::File::open(&p)
-                .map_err(|e| inv(sub, format!("cannot read {}: {e}", p.display())))?;
-            Ok(Some(p))
-        };
-        let ca_file = readable("ca_file", &self.ca_file)?;
-        let identity = match (
-            readable("cert_file", &self.cert_file)?,
-            readable("key_file", &self.key_file)?,
-        ) {
+        let inv = |sub: &str, msg: &str| ConfigError::invalid(file, format!("{field}.{sub}"), msg);
+        let identity = match (&self.cert_file, &self.key_file) {
             (None, None) => None,
-            (Some(_), None) => {
-                return Err(inv("key_file", "required when cert_file is set".into()));
-            }
-            (None, Some(_)) => {
-                return Err(inv("cert_file", "required when key_file is set".into()));
-            }
-            (Some(c), Some(k)) => Some((c, k)),
+            (Some(_), None) => return Err(inv("key_file", "required when cert_file is set")),
+            (None, Some(_)) => return Err(inv("cert_file", "required when key_file is set")),
+            (Some(c), Some(k)) => Some((base.join(c), base.join(k))),
         };
         Ok(ResolvedTls {
-            ca_file,
+            ca_file: self.ca_file.as_ref().map(|c| base.join(c)),
             identity,
             server_name: self.server_name.clone(),
             insecure_skip_verify: self.insecure_skip_verify,
         })
+    }
+
+    /// [`paths`](Self::paths), and each named file checked to be readable, for a client that
+    /// opens them itself later (mysql_async).
+    pub fn resolve(&self, file: &Path, field: &str) -> Result<ResolvedTls, ConfigError> {
+        let r = self.paths(file, field)?;
+        let (cert, key) = r.identity.as_ref().map(|(c, k)| (c, k)).unzip();
+        for (sub, p) in [("ca_file", r.ca_file.as_ref()), ("cert_file", cert), ("key_file", key)] {
+            if let Some(p) = p {
+                std::fs::File::open(p).map_err(|e| {
+                    ConfigError::invalid(
+                        file,
+                        format!("{field}.{sub}"),
+                        format!("cannot read {}: {e}", p.display()),
+                    )
+                })?;
+            }
+        }
+        Ok(r)
     }
 }
 
