@@ -10,7 +10,6 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use obwatch_testkit::net::wait_for;
 use obwatch_testkit::tmpfs::Tmpfs;
 use serde_json::Value;
 
@@ -22,17 +21,14 @@ fn alertmanager(dir: &Path) -> (Killed, u16) {
     (spawn_alertmanager(dir, port), port)
 }
 
-/// Starts the daemon on `config` listening on 127.0.0.1:0 with `extra` arguments, its log
-/// (stderr) in `stderr`; returns it with the port it bound, read back from its log.
-fn start_with(config: &Path, stderr: &Path, extra: &[String]) -> (Killed, u16) {
-    let log = std::fs::File::create(stderr).unwrap();
-    let mut lt = Killed(logtailer(config).args(extra).stderr(log).spawn().unwrap());
-    let addr = wait_for("the logtailer's Listening. line", Duration::from_secs(30), || {
-        if let Ok(Some(status)) = lt.0.try_wait() {
-            panic!("logtailer exited with {status}: {}", std::fs::read_to_string(stderr).unwrap());
-        }
-        obwatch_testkit::listening_address(&std::fs::read_to_string(stderr).ok()?)
-    });
+/// Starts the daemon on `config` listening on 127.0.0.1:0 with `extra` arguments, its log in
+/// `log`; returns it with the port it bound, read back from its log.
+fn start_with(config: &Path, log: &Path, extra: &[String]) -> (Killed, u16) {
+    let config = config.to_str().unwrap();
+    let mut args = vec!["run", "--config", config, "--web.listen-address=127.0.0.1:0"];
+    args.extend(extra.iter().map(String::as_str));
+    let bin = Path::new(env!("CARGO_BIN_EXE_obwatch-logtailer"));
+    let (lt, addr) = Killed::start_listening(bin, &args, log);
     (lt, addr.rsplit(':').next().unwrap().parse().unwrap())
 }
 

@@ -1,5 +1,5 @@
 //! Helpers shared by the logtailer's integration tests: loopback ports, HTTP GETs through
-//! curl, child processes killed on drop, a real Alertmanager in a temp dir (optionally
+//! curl, a real Alertmanager in a temp dir (optionally
 //! serving TLS); the test PKI is the shared test kit's.
 #![allow(dead_code)] // each test binary uses its own subset
 
@@ -26,15 +26,8 @@ pub fn get_with<A: AsRef<std::ffi::OsStr>>(url: &str, curl_args: &[A]) -> Option
     out.status.success().then(|| String::from_utf8(out.stdout).unwrap())
 }
 
-/// A child process killed and reaped when dropped.
-pub struct Killed(pub Child);
-
-impl Drop for Killed {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+/// A child process killed and reaped when dropped: the test kit's.
+pub use obwatch_testkit::Proc as Killed;
 
 /// Waits until `child` answers `/-/ready` on `port`; fails if it exits or takes over 30 s.
 pub fn wait_ready(port: u16, child: &mut Child, what: &str) {
