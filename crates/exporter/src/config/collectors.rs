@@ -39,7 +39,7 @@ pub(super) struct Resolved {
 /// Resolves the enabled set and every collector's options. `path` is the YAML file (or
 /// "command line" without one); relative paths in it are relative to `base`.
 pub(super) fn resolve(
-    flags: CollectorFlags,
+    mut flags: CollectorFlags,
     (disable_defaults, m): (bool, &ArgMatches),
     sections: Sections,
     defaults: &[&'static str],
@@ -57,9 +57,9 @@ pub(super) fn resolve(
         path,
         oceanbase,
         ObFlags {
-            address: flags.ob_address.clone(),
-            username: flags.ob_username.clone(),
-            password_file: flags.ob_password_file.clone(),
+            address: flags.ob_address.take(),
+            username: flags.ob_username.take(),
+            password_file: flags.ob_password_file.take(),
         },
         std::env::var(PASSWORD_ENV).ok(),
     )?;
@@ -67,7 +67,7 @@ pub(super) fn resolve(
     if options.oceanbase.is_some() && !disabled("oceanbase") {
         enabled.insert("oceanbase");
     }
-    options.obproxy = obproxy(path, flags.obproxy_metrics_url.clone(), obproxy_section)?;
+    options.obproxy = obproxy(path, flags.obproxy_metrics_url.take(), obproxy_section)?;
     if options.obproxy.is_some() && !disabled("obproxy") {
         enabled.insert("obproxy");
     }
