@@ -7,7 +7,6 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use bytes::Bytes;
-
 use hyper::body::Incoming;
 use hyper::header::ACCEPT_ENCODING;
 use hyper::{Request, StatusCode};
