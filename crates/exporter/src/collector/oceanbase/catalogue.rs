@@ -107,18 +107,6 @@ pub struct Table {
 }
 
 impl Table {
-    /// Copies rows from the driver.
-    pub fn from_rows(rows: &[mysql_async::Row]) -> Table {
-        let Some(first) = rows.first() else { return Table::default() };
-        let columns =
-            first.columns_ref().iter().map(|c| c.name_str().to_ascii_lowercase()).collect();
-        let rows = rows
-            .iter()
-            .map(|r| (0..r.len()).map(|i| super::session::text(r, i)).collect())
-            .collect();
-        Table { columns, rows }
-    }
-
     fn column(&self, name: &str) -> Option<usize> {
         self.columns.iter().position(|c| c == name)
     }

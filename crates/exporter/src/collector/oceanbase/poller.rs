@@ -10,7 +10,7 @@ use obwatch_common::metrics::{MetricSet, MetricType};
 
 use super::catalogue::{self, Query, Scope, Table};
 use super::options::ObOptions;
-use super::session::{Identity, Session, SqlError};
+use super::session::{self, Identity, Session, SqlError};
 
 mod identify;
 
@@ -245,7 +245,7 @@ impl Poller {
         match session.query(sql, timeout).await {
             Ok(rows) => {
                 self.session = Some(session);
-                Ok(Table::from_rows(&rows))
+                Ok(session::table(&rows))
             }
             Err(e) if e.breaks_connection() => {
                 if matches!(e, SqlError::Timeout(_)) {

@@ -9,7 +9,7 @@ use std::time::Duration;
 use mysql_async::prelude::Queryable;
 use mysql_async::{Conn, OptsBuilder, Row, SslOpts, Value};
 
-use super::catalogue;
+use super::catalogue::{self, Table};
 use obwatch_common::client_tls::ResolvedTls;
 
 use super::options::ObOptions;
@@ -312,6 +312,14 @@ fn classify_login(o: &ObOptions, code: u16, message: String) -> SqlError {
     } else {
         SqlError::Server { code, message }
     }
+}
+
+/// Copies rows from the driver into the catalogue's driver-free [`Table`].
+pub fn table(rows: &[Row]) -> Table {
+    let Some(first) = rows.first() else { return Table::default() };
+    let columns = first.columns_ref().iter().map(|c| c.name_str().to_ascii_lowercase()).collect();
+    let rows = rows.iter().map(|r| (0..r.len()).map(|i| text(r, i)).collect()).collect();
+    Table { columns, rows }
 }
 
 /// Column `i` of `row` as text; `None` for NULL or a missing column.
