@@ -93,7 +93,8 @@ fn bad_usage_and_config_exit_2_naming_the_problem() {
         run(&["--collector.netdev.device-include=(", "--web.listen-address", "127.0.0.1:0"]);
     assert_eq!(code, 2);
     assert!(
-        err.contains("collectors.netdev_devices.include") && err.contains("regular expression"),
+        err.contains("command line: field `--collector.netdev.device-include`")
+            && err.contains("regular expression"),
         "{err}"
     );
 }

@@ -12,10 +12,7 @@ use std::path::Path;
 
 use obwatch_common::exposition::Family;
 use obwatch_exporter::collector::ALL;
-use obwatch_exporter::options::{
-    DISKSTATS_DEVICE_EXCLUDE, FILESYSTEM_FS_TYPES_EXCLUDE, FILESYSTEM_MOUNT_POINTS_EXCLUDE,
-    NETSTAT_FIELDS,
-};
+use obwatch_exporter::collector::{diskstats, filesystem, netstat};
 use util::*;
 
 /// Collectors whose values depend on the live host even over a fixture tree (statfs of real
@@ -49,17 +46,16 @@ fn scrape_pair(tree: Option<&Path>, textfile_dir: &Path, logs: &Path) -> Pair {
             .map(|s| format!("--collector.{}", s.name)),
     );
     // Debian patches node_exporter's default mount-point exclude; pin upstream's on both.
-    args.push(format!(
-        "--collector.filesystem.mount-points-exclude={FILESYSTEM_MOUNT_POINTS_EXCLUDE}"
-    ));
-    args.push(format!("--collector.filesystem.fs-types-exclude={FILESYSTEM_FS_TYPES_EXCLUDE}"));
+    let (mount_points, fs_types) = (filesystem::MOUNT_POINTS_EXCLUDE, filesystem::FS_TYPES_EXCLUDE);
+    args.push(format!("--collector.filesystem.mount-points-exclude={mount_points}"));
+    args.push(format!("--collector.filesystem.fs-types-exclude={fs_types}"));
     // node_exporter 1.5's diskstats default misses zram (`^(ram|...`); newer 1.x and we use
     // `^(z?ram|...`. Pin ours on both.
-    args.push(format!("--collector.diskstats.device-exclude={DISKSTATS_DEVICE_EXCLUDE}"));
+    args.push(format!("--collector.diskstats.device-exclude={}", diskstats::DEVICE_EXCLUDE));
     // Debian's node_exporter excludes lo from netdev by default; upstream (and we) report it.
     args.push("--collector.netdev.device-exclude=^$".into());
     // Debian's 1.5 netstat default lacks TcpExt_TCPOFOQueue|TCPRcvQDrop, which newer 1.x has.
-    args.push(format!("--collector.netstat.fields={NETSTAT_FIELDS}"));
+    args.push(format!("--collector.netstat.fields={}", netstat::FIELDS));
     args.push(format!("--collector.textfile.directory={}", textfile_dir.display()));
     if let Some(t) = tree {
         args.push(format!("--path.procfs={}", t.join("proc").display()));

@@ -12,10 +12,64 @@ use std::sync::{Mutex, PoisonError};
 use obwatch_common::metrics::{MetricSet, MetricType};
 
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
-use crate::collector::options::Filter;
+use crate::collector::option_parts::{Filter, IncludeExclude, Origin, yaml_keys};
+use obwatch_common::config::ConfigError;
 
 /// Registry entry.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "diskstats", default_enabled: true, build };
+
+/// node_exporter 1.x `--collector.diskstats.device-exclude` default: partitions and virtual
+/// devices.
+pub const DEVICE_EXCLUDE: &str = r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$";
+
+/// The diskstats collector's options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Which block devices to report.
+    pub devices: Filter,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { devices: Filter::exclude(DEVICE_EXCLUDE) }
+    }
+}
+
+/// Its flags.
+#[derive(Debug, Default, clap::Args)]
+#[group(skip)]
+pub(crate) struct Flags {
+    /// Regexp of block devices to ignore.
+    #[arg(
+        long = "collector.diskstats.device-exclude",
+        value_name = "RE",
+        alias = "collector.diskstats.ignored-devices"
+    )]
+    diskstats_device_exclude: Option<String>,
+    /// Regexp of block devices to report (exclusive with -exclude).
+    #[arg(long = "collector.diskstats.device-include", value_name = "RE")]
+    diskstats_device_include: Option<String>,
+}
+
+yaml_keys! {
+    /// Its key of the YAML `collectors:` section.
+    Yaml { diskstats_devices: IncludeExclude, }
+}
+
+/// Its options from the flags over the YAML key.
+pub(crate) fn compile(flags: Flags, yaml: Yaml, at: &Origin) -> Result<Options, ConfigError> {
+    let flag = (
+        "--collector.diskstats.device",
+        [flags.diskstats_device_include, flags.diskstats_device_exclude],
+    );
+    let devices = Filter::compile(
+        Options::default().devices,
+        at,
+        flag,
+        ("diskstats_devices", yaml.diskstats_devices),
+    )?;
+    Ok(Options { devices })
+}
 
 /// Sectors in /proc/diskstats are always 512 bytes, whatever the device's block size.
 const SECTOR: f64 = 512.0;
@@ -72,7 +126,7 @@ fn build(cx: &BuildContext) -> Result<Box<dyn Collector>, BuildError> {
     let udev = cx.root.rootfs_path("/run/udev/data");
     Ok(Box::new(Diskstats {
         path: cx.root.proc("diskstats"),
-        devices: cx.options.diskstats_devices.clone(),
+        devices: cx.options.diskstats.devices.clone(),
         // Checked once: without udev, skip one failing open per device per scrape.
         udev: udev.is_dir().then_some(udev),
         state: Mutex::default(),

@@ -34,6 +34,7 @@ pub mod nvme;
 pub mod obproxy;
 pub mod oceanbase;
 pub mod open_files;
+pub mod option_parts;
 pub mod options;
 pub mod pressure;
 pub mod schedstat;

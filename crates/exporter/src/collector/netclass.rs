@@ -22,14 +22,25 @@ use rustix::io::Errno;
 
 use super::open_files::{on_kernel_fs, read_attr_in};
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec};
+use crate::collector::option_parts::regex_option;
 
 /// Registry entry.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "netclass", default_enabled: true, build };
 
+/// Interfaces netclass skips by default: none.
+pub const IGNORED_DEVICES: &str = "^$";
+
+regex_option! {
+    /// Regexp of net devices to ignore for netclass.
+    flag: "collector.netclass.ignored-devices",
+    key: netclass_ignored_devices,
+    default: IGNORED_DEVICES,
+}
+
 fn build(cx: &BuildContext) -> Result<Box<dyn Collector>, BuildError> {
     Ok(Box::new(Netclass {
         dir: cx.root.sys("class/net"),
-        ignored: cx.options.netclass_ignored_devices.clone(),
+        ignored: cx.options.netclass.pattern.clone(),
         fixed: Mutex::new(HashMap::new()),
     }))
 }

@@ -13,7 +13,8 @@ use obwatch_common::metrics::{MetricSet, MetricType};
 
 use super::open_files::read_attr_kept;
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
-use crate::collector::options::Filter;
+use crate::collector::option_parts::{Filter, IncludeExclude, Origin, yaml_keys};
+use obwatch_common::config::ConfigError;
 
 /// Registry entry.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "netdev", default_enabled: true, build };
@@ -22,8 +23,49 @@ fn build(cx: &BuildContext) -> Result<Box<dyn Collector>, BuildError> {
     Ok(Box::new(Netdev {
         path: cx.root.proc("net/dev"),
         class_net: cx.root.sys("class/net"),
-        devices: cx.options.netdev_devices.clone(),
+        devices: cx.options.netdev.devices.clone(),
     }))
+}
+
+/// The netdev collector's options.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Which interfaces to report (all by default).
+    pub devices: Filter,
+}
+
+/// Its flags.
+#[derive(Debug, Default, clap::Args)]
+#[group(skip)]
+pub(crate) struct Flags {
+    /// Regexp of network devices to ignore.
+    #[arg(
+        long = "collector.netdev.device-exclude",
+        value_name = "RE",
+        alias = "collector.netdev.device-blacklist"
+    )]
+    netdev_device_exclude: Option<String>,
+    /// Regexp of network devices to report (exclusive with -exclude).
+    #[arg(
+        long = "collector.netdev.device-include",
+        value_name = "RE",
+        alias = "collector.netdev.device-whitelist"
+    )]
+    netdev_device_include: Option<String>,
+}
+
+yaml_keys! {
+    /// Its key of the YAML `collectors:` section.
+    Yaml { netdev_devices: IncludeExclude, }
+}
+
+/// Its options from the flags over the YAML key.
+pub(crate) fn compile(flags: Flags, yaml: Yaml, at: &Origin) -> Result<Options, ConfigError> {
+    let flag =
+        ("--collector.netdev.device", [flags.netdev_device_include, flags.netdev_device_exclude]);
+    let devices =
+        Filter::compile(Filter::default(), at, flag, ("netdev_devices", yaml.netdev_devices))?;
+    Ok(Options { devices })
 }
 
 /// Reads per-interface traffic counters.

@@ -14,16 +14,27 @@ use obwatch_common::metrics::{MetricSet, MetricType};
 use regex::Regex;
 
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
+use crate::collector::option_parts::regex_option;
 
 /// Registry entry.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "netstat", default_enabled: true, build };
+
+/// node_exporter 1.x `--collector.netstat.fields` default.
+pub const FIELDS: &str = r"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$";
+
+regex_option! {
+    /// Regexp of Proto_Field counters to report from /proc/net/{netstat,snmp,snmp6}.
+    flag: "collector.netstat.fields",
+    key: netstat_fields,
+    default: FIELDS,
+}
 
 fn build(cx: &BuildContext) -> Result<Box<dyn Collector>, BuildError> {
     Ok(Box::new(Netstat {
         netstat: cx.root.proc("net/netstat"),
         snmp: cx.root.proc("net/snmp"),
         snmp6: cx.root.proc("net/snmp6"),
-        fields: cx.options.netstat_fields.clone(),
+        fields: cx.options.netstat.pattern.clone(),
         picks: Mutex::new(Vec::new()),
     }))
 }
@@ -186,7 +197,6 @@ pub fn snmp6(text: &str) -> impl Iterator<Item = (&str, &str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::collector::options::NETSTAT_FIELDS;
 
     fn collector(dir: &std::path::Path, fields: &str) -> Netstat {
         Netstat {
@@ -203,7 +213,7 @@ mod tests {
         // Captured from a Firecracker VM, kernel 6.18 (TcpExt has the TCP-AO fields, MPTcpExt).
         let d = tempfile::tempdir().unwrap();
         crate::fixture::build(d.path(), include_str!("../../tests/fixtures/netstat.tree")).unwrap();
-        let c = collector(d.path(), NETSTAT_FIELDS);
+        let c = collector(d.path(), FIELDS);
         for _ in 0..2 {
             // The second round runs from the cached picks.
             let mut out = MetricSet::new();

@@ -17,11 +17,14 @@ use hyper::Uri;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+use obwatch_common::config::{ConfigError, HumanDuration, Polling};
 use obwatch_common::exposition;
 use obwatch_common::metrics::{MetricSet, MetricType};
+use serde::Deserialize;
 
 use super::background::Background;
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec};
+use crate::collector::option_parts::Origin;
 
 /// Registry entry. Off by default; the config turns it on when a URL is given.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "obproxy", default_enabled: false, build };
@@ -36,13 +39,61 @@ const UP_HELP: &str = "1 when OBProxy's metrics endpoint answered the last fetch
 
 /// Settings from `obproxy:` in the YAML and `--obproxy.metrics-url`.
 #[derive(Clone, Debug)]
-pub struct ObproxyOptions {
+pub struct Options {
     /// `http://HOST:PORT/metrics` of OBProxy.
     pub metrics_url: Uri,
     /// How often it is fetched.
     pub interval: Duration,
     /// How long one fetch may take.
     pub timeout: Duration,
+}
+
+/// Its flag.
+#[derive(Debug, Default, clap::Args)]
+#[group(skip)]
+pub(crate) struct Flags {
+    /// OBProxy's Prometheus endpoint (http://HOST:2884/metrics) to relay; the obproxy
+    /// collector is off without it.
+    #[arg(long = "obproxy.metrics-url", value_name = "URL")]
+    pub(crate) metrics_url: Option<String>,
+}
+
+/// The `obproxy:` section of the YAML file.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Section {
+    metrics_url: Option<String>,
+    interval: Option<HumanDuration>,
+    timeout: Option<HumanDuration>,
+}
+
+/// The flag over the section's `metrics_url` (an `http://` URL with a host), and the section's
+/// polling settings. `None` without a URL: the collector stays off.
+pub(crate) fn compile(
+    flags: Flags,
+    raw: Section,
+    at: &Origin,
+) -> Result<Option<Options>, ConfigError> {
+    let url = ("--obproxy.metrics-url", flags.metrics_url);
+    let Some(url) = at.pick(url, ("obproxy.metrics_url", raw.metrics_url)) else {
+        return Ok(None);
+    };
+    let uri: Uri = url.value.parse().map_err(|e| {
+        url.invalid(format!("expected http://HOST:PORT/metrics, got {:?}: {e}", url.value))
+    })?;
+    if uri.scheme_str() != Some("http") || uri.host().is_none() {
+        return Err(url.invalid(format!(
+            "expected an http:// URL with a host (https is not supported), got {:?}",
+            url.value
+        )));
+    }
+    let polling = Polling::from_yaml(
+        at.file,
+        ("obproxy", "timeout"),
+        (raw.interval, raw.timeout),
+        Polling { interval: Duration::from_secs(15), timeout: Duration::from_secs(5) },
+    )?;
+    Ok(Some(Options { metrics_url: uri, interval: polling.interval, timeout: polling.timeout }))
 }
 
 fn build(cx: &BuildContext) -> Result<Box<dyn Collector>, BuildError> {
@@ -88,7 +139,7 @@ impl Collector for Obproxy {
 /// GETs the endpoint and returns its body.
 async fn fetch(
     client: &Client<HttpConnector, Empty<Bytes>>,
-    o: &ObproxyOptions,
+    o: &Options,
 ) -> Result<String, String> {
     let request = hyper::Request::get(o.metrics_url.clone())
         .header(hyper::header::ACCEPT, "text/plain;version=0.0.4")

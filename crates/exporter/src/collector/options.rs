@@ -1,114 +1,154 @@
-//! Per-collector options (node_exporter's `--collector.<name>.<option>` flags and the YAML
-//! `collectors:` section), validated and compiled once at start-up.
+//! Collector options, composed. Each collector with options owns them in its own file (or its
+//! folder's `options.rs`): its flags (a clap `Args` struct), its keys of the YAML `collectors:`
+//! section (`yaml_keys!`), its validated `Options` with node_exporter's defaults, and the step
+//! that checks and compiles them once at start-up (built from `option_parts`). This module
+//! only lists them: [`Flags`], [`YamlKeys`], [`CollectorOptions`], [`compile_host`].
 
-use std::path::PathBuf;
-use std::time::Duration;
+use obwatch_common::config::ConfigError;
+use serde::de::MapAccess;
 
-use regex::Regex;
+use crate::collector::option_parts::{CollectorKeys, Origin};
 
-use crate::collector::clusterware::ClusterwareOptions;
-use crate::collector::namedprocess::{NameMatcher, builtin};
-use crate::collector::obproxy::ObproxyOptions;
-use crate::collector::oceanbase::ObOptions;
+use crate::collector::oceanbase::{self, ObOptions};
+use crate::collector::{
+    clusterware, diskstats, filesystem, namedprocess, netclass, netdev, netstat, obproxy, textfile,
+    timer, vmstat,
+};
 
-/// An include/exclude pair of anchored regexes, as node_exporter's `*-include`/`*-exclude`
-/// flags (mutually exclusive per collector; checked at config time).
-#[derive(Clone, Debug, Default)]
-pub struct Filter {
-    /// When set, only names matching it pass.
-    pub include: Option<Regex>,
-    /// When set, names matching it are dropped.
-    pub exclude: Option<Regex>,
+/// The flags of the collectors that have options (`--collector.NAME.OPTION`, `--ob.*`,
+/// `--obproxy.*`), each collector's own struct.
+#[derive(Debug, Default, clap::Args)]
+#[group(skip)]
+pub(crate) struct Flags {
+    #[command(flatten)]
+    pub(crate) clusterware: clusterware::Flags,
+    #[command(flatten)]
+    pub(crate) oceanbase: oceanbase::options::Flags,
+    #[command(flatten)]
+    pub(crate) obproxy: obproxy::Flags,
+    #[command(flatten)]
+    pub(crate) host: HostFlags,
 }
 
-impl Filter {
-    /// An exclude-only filter from a pattern known to be valid.
-    pub fn exclude(pattern: &str) -> Self {
-        Filter { include: None, exclude: Some(Regex::new(pattern).expect("built-in pattern")) }
-    }
-
-    /// True when `name` should be reported.
-    pub fn allows(&self, name: &str) -> bool {
-        self.include.as_ref().is_none_or(|r| r.is_match(name))
-            && self.exclude.as_ref().is_none_or(|r| !r.is_match(name))
-    }
+/// The flags of the collectors configured in the YAML `collectors:` section.
+#[derive(Debug, Default, clap::Args)]
+#[group(skip)]
+pub(crate) struct HostFlags {
+    #[command(flatten)]
+    diskstats: diskstats::Flags,
+    #[command(flatten)]
+    filesystem: filesystem::Flags,
+    #[command(flatten)]
+    netclass: netclass::Flags,
+    #[command(flatten)]
+    netdev: netdev::Flags,
+    #[command(flatten)]
+    netstat: netstat::Flags,
+    #[command(flatten)]
+    textfile: textfile::Flags,
+    #[command(flatten)]
+    timer: timer::Flags,
+    #[command(flatten)]
+    vmstat: vmstat::Flags,
 }
 
-/// node_exporter 1.x `--collector.filesystem.mount-points-exclude` default.
-pub const FILESYSTEM_MOUNT_POINTS_EXCLUDE: &str =
-    "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)";
-/// node_exporter 1.x `--collector.filesystem.fs-types-exclude` default.
-pub const FILESYSTEM_FS_TYPES_EXCLUDE: &str = "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|erofs|sysfs|tracefs)$";
-/// node_exporter 1.x `--collector.diskstats.device-exclude` default: partitions and virtual
-/// devices.
-pub const DISKSTATS_DEVICE_EXCLUDE: &str = r"^(z?ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$";
-/// node_exporter 1.x `--collector.netstat.fields` default.
-pub const NETSTAT_FIELDS: &str = r"^(.*_(InErrors|InErrs)|Ip_Forwarding|Ip(6|Ext)_(InOctets|OutOctets)|Icmp6?_(InMsgs|OutMsgs)|TcpExt_(Listen.*|Syncookies.*|TCPSynRetrans|TCPTimeouts|TCPOFOQueue|TCPRcvQDrop)|Tcp_(ActiveOpens|InSegs|OutSegs|OutRsts|PassiveOpens|RetransSegs|CurrEstab)|Udp6?_(InDatagrams|OutDatagrams|NoPorts|RcvbufErrors|SndbufErrors))$";
-/// node_exporter 1.x `--collector.vmstat.fields` default.
-pub const VMSTAT_FIELDS: &str = r"^(oom_kill|pgpg|pswp|pg.*fault).*";
+/// The collectors' keys of the YAML `collectors:` section.
+#[derive(Debug, Default)]
+pub(crate) struct YamlKeys {
+    diskstats: diskstats::Yaml,
+    filesystem: filesystem::Yaml,
+    namedprocess: namedprocess::Yaml,
+    netclass: netclass::Yaml,
+    netdev: netdev::Yaml,
+    netstat: netstat::Yaml,
+    textfile: textfile::Yaml,
+    timer: timer::Yaml,
+    vmstat: vmstat::Yaml,
+}
+
+impl YamlKeys {
+    /// Every key, for the "unknown field" message.
+    pub(crate) fn keys() -> Vec<&'static str> {
+        [
+            diskstats::Yaml::KEYS,
+            filesystem::Yaml::KEYS,
+            namedprocess::Yaml::KEYS,
+            netclass::Yaml::KEYS,
+            netdev::Yaml::KEYS,
+            netstat::Yaml::KEYS,
+            textfile::Yaml::KEYS,
+            timer::Yaml::KEYS,
+            vmstat::Yaml::KEYS,
+        ]
+        .concat()
+    }
+
+    /// Hands `key` to the collector that owns it; false when none does.
+    pub(crate) fn read_key<'de, A: MapAccess<'de>>(
+        &mut self,
+        key: &str,
+        map: &mut A,
+    ) -> Result<bool, A::Error> {
+        Ok(self.diskstats.read_key(key, map)?
+            || self.filesystem.read_key(key, map)?
+            || self.namedprocess.read_key(key, map)?
+            || self.netclass.read_key(key, map)?
+            || self.netdev.read_key(key, map)?
+            || self.netstat.read_key(key, map)?
+            || self.textfile.read_key(key, map)?
+            || self.timer.read_key(key, map)?
+            || self.vmstat.read_key(key, map)?)
+    }
+}
 
 /// Options of every collector that has any.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct CollectorOptions {
-    /// filesystem: which mount points to report.
-    pub filesystem_mount_points: Filter,
-    /// filesystem: which filesystem types to report.
-    pub filesystem_fs_types: Filter,
-    /// filesystem: how long one statfs may take before its mount is marked stuck.
-    pub filesystem_mount_timeout: Duration,
-    /// diskstats: which block devices to report.
-    pub diskstats_devices: Filter,
-    /// netdev: which interfaces to report.
-    pub netdev_devices: Filter,
-    /// netclass: interfaces to skip (`--collector.netclass.ignored-devices`).
-    pub netclass_ignored_devices: Regex,
-    /// netstat: which `Proto_Field` counters to report.
-    pub netstat_fields: Regex,
-    /// vmstat: which /proc/vmstat fields to report.
-    pub vmstat_fields: Regex,
-    /// textfile: directories (globs allowed) holding `*.prom` files.
-    pub textfile_directories: Vec<PathBuf>,
-    /// namedprocess: the user's `process_names` entries, then (unless turned off) the
-    /// built-in set; the first that matches a process names its group.
-    pub process_names: Vec<NameMatcher>,
-    /// timer: how long the probe thread sleeps each time.
-    pub timer_tick: Duration,
-    /// timer: a wake-up later than this counts in `obwatch_timer_wakeups_late_total`.
-    pub timer_margin: Duration,
-    /// oceanbase: where and how to connect; `None` keeps the collector off.
+    /// The CRS home (else found), interval and tool timeout.
+    pub clusterware: clusterware::Options,
+    /// Which block devices to report.
+    pub diskstats: diskstats::Options,
+    /// Which mounts to report, and when a statfs counts as stuck.
+    pub filesystem: filesystem::Options,
+    /// The process groups.
+    pub namedprocess: namedprocess::Options,
+    /// Interfaces to skip.
+    pub netclass: netclass::Options,
+    /// Which interfaces to report.
+    pub netdev: netdev::Options,
+    /// Which `Proto_Field` counters to report.
+    pub netstat: netstat::Options,
+    /// Where and how to connect; `None` keeps the collector off.
     pub oceanbase: Option<ObOptions>,
-    /// clusterware: the CRS home (else found), interval and tool timeout.
-    pub clusterware: ClusterwareOptions,
-    /// obproxy: OBProxy's metrics endpoint; `None` keeps the collector off.
-    pub obproxy: Option<ObproxyOptions>,
+    /// OBProxy's metrics endpoint; `None` keeps the collector off.
+    pub obproxy: Option<obproxy::Options>,
+    /// The directories of `*.prom` files.
+    pub textfile: textfile::Options,
+    /// The probe's tick and lateness margin.
+    pub timer: timer::Options,
+    /// Which /proc/vmstat fields to report.
+    pub vmstat: vmstat::Options,
 }
 
-impl Default for CollectorOptions {
-    fn default() -> Self {
-        CollectorOptions {
-            filesystem_mount_points: Filter::exclude(FILESYSTEM_MOUNT_POINTS_EXCLUDE),
-            filesystem_fs_types: Filter::exclude(FILESYSTEM_FS_TYPES_EXCLUDE),
-            filesystem_mount_timeout: Duration::from_secs(5),
-            diskstats_devices: Filter::exclude(DISKSTATS_DEVICE_EXCLUDE),
-            netdev_devices: Filter::default(),
-            netclass_ignored_devices: Regex::new("^$").expect("built-in pattern"),
-            netstat_fields: Regex::new(NETSTAT_FIELDS).expect("built-in pattern"),
-            vmstat_fields: Regex::new(VMSTAT_FIELDS).expect("built-in pattern"),
-            textfile_directories: Vec::new(),
-            process_names: builtin_process_names(),
-            // oprocd's defaults (`oprocd run -t 1000 -m 500`).
-            timer_tick: Duration::from_secs(1),
-            timer_margin: Duration::from_millis(500),
-            oceanbase: None,
-            clusterware: ClusterwareOptions::default(),
-            obproxy: None,
-        }
-    }
-}
-
-/// The built-in `process_names` set, compiled.
-pub fn builtin_process_names() -> Vec<NameMatcher> {
-    builtin().iter().map(|c| NameMatcher::compile(c).expect("built-in pattern")).collect()
+/// The options of the collectors configured in the YAML `collectors:` section, from their
+/// flags over their keys. (The clusterware, OceanBase and OBProxy collectors have sections of
+/// their own; the configuration compiles those.)
+pub(crate) fn compile_host(
+    flags: HostFlags,
+    yaml: YamlKeys,
+    at: &Origin,
+    into: &mut CollectorOptions,
+) -> Result<(), ConfigError> {
+    into.diskstats = diskstats::compile(flags.diskstats, yaml.diskstats, at)?;
+    into.filesystem = filesystem::compile(flags.filesystem, yaml.filesystem, at)?;
+    into.namedprocess = namedprocess::compile(yaml.namedprocess, at)?;
+    into.netclass = netclass::compile(flags.netclass, yaml.netclass, at)?;
+    into.netdev = netdev::compile(flags.netdev, yaml.netdev, at)?;
+    into.netstat = netstat::compile(flags.netstat, yaml.netstat, at)?;
+    into.textfile = textfile::compile(flags.textfile, yaml.textfile, at);
+    into.timer = timer::compile(flags.timer, yaml.timer, at)?;
+    into.vmstat = vmstat::compile(flags.vmstat, yaml.vmstat, at)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -118,20 +158,29 @@ mod tests {
     #[test]
     fn default_filters_match_node_exporter() {
         let o = CollectorOptions::default();
-        assert!(!o.filesystem_mount_points.allows("/proc/sys/fs/binfmt_misc"));
-        assert!(!o.filesystem_mount_points.allows("/var/lib/docker/overlay2/x"));
-        assert!(o.filesystem_mount_points.allows("/var/lib/docker"));
-        assert!(o.filesystem_mount_points.allows("/home/admin/oceanbase"));
-        assert!(o.filesystem_fs_types.allows("tmpfs") && !o.filesystem_fs_types.allows("proc"));
-        assert!(!o.filesystem_fs_types.allows("cgroup2"));
-        assert!(!o.diskstats_devices.allows("sda1") && o.diskstats_devices.allows("sda"));
-        assert!(!o.diskstats_devices.allows("nvme0n1p2") && o.diskstats_devices.allows("nvme0n1"));
-        assert!(
-            o.netstat_fields.is_match("Tcp_RetransSegs")
-                && !o.netstat_fields.is_match("Tcp_MaxConn")
-        );
-        assert!(
-            o.vmstat_fields.is_match("pgmajfault") && !o.vmstat_fields.is_match("nr_free_pages")
-        );
+        let fs = &o.filesystem;
+        assert!(!fs.mount_points.allows("/proc/sys/fs/binfmt_misc"));
+        assert!(!fs.mount_points.allows("/var/lib/docker/overlay2/x"));
+        assert!(fs.mount_points.allows("/var/lib/docker"));
+        assert!(fs.mount_points.allows("/home/admin/oceanbase"));
+        assert!(fs.fs_types.allows("tmpfs") && !fs.fs_types.allows("proc"));
+        assert!(!fs.fs_types.allows("cgroup2"));
+        let disks = &o.diskstats.devices;
+        assert!(!disks.allows("sda1") && disks.allows("sda"));
+        assert!(!disks.allows("nvme0n1p2") && disks.allows("nvme0n1"));
+        assert!(o.netdev.devices.allows("eth0") && !o.netclass.pattern.is_match("eth0"));
+        let netstat = &o.netstat.pattern;
+        assert!(netstat.is_match("Tcp_RetransSegs") && !netstat.is_match("Tcp_MaxConn"));
+        let vmstat = &o.vmstat.pattern;
+        assert!(vmstat.is_match("pgmajfault") && !vmstat.is_match("nr_free_pages"));
+    }
+
+    #[test]
+    fn every_yaml_key_has_one_owner() {
+        let mut keys = YamlKeys::keys();
+        let n = keys.len();
+        keys.sort_unstable();
+        keys.dedup();
+        assert_eq!(keys.len(), n, "a key of `collectors:` claimed by two collectors");
     }
 }

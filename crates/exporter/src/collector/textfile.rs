@@ -9,12 +9,44 @@ use obwatch_common::exposition;
 use obwatch_common::metrics::{MetricSet, MetricType};
 
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec};
+use crate::collector::option_parts::{Origin, yaml_keys};
 
 /// Registry entry.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "textfile", default_enabled: true, build };
 
+/// The textfile collector's options.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Directories (globs allowed in the last component) holding `*.prom` files.
+    pub directories: Vec<PathBuf>,
+}
+
+/// Its flag.
+#[derive(Debug, Default, clap::Args)]
+#[group(skip)]
+pub(crate) struct Flags {
+    /// Directory (glob allowed) of *.prom files for the textfile collector (repeatable).
+    #[arg(long = "collector.textfile.directory", value_name = "DIR")]
+    directories: Vec<PathBuf>,
+}
+
+yaml_keys! {
+    /// Its key of the YAML `collectors:` section.
+    Yaml { textfile_directories: Vec<PathBuf>, }
+}
+
+/// The flags' directories, or else the YAML key's (relative to the file).
+pub(crate) fn compile(flags: Flags, yaml: Yaml, at: &Origin) -> Options {
+    let directories = if flags.directories.is_empty() {
+        yaml.textfile_directories.unwrap_or_default().iter().map(|d| at.base.join(d)).collect()
+    } else {
+        flags.directories
+    };
+    Options { directories }
+}
+
 fn build(cx: &BuildContext) -> Result<Box<dyn Collector>, BuildError> {
-    Ok(Box::new(Textfile { directories: cx.options.textfile_directories.clone() }))
+    Ok(Box::new(Textfile { directories: cx.options.textfile.directories.clone() }))
 }
 
 /// Reads every `*.prom` file of the configured directories on each scrape.

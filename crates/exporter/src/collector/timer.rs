@@ -14,9 +14,11 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use obwatch_common::config::{ConfigError, HumanDuration, set_at_least};
 use obwatch_common::metrics::{MetricSet, MetricType};
 
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec};
+use crate::collector::option_parts::{Origin, yaml_keys};
 
 /// Registry entry. On by default: one wake-up per tick costs microseconds.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "timer", default_enabled: true, build };
@@ -31,8 +33,66 @@ const LE: [&str; 14] = [
     "10", "+Inf",
 ];
 
+/// The timer probe's options.
+#[derive(Clone, Copy, Debug)]
+pub struct Options {
+    /// How long the probe thread sleeps each time.
+    pub tick: Duration,
+    /// A wake-up later than this counts in `obwatch_timer_wakeups_late_total`.
+    pub margin: Duration,
+}
+
+impl Default for Options {
+    /// oprocd's defaults (`oprocd run -t 1000 -m 500`).
+    fn default() -> Self {
+        Options { tick: Duration::from_secs(1), margin: Duration::from_millis(500) }
+    }
+}
+
+/// Its flags.
+#[derive(Debug, Default, clap::Args)]
+#[group(skip)]
+pub(crate) struct Flags {
+    /// How long the timer probe thread sleeps each time. [default: 1s]
+    #[arg(long = "collector.timer.tick", value_name = "DURATION")]
+    tick: Option<HumanDuration>,
+    /// A timer probe wake-up later than this counts as late. [default: 500ms]
+    #[arg(long = "collector.timer.margin", value_name = "DURATION")]
+    margin: Option<HumanDuration>,
+}
+
+yaml_keys! {
+    /// Its keys of the YAML `collectors:` section.
+    Yaml { timer_tick: HumanDuration, timer_margin: HumanDuration, }
+}
+
+/// Its options from the flags over the YAML keys: a tick of at least 10 ms, a margin of at
+/// least 1 ms.
+pub(crate) fn compile(flags: Flags, yaml: Yaml, at: &Origin) -> Result<Options, ConfigError> {
+    let mut o = Options::default();
+    for (flag, key, slot, min_ms) in [
+        (
+            ("--collector.timer.tick", flags.tick),
+            ("collectors.timer_tick", yaml.timer_tick),
+            &mut o.tick,
+            10,
+        ),
+        (
+            ("--collector.timer.margin", flags.margin),
+            ("collectors.timer_margin", yaml.timer_margin),
+            &mut o.margin,
+            1,
+        ),
+    ] {
+        if let Some(g) = at.pick(flag, key) {
+            set_at_least(g.path, &g.field, Some(g.value), Duration::from_millis(min_ms), slot)?;
+        }
+    }
+    Ok(o)
+}
+
 fn build(cx: &BuildContext) -> Result<Box<dyn Collector>, BuildError> {
-    let (tick, margin) = (cx.options.timer_tick, cx.options.timer_margin);
+    let Options { tick, margin } = cx.options.timer;
     let stats = Arc::new(Mutex::new(Stats::default()));
     let stop = Arc::new(Stop::default());
     let (s, st) = (stats.clone(), stop.clone());

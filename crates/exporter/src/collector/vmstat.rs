@@ -10,14 +10,25 @@ use regex::Regex;
 
 use super::names::NameTable;
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
+use crate::collector::option_parts::regex_option;
 
 /// Registry entry.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "vmstat", default_enabled: true, build };
 
+/// node_exporter 1.x `--collector.vmstat.fields` default.
+pub const FIELDS: &str = r"^(oom_kill|pgpg|pswp|pg.*fault).*";
+
+regex_option! {
+    /// Regexp of /proc/vmstat fields to report.
+    flag: "collector.vmstat.fields",
+    key: vmstat_fields,
+    default: FIELDS,
+}
+
 fn build(cx: &BuildContext) -> Result<Box<dyn Collector>, BuildError> {
     Ok(Box::new(Vmstat {
         path: cx.root.proc("vmstat"),
-        fields: cx.options.vmstat_fields.clone(),
+        fields: cx.options.vmstat.pattern.clone(),
         names: NameTable::default(),
     }))
 }
@@ -106,10 +117,9 @@ pgmajfault 31337
     fn collect(text: &str) -> MetricSet {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(d.path().join("vmstat"), text).unwrap();
-        let opts = crate::collector::options::CollectorOptions::default();
         let v = Vmstat {
             path: d.path().join("vmstat"),
-            fields: opts.vmstat_fields,
+            fields: Options::default().pattern,
             names: NameTable::default(),
         };
         let mut out = MetricSet::new();

@@ -4,11 +4,12 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use clap::{Arg, ArgAction, ArgMatches, Args, CommandFactory, Parser};
+use clap::{Arg, ArgAction, ArgMatches, CommandFactory, Parser};
 use obwatch_common::cli::LogFlags;
 use obwatch_common::config::HumanDuration;
 
 use crate::collector::ALL;
+use crate::collector::options::Flags;
 
 /// node_exporter 1.x collectors that obwatch does not implement. Their `--[no-]collector.X`
 /// flags are accepted so existing systemd units keep working; enabling one logs a warning.
@@ -116,8 +117,9 @@ pub(super) struct Cli {
     /// Disable all collectors by default; enable with --collector.NAME.
     #[arg(long = "collector.disable-defaults")]
     pub(super) disable_defaults: bool,
+    /// The flags of the collectors that have options, each collector's own.
     #[command(flatten)]
-    pub(super) collectors: CollectorFlags,
+    pub(super) collectors: Flags,
     /// Longest a scrape waits for collectors; capped by Prometheus' scrape timeout header.
     /// [default: 5s]
     #[arg(long = "scrape.timeout", value_name = "DURATION")]
@@ -125,93 +127,6 @@ pub(super) struct Cli {
     /// `--log.level`, `--log.format`.
     #[command(flatten)]
     pub(super) log: LogFlags,
-}
-
-/// The flags of individual collectors (`--collector.NAME.OPTION`, `--ob.*`, `--obproxy.*`).
-#[derive(Debug, Args)]
-pub(super) struct CollectorFlags {
-    /// Directory (glob allowed) of *.prom files for the textfile collector (repeatable).
-    #[arg(long = "collector.textfile.directory", value_name = "DIR")]
-    pub(super) textfile_directories: Vec<PathBuf>,
-    /// Regexp of mount points to ignore.
-    #[arg(
-        long = "collector.filesystem.mount-points-exclude",
-        value_name = "RE",
-        alias = "collector.filesystem.ignored-mount-points"
-    )]
-    pub(super) fs_mount_points_exclude: Option<String>,
-    /// Regexp of mount points to report (exclusive with -exclude).
-    #[arg(long = "collector.filesystem.mount-points-include", value_name = "RE")]
-    pub(super) fs_mount_points_include: Option<String>,
-    /// Regexp of filesystem types to ignore.
-    #[arg(
-        long = "collector.filesystem.fs-types-exclude",
-        value_name = "RE",
-        alias = "collector.filesystem.ignored-fs-types"
-    )]
-    pub(super) fs_types_exclude: Option<String>,
-    /// Regexp of filesystem types to report (exclusive with -exclude).
-    #[arg(long = "collector.filesystem.fs-types-include", value_name = "RE")]
-    pub(super) fs_types_include: Option<String>,
-    /// How long a statfs may take before the mount is reported as stuck. [default: 5s]
-    #[arg(long = "collector.filesystem.mount-timeout", value_name = "DURATION")]
-    pub(super) fs_mount_timeout: Option<HumanDuration>,
-    /// Regexp of block devices to ignore.
-    #[arg(
-        long = "collector.diskstats.device-exclude",
-        value_name = "RE",
-        alias = "collector.diskstats.ignored-devices"
-    )]
-    pub(super) diskstats_device_exclude: Option<String>,
-    /// Regexp of block devices to report (exclusive with -exclude).
-    #[arg(long = "collector.diskstats.device-include", value_name = "RE")]
-    pub(super) diskstats_device_include: Option<String>,
-    /// Regexp of network devices to ignore.
-    #[arg(
-        long = "collector.netdev.device-exclude",
-        value_name = "RE",
-        alias = "collector.netdev.device-blacklist"
-    )]
-    pub(super) netdev_device_exclude: Option<String>,
-    /// Regexp of network devices to report (exclusive with -exclude).
-    #[arg(
-        long = "collector.netdev.device-include",
-        value_name = "RE",
-        alias = "collector.netdev.device-whitelist"
-    )]
-    pub(super) netdev_device_include: Option<String>,
-    /// Regexp of net devices to ignore for netclass.
-    #[arg(long = "collector.netclass.ignored-devices", value_name = "RE")]
-    pub(super) netclass_ignored_devices: Option<String>,
-    /// Regexp of Proto_Field counters to report from /proc/net/{netstat,snmp,snmp6}.
-    #[arg(long = "collector.netstat.fields", value_name = "RE")]
-    pub(super) netstat_fields: Option<String>,
-    /// Regexp of /proc/vmstat fields to report.
-    #[arg(long = "collector.vmstat.fields", value_name = "RE")]
-    pub(super) vmstat_fields: Option<String>,
-    /// How long the timer probe thread sleeps each time. [default: 1s]
-    #[arg(long = "collector.timer.tick", value_name = "DURATION")]
-    pub(super) timer_tick: Option<HumanDuration>,
-    /// A timer probe wake-up later than this counts as late. [default: 500ms]
-    #[arg(long = "collector.timer.margin", value_name = "DURATION")]
-    pub(super) timer_margin: Option<HumanDuration>,
-    /// Oracle Clusterware (Grid) home; found from /etc/oracle/olr.loc when not given.
-    #[arg(long = "collector.clusterware.crs-home", value_name = "DIR")]
-    pub(super) crs_home: Option<PathBuf>,
-    /// OBProxy's Prometheus endpoint (http://HOST:2884/metrics) to relay; the obproxy
-    /// collector is off without it.
-    #[arg(long = "obproxy.metrics-url", value_name = "URL")]
-    pub(super) obproxy_metrics_url: Option<String>,
-    /// OceanBase SQL port (HOST:PORT) to read ob_* metrics from; the oceanbase collector is
-    /// off without it.
-    #[arg(long = "ob.address", value_name = "HOST:PORT")]
-    pub(super) ob_address: Option<String>,
-    /// OceanBase user (sys tenant). [default: ocp_monitor]
-    #[arg(long = "ob.username", value_name = "USER")]
-    pub(super) ob_username: Option<String>,
-    /// File holding the OceanBase password (else $OBWATCH_OB_PASSWORD).
-    #[arg(long = "ob.password-file", value_name = "FILE")]
-    pub(super) ob_password_file: Option<PathBuf>,
 }
 
 /// The whole command line (fixed flags and one per collector), for `--help`, the man page and

@@ -1,32 +1,28 @@
 //! The collectors' part of the configuration: which collectors run (defaults, the YAML
 //! `collectors.enable`/`disable` lists, `--[no-]collector.NAME`, an OceanBase or OBProxy
-//! address) and each collector's options, the flag winning over its YAML key. Errors name the
-//! flag's source ("command line") or the file, and the field.
+//! address). Each collector's options are its own (`collector::options` lists them); this
+//! hands them their flags and YAML. Errors name the flag ("command line") or the file and
+//! key.
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::Duration;
 
 use clap::ArgMatches;
-use obwatch_common::config::{ConfigError, Polling, set_at_least};
-use regex::Regex;
+use obwatch_common::config::ConfigError;
 
-use super::cli::{CollectorFlags, NOT_IMPLEMENTED, flag_enabled};
-use super::file::{ClusterwareSection, CollectorsSection, IncludeExclude, ObproxySection};
-use crate::collector::ALL;
-use crate::collector::namedprocess::{NameConfig, NameMatcher};
-use crate::collector::obproxy::ObproxyOptions;
-use crate::collector::oceanbase::options::{
-    self as ob_options, ObFlags, PASSWORD_ENV, RawObSection,
-};
-use crate::collector::options::{CollectorOptions, Filter, builtin_process_names};
+use super::cli::{NOT_IMPLEMENTED, flag_enabled};
+use super::file::CollectorsSection;
+use crate::collector::oceanbase::options::PASSWORD_ENV;
+use crate::collector::option_parts::Origin;
+use crate::collector::options::{self, CollectorOptions, Flags};
+use crate::collector::{ALL, clusterware, obproxy, oceanbase};
 
 /// The YAML sections that configure collectors, as read from the file.
 pub(super) struct Sections {
     pub(super) collectors: CollectorsSection,
-    pub(super) oceanbase: RawObSection,
-    pub(super) clusterware: ClusterwareSection,
-    pub(super) obproxy: ObproxySection,
+    pub(super) oceanbase: oceanbase::options::Section,
+    pub(super) clusterware: clusterware::Section,
+    pub(super) obproxy: obproxy::Section,
 }
 
 /// What the collectors' configuration resolves to.
@@ -39,142 +35,37 @@ pub(super) struct Resolved {
 /// Resolves the enabled set and every collector's options. `path` is the YAML file (or
 /// "command line" without one); relative paths in it are relative to `base`.
 pub(super) fn resolve(
-    mut flags: CollectorFlags,
+    flags: Flags,
     (disable_defaults, m): (bool, &ArgMatches),
     sections: Sections,
     defaults: &[&'static str],
     (path, base): (&Path, &Path),
 ) -> Result<Resolved, ConfigError> {
-    let Sections { collectors: fc, oceanbase, clusterware, obproxy: obproxy_section } = sections;
+    let Sections { collectors: fc, oceanbase, clusterware, obproxy } = sections;
+    let at = Origin { file: path, base };
     let mut warnings = Vec::new();
-    let mut options = CollectorOptions::default();
     // Enabled set: defaults (unless disabled), then YAML enable/disable, then flags.
     let mut enabled =
         yaml_enabled(defaults, disable_defaults || fc.disable_defaults, &fc, path, &mut warnings)?;
+    let env_password = std::env::var(PASSWORD_ENV).ok();
+    let mut options = CollectorOptions {
+        oceanbase: oceanbase::options::compile(flags.oceanbase, oceanbase, &at, env_password)?,
+        obproxy: obproxy::compile(flags.obproxy, obproxy, &at)?,
+        clusterware: clusterware::compile(flags.clusterware, clusterware, &at)?,
+        ..CollectorOptions::default()
+    };
     // The OceanBase and OBProxy collectors are on when an address is given, unless turned off
     // by name.
-    options.oceanbase = ob_options::compile(
-        path,
-        oceanbase,
-        ObFlags {
-            address: flags.ob_address.take(),
-            username: flags.ob_username.take(),
-            password_file: flags.ob_password_file.take(),
-        },
-        std::env::var(PASSWORD_ENV).ok(),
-    )?;
     let disabled = |name: &str| fc.disable.iter().any(|n| n == name);
     if options.oceanbase.is_some() && !disabled("oceanbase") {
         enabled.insert("oceanbase");
     }
-    options.obproxy = obproxy(path, flags.obproxy_metrics_url.take(), obproxy_section)?;
     if options.obproxy.is_some() && !disabled("obproxy") {
         enabled.insert("obproxy");
     }
     flag_enabled(&mut enabled, m, &mut warnings);
-    host_options(&mut options, flags, fc, (path, base))?;
-    clusterware_options(&mut options, clusterware, path, base)?;
+    options::compile_host(flags.host, fc.keys, &at, &mut options)?;
     Ok(Resolved { enabled: enabled.into_iter().collect(), options, warnings })
-}
-
-/// The options of the host collectors (filesystem, diskstats, netdev, netclass, netstat,
-/// vmstat, namedprocess, timer, textfile).
-fn host_options(
-    o: &mut CollectorOptions,
-    flags: CollectorFlags,
-    fc: CollectorsSection,
-    (path, base): (&Path, &Path),
-) -> Result<(), ConfigError> {
-    let cl = Path::new("command line");
-    o.filesystem_mount_points = filter(
-        &o.filesystem_mount_points,
-        (flags.fs_mount_points_include, flags.fs_mount_points_exclude),
-        fc.filesystem_mount_points,
-        "--collector.filesystem.mount-points",
-        ("collectors.filesystem_mount_points", path),
-    )?;
-    o.filesystem_fs_types = filter(
-        &o.filesystem_fs_types,
-        (flags.fs_types_include, flags.fs_types_exclude),
-        fc.filesystem_fs_types,
-        "--collector.filesystem.fs-types",
-        ("collectors.filesystem_fs_types", path),
-    )?;
-    o.diskstats_devices = filter(
-        &o.diskstats_devices,
-        (flags.diskstats_device_include, flags.diskstats_device_exclude),
-        fc.diskstats_devices,
-        "--collector.diskstats.device",
-        ("collectors.diskstats_devices", path),
-    )?;
-    o.netdev_devices = filter(
-        &o.netdev_devices,
-        (flags.netdev_device_include, flags.netdev_device_exclude),
-        fc.netdev_devices,
-        "--collector.netdev.device",
-        ("collectors.netdev_devices", path),
-    )?;
-    if let Some(t) = flags.fs_mount_timeout.or(fc.filesystem_mount_timeout) {
-        o.filesystem_mount_timeout = t.0;
-    }
-    for (flag, yaml, field, slot) in [
-        (
-            flags.netclass_ignored_devices,
-            fc.netclass_ignored_devices,
-            "collectors.netclass_ignored_devices",
-            &mut o.netclass_ignored_devices,
-        ),
-        (
-            flags.netstat_fields,
-            fc.netstat_fields,
-            "collectors.netstat_fields",
-            &mut o.netstat_fields,
-        ),
-        (flags.vmstat_fields, fc.vmstat_fields, "collectors.vmstat_fields", &mut o.vmstat_fields),
-    ] {
-        if let Some((re, from_flag)) = pick(flag, yaml) {
-            *slot = regex(if from_flag { cl } else { path }, field, &re)?;
-        }
-    }
-    o.process_names =
-        process_names(path, &fc.process_names, fc.process_names_builtin.unwrap_or(true))?;
-    for (flag, yaml, field, slot, min) in [
-        (flags.timer_tick, fc.timer_tick, "collectors.timer_tick", &mut o.timer_tick, 10),
-        (flags.timer_margin, fc.timer_margin, "collectors.timer_margin", &mut o.timer_margin, 1),
-    ] {
-        let src = if flag.is_some() { cl } else { path };
-        set_at_least(src, field, flag.or(yaml), Duration::from_millis(min), slot)?;
-    }
-    o.textfile_directories = if flags.textfile_directories.is_empty() {
-        fc.textfile_directories.into_iter().map(|d| base.join(d)).collect()
-    } else {
-        flags.textfile_directories
-    };
-    if let Some(home) = flags.crs_home {
-        o.clusterware.crs_home = Some(home);
-    }
-    Ok(())
-}
-
-/// The `clusterware:` section (`--collector.clusterware.crs-home` wins over its `crs_home`).
-fn clusterware_options(
-    o: &mut CollectorOptions,
-    raw: ClusterwareSection,
-    path: &Path,
-    base: &Path,
-) -> Result<(), ConfigError> {
-    let cw = &mut o.clusterware;
-    if cw.crs_home.is_none() {
-        cw.crs_home = raw.crs_home.map(|p| base.join(p));
-    }
-    let polling = Polling::from_yaml(
-        path,
-        ("clusterware", "timeout"),
-        (raw.interval, raw.timeout),
-        Polling { interval: cw.interval, timeout: cw.timeout },
-    )?;
-    (cw.interval, cw.timeout) = (polling.interval, polling.timeout);
-    Ok(())
 }
 
 /// The enabled set before the flags: the defaults (unless disabled), then the YAML
@@ -216,103 +107,65 @@ fn yaml_enabled(
     Ok(enabled)
 }
 
-/// A flag value (which wins, `true`) or else the YAML one.
-fn pick(flag: Option<String>, yaml: Option<String>) -> Option<(String, bool)> {
-    flag.map(|v| (v, true)).or(yaml.map(|v| (v, false)))
-}
+#[cfg(test)]
+mod tests {
+    use super::super::Config;
 
-/// A device or mount filter: `(include, exclude)` flags over the YAML `{include, exclude}`,
-/// `default` when neither is given. Include and exclude are mutually exclusive; errors name
-/// the flag (from the command line) or the file and `field`.
-fn filter(
-    default: &Filter,
-    flags: (Option<String>, Option<String>),
-    yaml: IncludeExclude,
-    flag: &str,
-    (field, path): (&str, &Path),
-) -> Result<Filter, ConfigError> {
-    let src = |from_flag: bool| if from_flag { Path::new("command line") } else { path };
-    match (pick(flags.0, yaml.include), pick(flags.1, yaml.exclude)) {
-        (Some(_), Some(_)) => Err(ConfigError::invalid(
-            path,
-            field,
-            format!("include and exclude are mutually exclusive ({flag}-include/-exclude)"),
-        )),
-        (Some((re, ff)), None) => Ok(Filter {
-            include: Some(regex(src(ff), &format!("{field}.include"), &re)?),
-            exclude: None,
-        }),
-        (None, Some((re, ff))) => Ok(Filter {
-            include: None,
-            exclude: Some(regex(src(ff), &format!("{field}.exclude"), &re)?),
-        }),
-        (None, None) => Ok(default.clone()),
+    /// Loads `yaml` as the `--config.file` (in a temp dir) with `args` after it.
+    fn load(yaml: &str, args: &[&str]) -> (tempfile::TempDir, Result<Config, String>) {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("e.yml");
+        std::fs::write(&p, yaml).unwrap();
+        let argv = ["obwatch-exporter", "--config.file", p.to_str().unwrap()];
+        let loaded = Config::load(argv.iter().chain(args)).map_err(|e| e.to_string());
+        (dir, loaded)
     }
-}
 
-/// The `obproxy:` section with `--obproxy.metrics-url` over its `metrics_url`.
-fn obproxy(
-    path: &Path,
-    flag: Option<String>,
-    raw: ObproxySection,
-) -> Result<Option<ObproxyOptions>, ConfigError> {
-    let (url, src) = match (flag, raw.metrics_url) {
-        (Some(u), _) => (u, Path::new("command line")),
-        (None, Some(u)) => (u, path),
-        (None, None) => return Ok(None),
-    };
-    let field = "obproxy.metrics_url";
-    let uri: hyper::Uri = url.parse().map_err(|e| {
-        ConfigError::invalid(
-            src,
-            field,
-            format!("expected http://HOST:PORT/metrics, got {url:?}: {e}"),
-        )
-    })?;
-    if uri.scheme_str() != Some("http") || uri.host().is_none() {
-        return Err(ConfigError::invalid(
-            src,
-            field,
-            format!("expected an http:// URL with a host (https is not supported), got {url:?}"),
-        ));
+    #[test]
+    fn each_collector_reads_its_own_keys() {
+        let yaml = "collectors:\n  enable: [cpu]\n  filesystem_mount_points: {include: '^/data'}\n  \
+                    textfile_directories: [prom]\n  timer_tick: 2s\n  disable_defaults: true\n";
+        let (dir, c) = load(yaml, &["--collector.timer.margin", "20ms"]);
+        let c = c.unwrap();
+        assert_eq!(c.enabled, ["cpu"]);
+        let fs = &c.options.filesystem;
+        assert!(fs.mount_points.allows("/data/1") && !fs.mount_points.allows("/home"));
+        assert_eq!(c.options.textfile.directories, [dir.path().join("prom")]);
+        let timer = c.options.timer;
+        assert_eq!((timer.tick.as_millis(), timer.margin.as_millis()), (2000, 20));
     }
-    let mut o = ObproxyOptions {
-        metrics_url: uri,
-        interval: Duration::from_secs(15),
-        timeout: Duration::from_secs(5),
-    };
-    let polling = Polling::from_yaml(
-        path,
-        ("obproxy", "timeout"),
-        (raw.interval, raw.timeout),
-        Polling { interval: o.interval, timeout: o.timeout },
-    )?;
-    (o.interval, o.timeout) = (polling.interval, polling.timeout);
-    Ok(Some(o))
-}
 
-/// The user's entries (tried first, in order), then the built-in set unless `builtin` is
-/// false.
-fn process_names(
-    path: &Path,
-    entries: &[NameConfig],
-    builtin: bool,
-) -> Result<Vec<NameMatcher>, ConfigError> {
-    let mut names = Vec::with_capacity(entries.len());
-    for (i, entry) in entries.iter().enumerate() {
-        names.push(NameMatcher::compile(entry).map_err(|e| {
-            let field = format!("collectors.process_names[{i}].{}", e.field);
-            ConfigError::invalid(path, field, e.message)
-        })?);
+    #[test]
+    fn a_wrong_key_keeps_its_line_and_column() {
+        let (_d, e) = load("collectors:\n  enable: [cpu]\n  timer_tik: 1s\n", &[]);
+        let e = e.unwrap_err();
+        assert!(e.contains("e.yml:3:3") && e.contains("unknown field `timer_tik`"), "{e}");
+        assert!(e.contains("timer_tick, ") && e.contains("disable_defaults, "), "lists keys: {e}");
+        let (_d, e) = load("collectors:\n  timer_tick: soon\n", &[]);
+        assert!(e.unwrap_err().contains("e.yml:2:"), "a bad value has its place too");
+        let (_d, e) = load("collectors:\n  timer_tick: 1s\n  timer_tick: 2s\n", &[]);
+        assert!(e.unwrap_err().contains("timer_tick"), "a key given twice is an error");
+        let (_d, e) = load("collectors:\n  enable: [cpu]\n  enable: [stat]\n", &[]);
+        assert!(e.unwrap_err().contains("enable"), "a key given twice is an error");
     }
-    if builtin {
-        names.extend(builtin_process_names());
-    }
-    Ok(names)
-}
 
-fn regex(path: &Path, field: &str, re: &str) -> Result<Regex, ConfigError> {
-    Regex::new(re).map_err(|e| {
-        ConfigError::invalid(path, field, format!("expected a regular expression: {e}"))
-    })
+    #[test]
+    fn errors_name_the_flag_or_the_key() {
+        let yaml = "collectors:\n  diskstats_devices: {exclude: '('}\n";
+        let (_d, e) = load(yaml, &[]);
+        let e = e.unwrap_err();
+        assert!(
+            e.contains("e.yml: field `collectors.diskstats_devices.exclude`: expected a regular"),
+            "{e}"
+        );
+        let (_d, e) = load(yaml, &["--collector.diskstats.device-exclude", "^$"]);
+        assert!(e.is_ok(), "the flag wins over the key: {e:?}");
+        let (_d, e) = load("", &["--collector.diskstats.device-include", "["]);
+        let e = e.unwrap_err();
+        assert!(e.contains("command line: field `--collector.diskstats.device-include`"), "{e}");
+        let (_d, e) = load("obproxy:\n  metrics_url: ftp://x/\n", &[]);
+        assert!(e.unwrap_err().contains("e.yml: field `obproxy.metrics_url`: expected an http://"));
+        let (_d, e) = load("", &["--obproxy.metrics-url", "https://x/metrics"]);
+        assert!(e.unwrap_err().contains("command line: field `--obproxy.metrics-url`"));
+    }
 }

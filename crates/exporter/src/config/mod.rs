@@ -242,14 +242,14 @@ mod tests {
         assert_eq!(c.telemetry_path, "/x");
         assert!(!c.enabled.contains(&"loadavg"));
         assert!(
-            c.options.netstat_fields.is_match("Tcp_InSegs")
-                && !c.options.netstat_fields.is_match("Udp_X")
+            c.options.netstat.pattern.is_match("Tcp_InSegs")
+                && !c.options.netstat.pattern.is_match("Udp_X")
         );
         assert_eq!(c.scrape_timeout, Duration::from_secs(2));
         std::fs::write(&p, "collectors:\n  timer_tick: 2s\n  timer_margin: 750ms\n").unwrap();
         let c = load(&["--config.file", ps, "--collector.timer.margin=1s"]).unwrap();
-        assert_eq!(c.options.timer_tick, Duration::from_secs(2));
-        assert_eq!(c.options.timer_margin, Duration::from_secs(1));
+        assert_eq!(c.options.timer.tick, Duration::from_secs(2));
+        assert_eq!(c.options.timer.margin, Duration::from_secs(1));
     }
 
     #[test]
@@ -266,7 +266,7 @@ mod tests {
         let c = load(&["--config.file", p.to_str().unwrap()]).unwrap();
         assert_eq!(c.options.oceanbase.unwrap().address, "127.0.0.1:2881");
         let e = load(&["--ob.address", "nohostport"]).unwrap_err().to_string();
-        assert!(e.contains("command line: field `oceanbase.address`: expected HOST:PORT"), "{e}");
+        assert!(e.contains("command line: field `--ob.address`: expected HOST:PORT"), "{e}");
     }
 
     #[test]
@@ -275,12 +275,12 @@ mod tests {
         let p = dir.path().join("exporter.yml");
         let yaml = "collectors:\n  process_names:\n    - { name: pg, exe: [postgres] }\n";
         std::fs::write(&p, yaml).unwrap();
-        let builtin = CollectorOptions::default().process_names.len();
+        let builtin = CollectorOptions::default().namedprocess.process_names.len();
         let c = load(&["--config.file", p.to_str().unwrap()]).unwrap();
-        assert_eq!(c.options.process_names.len(), builtin + 1);
+        assert_eq!(c.options.namedprocess.process_names.len(), builtin + 1);
         std::fs::write(&p, format!("{yaml}  process_names_builtin: false\n")).unwrap();
         let c = load(&["--config.file", p.to_str().unwrap()]).unwrap();
-        assert_eq!(c.options.process_names.len(), 1);
+        assert_eq!(c.options.namedprocess.process_names.len(), 1);
     }
 
     #[test]
@@ -333,7 +333,7 @@ mod tests {
         let e = load(&["--collector.vmstat.fields", "("]).unwrap_err().to_string();
         assert!(
             e.contains(
-                "command line: field `collectors.vmstat_fields`: expected a regular expression"
+                "command line: field `--collector.vmstat.fields`: expected a regular expression"
             ),
             "{e}"
         );
@@ -362,7 +362,7 @@ mod tests {
         assert!(e.contains("e.yml:4:7") && e.contains("exee"), "{e}");
         let e = load(&["--collector.timer.tick", "5ms"]).unwrap_err().to_string();
         assert!(
-            e.contains("command line: field `collectors.timer_tick`: expected a duration of at least 10ms, got 5ms"),
+            e.contains("command line: field `--collector.timer.tick`: expected a duration of at least 10ms, got 5ms"),
             "{e}"
         );
         let e = load(&["--web.max-connections", "0"]).unwrap_err().to_string();

@@ -10,7 +10,11 @@
 //! that hangs or prints garbage gives `obwatch_command_success{command} 0` and drops its
 //! `crs_*` series for that round.
 
+mod options;
 pub mod parse;
+
+pub use options::Options;
+pub(crate) use options::{Flags, Section, compile};
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -25,27 +29,6 @@ use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec};
 
 /// Registry entry. On by default; inert on hosts without Clusterware.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "clusterware", default_enabled: true, build };
-
-/// Settings from the `clusterware:` YAML section and `--collector.clusterware.*` flags.
-#[derive(Clone, Debug)]
-pub struct ClusterwareOptions {
-    /// The Grid/CRS home; found from olr.loc/ocr.loc when `None`.
-    pub crs_home: Option<PathBuf>,
-    /// How often the tools run.
-    pub interval: Duration,
-    /// How long one tool may run before it is killed.
-    pub timeout: Duration,
-}
-
-impl Default for ClusterwareOptions {
-    fn default() -> Self {
-        ClusterwareOptions {
-            crs_home: None,
-            interval: Duration::from_secs(30),
-            timeout: Duration::from_secs(10),
-        }
-    }
-}
 
 fn build(cx: &BuildContext) -> Result<Box<dyn Collector>, BuildError> {
     let o = cx.options.clusterware.clone();

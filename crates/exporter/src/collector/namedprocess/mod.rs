@@ -30,17 +30,61 @@ pub use matcher::{CompileError, NameConfig, NameMatcher, ProcView, builtin};
 use tracker::Tracker;
 
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
+use crate::collector::option_parts::{Origin, yaml_keys};
+use obwatch_common::config::ConfigError;
 
 /// Registry entry. On by default: on a host without database processes a scrape costs one
 /// read of `PID/stat` per process (docs/benchmarks.md has the figure).
 pub const SPEC: CollectorSpec =
     CollectorSpec { name: "namedprocess", default_enabled: true, build };
 
+/// The namedprocess collector's options.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The user's `process_names` entries, then (unless turned off) the built-in set; the
+    /// first that matches a process names its group.
+    pub process_names: Vec<NameMatcher>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { process_names: builtin_matchers() }
+    }
+}
+
+/// The built-in `process_names` set, compiled.
+fn builtin_matchers() -> Vec<NameMatcher> {
+    builtin().iter().map(|c| NameMatcher::compile(c).expect("built-in pattern")).collect()
+}
+
+yaml_keys! {
+    /// Its keys of the YAML `collectors:` section (it has no flags, as process-exporter has
+    /// none for its names).
+    Yaml { process_names: Vec<NameConfig>, process_names_builtin: bool, }
+}
+
+/// The user's entries (tried first, in order), then the built-in set unless
+/// `process_names_builtin` is false.
+pub(crate) fn compile(yaml: Yaml, at: &Origin) -> Result<Options, ConfigError> {
+    let entries = yaml.process_names.unwrap_or_default();
+    let mut names = Vec::with_capacity(entries.len());
+    for (i, entry) in entries.iter().enumerate() {
+        names.push(NameMatcher::compile(entry).map_err(|e| {
+            let field = format!("collectors.process_names[{i}].{}", e.field);
+            ConfigError::invalid(at.file, field, e.message)
+        })?);
+    }
+    if yaml.process_names_builtin.unwrap_or(true) {
+        names.extend(builtin_matchers());
+    }
+    Ok(Options { process_names: names })
+}
+
 fn build(cx: &BuildContext) -> Result<Box<dyn Collector>, BuildError> {
     Ok(Box::new(NamedProcess {
         procfs: cx.root.procfs.clone(),
         stat_path: cx.root.proc("stat"),
-        matchers: cx.options.process_names.clone(),
+        matchers: cx.options.namedprocess.process_names.clone(),
         ticks: rustix::param::clock_ticks_per_second() as f64,
         page_size: rustix::param::page_size() as u64,
         state: Mutex::new(State::default()),

@@ -2,12 +2,14 @@
 //! validated into [`ObOptions`]. The collector is off unless an address is given.
 
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use obwatch_common::client_tls::{ResolvedTls, TlsSettings};
 use obwatch_common::config::{ConfigError, HumanDuration, Polling, set_at_least};
 use serde::Deserialize;
+
+use crate::collector::option_parts::Origin;
 
 /// Environment variable that may hold the password (ARCHITECTURE.md), so it need not be in a
 /// file or on a command line (`ps` shows command lines to every user).
@@ -16,7 +18,7 @@ pub const PASSWORD_ENV: &str = "OBWATCH_OB_PASSWORD";
 /// The `oceanbase:` section of the exporter's YAML file.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawObSection {
+pub struct Section {
     address: Option<String>,
     username: Option<String>,
     password_file: Option<PathBuf>,
@@ -34,13 +36,18 @@ pub struct RawObSection {
 }
 
 /// The `--ob.*` flags; each wins over its YAML key.
-#[derive(Debug, Default)]
-pub struct ObFlags {
-    /// `--ob.address`.
+#[derive(Debug, Default, clap::Args)]
+#[group(skip)]
+pub struct Flags {
+    /// OceanBase SQL port (HOST:PORT) to read ob_* metrics from; the oceanbase collector is
+    /// off without it.
+    #[arg(long = "ob.address", value_name = "HOST:PORT")]
     pub address: Option<String>,
-    /// `--ob.username`.
+    /// OceanBase user (sys tenant). [default: ocp_monitor]
+    #[arg(long = "ob.username", value_name = "USER")]
     pub username: Option<String>,
-    /// `--ob.password-file`.
+    /// File holding the OceanBase password (else $OBWATCH_OB_PASSWORD).
+    #[arg(long = "ob.password-file", value_name = "FILE")]
     pub password_file: Option<PathBuf>,
 }
 
@@ -104,55 +111,44 @@ impl ObOptions {
     }
 }
 
-/// Merges flags over the YAML section (from `path`, used in errors) and validates. `None`
-/// when no address is configured: the collector stays off. `env_password` is the value of
-/// [`PASSWORD_ENV`], passed in so tests need not touch the process environment.
-pub fn compile(
-    path: &Path,
-    raw: RawObSection,
-    flags: ObFlags,
+/// Merges flags over the YAML section and validates. `None` when no address is configured:
+/// the collector stays off. `env_password` is the value of [`PASSWORD_ENV`], passed in so
+/// tests need not touch the process environment.
+pub(crate) fn compile(
+    flags: Flags,
+    raw: Section,
+    at: &Origin,
     env_password: Option<String>,
 ) -> Result<Option<ObOptions>, ConfigError> {
-    let cl = Path::new("command line");
-    let (address, addr_src) = match (flags.address, raw.address) {
-        (Some(a), _) => (a, cl),
-        (None, Some(a)) => (a, path),
-        (None, None) => return Ok(None),
+    let path = at.file;
+    let Some(address) =
+        at.pick(("--ob.address", flags.address), ("oceanbase.address", raw.address))
+    else {
+        return Ok(None);
     };
-    let Some((host, port)) = address.rsplit_once(':') else {
-        return Err(ConfigError::invalid(
-            addr_src,
-            "oceanbase.address",
-            format!("expected HOST:PORT (e.g. 127.0.0.1:2881), got {address:?}"),
-        ));
+    let Some((host, port)) = address.value.rsplit_once(':') else {
+        return Err(address.invalid(format!(
+            "expected HOST:PORT (e.g. 127.0.0.1:2881), got {:?}",
+            address.value
+        )));
     };
     if host.is_empty() || port.parse::<u16>().map_or(true, |p| p == 0) {
-        return Err(ConfigError::invalid(
-            addr_src,
-            "oceanbase.address",
-            format!("expected HOST:PORT with a port 1-65535, got {address:?}"),
-        ));
+        return Err(address
+            .invalid(format!("expected HOST:PORT with a port 1-65535, got {:?}", address.value)));
     }
-    let mut o = ObOptions::new(address);
+    let mut o = ObOptions::new(address.value);
     if let Some(u) = flags.username.or(raw.username) {
         o.username = u;
     }
     // A relative password file in the YAML is relative to the YAML file.
-    let base = path.parent().unwrap_or(Path::new("."));
-    let password_file = match (flags.password_file, raw.password_file) {
-        (Some(f), _) => Some((f, cl)),
-        (None, Some(f)) => Some((base.join(f), path)),
-        (None, None) => None,
-    };
+    let password_file = at.pick(
+        ("--ob.password-file", flags.password_file),
+        ("oceanbase.password_file", raw.password_file.map(|f| at.base.join(f))),
+    );
     o.password = match password_file {
-        Some((file, src)) => {
-            let text = std::fs::read_to_string(&file).map_err(|e| {
-                ConfigError::invalid(
-                    src,
-                    "oceanbase.password_file",
-                    format!("cannot read {}: {e}", file.display()),
-                )
-            })?;
+        Some(file) => {
+            let text = std::fs::read_to_string(&file.value)
+                .map_err(|e| file.invalid(format!("cannot read {}: {e}", file.value.display())))?;
             // A trailing newline is an editor's, not part of the password.
             Secret(text.trim_end_matches(['\n', '\r']).to_string())
         }
@@ -204,20 +200,22 @@ pub fn compile(
 mod tests {
     use super::*;
     use obwatch_common::config::parse_yaml;
+    use std::path::Path;
 
     fn compile_yaml(
         yaml: &str,
-        flags: ObFlags,
+        flags: Flags,
         env: Option<&str>,
     ) -> Result<Option<ObOptions>, String> {
         let path = Path::new("/etc/obwatch/exporter.yml");
-        let raw: RawObSection = parse_yaml(path, yaml).map_err(|e| e.to_string())?;
-        compile(path, raw, flags, env.map(String::from)).map_err(|e| e.to_string())
+        let raw: Section = parse_yaml(path, yaml).map_err(|e| e.to_string())?;
+        let at = Origin { file: path, base: Path::new("/etc/obwatch") };
+        compile(flags, raw, &at, env.map(String::from)).map_err(|e| e.to_string())
     }
 
     #[test]
     fn off_without_an_address() {
-        assert!(compile_yaml("username: x", ObFlags::default(), None).unwrap().is_none());
+        assert!(compile_yaml("username: x", Flags::default(), None).unwrap().is_none());
     }
 
     #[test]
@@ -229,13 +227,13 @@ mod tests {
             "address: 127.0.0.1:2881\nusername: monitor\npassword_file: {}\n",
             pw.display()
         );
-        let o = compile_yaml(&yaml, ObFlags::default(), Some("env")).unwrap().unwrap();
+        let o = compile_yaml(&yaml, Flags::default(), Some("env")).unwrap().unwrap();
         assert_eq!((o.address.as_str(), o.username.as_str()), ("127.0.0.1:2881", "monitor"));
         assert_eq!(o.password, Secret("s3cret".into()));
         assert_eq!(o.interval, Duration::from_secs(15));
         assert!(!format!("{o:?}").contains("s3cret"), "the password never shows in Debug");
 
-        let flags = ObFlags { address: Some("10.0.0.1:2883".into()), ..ObFlags::default() };
+        let flags = Flags { address: Some("10.0.0.1:2883".into()), ..Flags::default() };
         let o =
             compile_yaml("address: 127.0.0.1:2881\n", flags, Some("from-env")).unwrap().unwrap();
         assert_eq!((o.address.as_str(), o.username.as_str()), ("10.0.0.1:2883", "ocp_monitor"));
@@ -269,7 +267,7 @@ mod tests {
             ("address: h:1\ntls: {cafile: x}", "unknown field `cafile`"),
         ];
         for (yaml, want) in cases {
-            let e = compile_yaml(yaml, ObFlags::default(), None).unwrap_err();
+            let e = compile_yaml(yaml, Flags::default(), None).unwrap_err();
             assert!(e.contains(want), "{yaml:?}: {e}");
             assert!(e.starts_with("/etc/obwatch/exporter.yml"), "{e}");
         }

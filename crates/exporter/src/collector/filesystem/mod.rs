@@ -3,6 +3,8 @@
 //! timeout (a dead NFS server) marks that mount stuck; it is reported with
 //! `node_filesystem_device_error 1` and not stat'ed again until the stuck call returns.
 
+mod options;
+
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
@@ -14,7 +16,9 @@ use obwatch_common::fs::Root;
 use obwatch_common::metrics::{MetricSet, MetricType};
 
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec, with_file};
-use crate::collector::options::Filter;
+use crate::collector::option_parts::Filter;
+pub use options::{FS_TYPES_EXCLUDE, MOUNT_POINTS_EXCLUDE, Options};
+pub(crate) use options::{Flags, Yaml, compile};
 
 /// Registry entry.
 pub const SPEC: CollectorSpec = CollectorSpec { name: "filesystem", default_enabled: true, build };
@@ -22,9 +26,9 @@ pub const SPEC: CollectorSpec = CollectorSpec { name: "filesystem", default_enab
 fn build(cx: &BuildContext) -> Result<Box<dyn Collector>, BuildError> {
     Ok(Box::new(Filesystem::new(
         cx.root,
-        cx.options.filesystem_mount_points.clone(),
-        cx.options.filesystem_fs_types.clone(),
-        cx.options.filesystem_mount_timeout,
+        cx.options.filesystem.mount_points.clone(),
+        cx.options.filesystem.fs_types.clone(),
+        cx.options.filesystem.mount_timeout,
         Arc::new(statfs),
     )))
 }
@@ -360,7 +364,7 @@ mod tests {
     #[test]
     fn reports_default_filtered_mounts() {
         let (_d, root) = tree(MOUNTS);
-        let o = crate::collector::options::CollectorOptions::default();
+        let o = Options::default();
         let fake: StatFn = Arc::new(|p: &Path| {
             if p == Path::new("/backup") {
                 return Err(io::Error::other("ESTALE"));
@@ -373,13 +377,7 @@ mod tests {
                 files_free: 5.0,
             })
         });
-        let c = Filesystem::new(
-            &root,
-            o.filesystem_mount_points,
-            o.filesystem_fs_types,
-            Duration::from_secs(1),
-            fake,
-        );
+        let c = Filesystem::new(&root, o.mount_points, o.fs_types, Duration::from_secs(1), fake);
         let mut set = MetricSet::new();
         c.collect(&mut set).unwrap();
         let l = |dev, fs, mp| [("device", dev), ("fstype", fs), ("mountpoint", mp)];
