@@ -1,8 +1,9 @@
-//! The client side of TLS, as Prometheus writes it (`tls_config`: `ca_file`, `cert_file`,
-//! `key_file`, `server_name`, `insecure_skip_verify`): one schema for every outgoing connection
-//! (the logtailer's Alertmanager and webhook, the exporter's OceanBase client), its files
-//! resolved against the config file and checked at start-up, and the rustls `ClientConfig` it
-//! describes. (The server side is the web config's `tls_server_config`, `web.rs`.)
+//! The client side of TLS, as Prometheus writes it (`tls_config`: `ca_file`/`ca`,
+//! `cert_file`/`cert`, `key_file`/`key`, `server_name`, `insecure_skip_verify`, `min_version`,
+//! `max_version`): one schema for every outgoing connection (the logtailer's Alertmanager and
+//! webhook, the exporter's OceanBase client), its files resolved against the config file and
+//! checked at start-up, and the rustls `ClientConfig` it describes. PEMs and versions are read
+//! by `tls`, as the server side's (the web config's `tls_server_config`, `web.rs`) are.
 //!
 //! Root certificates: `ca_file` when set (and then only it, as Prometheus does), else the
 //! system store, found where OpenSSL (and Go's crypto/x509) look for it: `SSL_CERT_FILE` /
@@ -15,6 +16,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::config::ConfigError;
+use crate::tls::{self, Pem, Section};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject as _;
@@ -32,21 +34,31 @@ pub enum SystemRoots<'a> {
 }
 
 /// A `tls` section of the run config, with Prometheus' `tls_config` field names. Relative
-/// paths are relative to the config file.
+/// paths are relative to the config file; each PEM is a file or inline (`ca_file` or `ca`).
 #[derive(Clone, Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsSettings {
     /// CA certificates (PEM) to verify the server with, instead of the system store.
     pub ca_file: Option<PathBuf>,
+    /// The same, inline.
+    pub ca: Option<String>,
     /// Client certificate chain (PEM), for Alertmanagers that require one.
     pub cert_file: Option<PathBuf>,
+    /// The same, inline.
+    pub cert: Option<String>,
     /// The client certificate's private key (PEM).
     pub key_file: Option<PathBuf>,
+    /// The same, inline.
+    pub key: Option<String>,
     /// The name the server's certificate must carry, instead of the URL's host.
     pub server_name: Option<String>,
     /// Accept any server certificate (testing only: no protection against impostors).
     #[serde(default)]
     pub insecure_skip_verify: bool,
+    /// Lowest protocol version: `TLS12` (default) or `TLS13`.
+    pub min_version: Option<String>,
+    /// Highest protocol version: `TLS13` (default) or `TLS12`.
+    pub max_version: Option<String>,
 }
 
 /// A TLS client for one set of endpoints: the rustls config and the optional server name.
@@ -66,39 +78,23 @@ impl TlsClient {
         field: &str,
         system_roots: SystemRoots<'_>,
     ) -> Result<TlsClient, ConfigError> {
-        let paths = settings.paths(file, field)?;
-        let inv =
-            |sub: &str, msg: String| ConfigError::invalid(file, format!("{field}.{sub}"), msg);
-        let read = |sub: &str, p: &Path| {
-            std::fs::read(p).map_err(|e| inv(sub, format!("cannot read {}: {e}", p.display())))
-        };
-        let certs = |sub: &str, p: &Path| -> Result<Vec<CertificateDer<'static>>, ConfigError> {
-            let pem = read(sub, p)?;
-            let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
-                .collect::<Result<_, _>>()
-                .map_err(|e| inv(sub, format!("{}: bad PEM: {e}", p.display())))?;
-            if certs.is_empty() {
-                return Err(inv(
-                    sub,
-                    format!("{}: expected at least one PEM CERTIFICATE", p.display()),
-                ));
-            }
-            Ok(certs)
-        };
+        let at = Section { file, name: field };
+        let material = settings.material(at)?;
+        let inv = |sub: &str, msg: String| at.invalid(sub, msg);
+        let versions =
+            tls::versions(at, (settings.min_version.as_deref(), settings.max_version.as_deref()))?;
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let builder = ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
-            .map_err(|e| inv("ca_file", e.to_string()))?;
+            .with_protocol_versions(&versions)
+            .map_err(|e| inv("min_version", e.to_string()))?;
         let builder = if settings.insecure_skip_verify {
             builder.dangerous().with_custom_certificate_verifier(Arc::new(NoVerify(provider)))
         } else {
             let mut roots = RootCertStore::empty();
-            match &paths.ca_file {
+            match &material.ca {
                 Some(ca) => {
-                    for c in certs("ca_file", ca)? {
-                        roots
-                            .add(c)
-                            .map_err(|e| inv("ca_file", format!("{}: {e}", ca.display())))?;
+                    for c in ca.certs(at, "ca")? {
+                        roots.add(c).map_err(|e| inv("ca_file", e.to_string()))?;
                     }
                 }
                 None => {
@@ -109,17 +105,14 @@ impl TlsClient {
             }
             builder.with_root_certificates(roots)
         };
-        let config = match &paths.identity {
+        let config = match &material.identity {
             None => builder.with_no_client_auth(),
             Some((cert, key)) => {
-                let chain = certs("cert_file", cert)?;
-                let pem = read("key_file", key)?;
-                let key_path = key.display();
-                let key = crate::web::private_key(&pem)
-                    .map_err(|e| inv("key_file", format!("{key_path}: {e}")))?;
-                builder.with_client_auth_cert(chain, key).map_err(|e| {
-                    inv("key_file", format!("{key_path}: does not match cert_file: {e}"))
-                })?
+                let chain = cert.certs(at, "cert")?;
+                let key = key.private_key(at, "key")?;
+                builder
+                    .with_client_auth_cert(chain, key)
+                    .map_err(|e| inv("key_file", format!("does not match the certificate: {e}")))?
             }
         };
         let server_name = settings
@@ -146,14 +139,15 @@ impl TlsClient {
     }
 }
 
-/// [`TlsSettings`] with its paths resolved against the config file and its pairs checked, for
-/// a client that takes paths rather than a rustls config (mysql_async).
+/// [`TlsSettings`]' PEMs (files joined to the config file's directory, or inline) with the
+/// certificate and key checked to come together, for a client that takes them rather than a
+/// rustls config (mysql_async).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedTls {
     /// CA certificates to trust.
-    pub ca_file: Option<PathBuf>,
+    pub ca: Option<Pem>,
     /// Client certificate chain and key.
-    pub identity: Option<(PathBuf, PathBuf)>,
+    pub identity: Option<(Pem, Pem)>,
     /// The name the server's certificate must carry.
     pub server_name: Option<String>,
     /// Accept any server certificate.
@@ -161,39 +155,52 @@ pub struct ResolvedTls {
 }
 
 impl TlsSettings {
-    /// The paths joined to `file`'s directory, `cert_file` and `key_file` checked to come
-    /// together; nothing read yet. Errors name `field.SUBFIELD`.
-    fn paths(&self, file: &Path, field: &str) -> Result<ResolvedTls, ConfigError> {
-        let base = file.parent().unwrap_or(Path::new("."));
-        let inv = |sub: &str, msg: &str| ConfigError::invalid(file, format!("{field}.{sub}"), msg);
-        let identity = match (&self.cert_file, &self.key_file) {
+    /// The PEMs, each a file or inline, the certificate and key together or neither; nothing
+    /// read yet.
+    fn material(&self, at: Section<'_>) -> Result<ResolvedTls, ConfigError> {
+        let pem = |name, file: &Option<PathBuf>, inline: &Option<String>| {
+            Pem::pick(at, name, (file.as_ref(), inline.as_ref()))
+        };
+        let cert = pem("cert", &self.cert_file, &self.cert)?;
+        let key = pem("key", &self.key_file, &self.key)?;
+        let identity = match (cert, key) {
             (None, None) => None,
-            (Some(_), None) => return Err(inv("key_file", "required when cert_file is set")),
-            (None, Some(_)) => return Err(inv("cert_file", "required when key_file is set")),
-            (Some(c), Some(k)) => Some((base.join(c), base.join(k))),
+            (Some(c), None) => {
+                let given = c.field_name("cert");
+                return Err(at.invalid("key_file", format!("required when {given} is set")));
+            }
+            (None, Some(k)) => {
+                let given = k.field_name("key");
+                return Err(at.invalid("cert_file", format!("required when {given} is set")));
+            }
+            (Some(c), Some(k)) => Some((c, k)),
         };
         Ok(ResolvedTls {
-            ca_file: self.ca_file.as_ref().map(|c| base.join(c)),
+            ca: pem("ca", &self.ca_file, &self.ca)?,
             identity,
             server_name: self.server_name.clone(),
             insecure_skip_verify: self.insecure_skip_verify,
         })
     }
 
-    /// [`paths`](Self::paths), and each named file checked to be readable, for a client that
-    /// opens them itself later (mysql_async).
+    /// The PEMs, each file checked to be readable now, for a client that reads them itself
+    /// later (mysql_async). That client has no protocol version setting, so `min_version` and
+    /// `max_version` are refused rather than ignored.
     pub fn resolve(&self, file: &Path, field: &str) -> Result<ResolvedTls, ConfigError> {
-        let r = self.paths(file, field)?;
+        let at = Section { file, name: field };
+        for (name, value) in
+            [("min_version", &self.min_version), ("max_version", &self.max_version)]
+        {
+            if value.is_some() {
+                let why = "not supported by this client (it has no protocol version setting)";
+                return Err(at.invalid(name, why));
+            }
+        }
+        let r = self.material(at)?;
         let (cert, key) = r.identity.as_ref().map(|(c, k)| (c, k)).unzip();
-        for (sub, p) in [("ca_file", r.ca_file.as_ref()), ("cert_file", cert), ("key_file", key)] {
-            if let Some(p) = p {
-                std::fs::File::open(p).map_err(|e| {
-                    ConfigError::invalid(
-                        file,
-                        format!("{field}.{sub}"),
-                        format!("cannot read {}: {e}", p.display()),
-                    )
-                })?;
+        for (name, pem) in [("ca", r.ca.as_ref()), ("cert", cert), ("key", key)] {
+            if let Some(pem) = pem {
+                pem.read(at, name)?;
             }
         }
         Ok(r)
@@ -300,11 +307,12 @@ mod tests {
             cert_file: Some("c.pem".into()),
             key_file: Some("k.pem".into()),
             server_name: Some("ob1".into()),
-            insecure_skip_verify: false,
+            ..TlsSettings::default()
         };
         let r = s.resolve(&file, "oceanbase.tls").unwrap();
-        assert_eq!(r.ca_file, Some(dir.path().join("ca.pem")));
-        assert_eq!(r.identity, Some((dir.path().join("c.pem"), dir.path().join("k.pem"))));
+        let in_dir = |f: &str| Pem::File(dir.path().join(f));
+        assert_eq!(r.ca, Some(in_dir("ca.pem")));
+        assert_eq!(r.identity, Some((in_dir("c.pem"), in_dir("k.pem"))));
         assert_eq!(r.server_name.as_deref(), Some("ob1"));
         let e = TlsSettings { key_file: None, ..s.clone() }.resolve(&file, "oceanbase.tls");
         let e = e.unwrap_err().to_string();
@@ -312,9 +320,18 @@ mod tests {
             e.contains("field `oceanbase.tls.key_file`: required when cert_file is set"),
             "{e}"
         );
-        let e = TlsSettings { ca_file: Some("nope.pem".into()), ..s }.resolve(&file, "x.tls");
+        let e =
+            TlsSettings { ca_file: Some("nope.pem".into()), ..s.clone() }.resolve(&file, "x.tls");
         let e = e.unwrap_err().to_string();
         assert!(e.contains("field `x.tls.ca_file`: cannot read") && e.contains("nope.pem"), "{e}");
+        let inline = TlsSettings { ca_file: None, ca: Some("PEM".into()), ..s.clone() };
+        assert_eq!(inline.resolve(&file, "x.tls").unwrap().ca, Some(Pem::Inline("PEM".into())));
+        let both = TlsSettings { ca: Some("PEM".into()), ..s.clone() };
+        let e = both.resolve(&file, "x.tls").unwrap_err().to_string();
+        assert!(e.contains("`x.tls.ca`: set either ca_file or ca, not both"), "{e}");
+        let versioned = TlsSettings { min_version: Some("TLS13".into()), ..s };
+        let e = versioned.resolve(&file, "oceanbase.tls").unwrap_err().to_string();
+        assert!(e.contains("`oceanbase.tls.min_version`: not supported by this client"), "{e}");
     }
 
     #[test]

@@ -30,4 +30,5 @@ pub mod logging;
 pub mod manual;
 pub mod metrics;
 pub mod shutdown;
+pub mod tls;
 pub mod web;

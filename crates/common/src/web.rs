@@ -9,14 +9,13 @@ use std::str::FromStr;
 use std::sync::{Arc, Mutex};
 
 use rustls::RootCertStore;
-use rustls::pki_types::pem::PemObject as _;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::WebPkiClientVerifier;
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use crate::config::{ConfigError, load_yaml};
+use crate::tls::{self, Pem, Section};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -80,8 +79,7 @@ impl WebConfig {
     /// Loads and validates a web config file; every error names the file and the field.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
         let raw: RawWebConfig = load_yaml(path)?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        let tls = raw.tls_server_config.map(|t| build_tls(path, base, t)).transpose()?;
+        let tls = raw.tls_server_config.map(|t| build_tls(path, t)).transpose()?;
         let auth = if raw.basic_auth_users.is_empty() {
             None
         } else {
@@ -106,71 +104,19 @@ impl WebConfig {
     }
 }
 
-fn read_pem(
-    path: &Path,
-    field: &str,
-    file: Option<PathBuf>,
-    inline: Option<String>,
-    base: &Path,
-) -> Result<Option<Vec<u8>>, ConfigError> {
-    match (file, inline) {
-        (Some(_), Some(_)) => Err(ConfigError::invalid(
-            path,
-            format!("tls_server_config.{field}"),
-            format!("set either {field}_file or {field}, not both"),
-        )),
-        (Some(f), None) => {
-            let f = base.join(f);
-            std::fs::read(&f).map(Some).map_err(|e| {
-                ConfigError::invalid(
-                    path,
-                    format!("tls_server_config.{field}_file"),
-                    format!("cannot read {}: {e}", f.display()),
-                )
-            })
-        }
-        (None, Some(s)) => Ok(Some(s.into_bytes())),
-        (None, None) => Ok(None),
-    }
-}
-
-fn certs(
-    path: &Path,
-    field: &str,
-    pem: &[u8],
-) -> Result<Vec<CertificateDer<'static>>, ConfigError> {
-    let certs: Vec<_> = CertificateDer::pem_slice_iter(pem)
-        .collect::<Result<_, _>>()
-        .map_err(|e| ConfigError::invalid(path, field, format!("bad PEM: {e}")))?;
-    if certs.is_empty() {
-        return Err(ConfigError::invalid(path, field, "expected at least one PEM CERTIFICATE"));
-    }
-    Ok(certs)
-}
-
-/// The first private key (PKCS#8, PKCS#1 or SEC1) of a PEM text, or what is wrong.
-pub fn private_key(pem: &[u8]) -> Result<PrivateKeyDer<'static>, String> {
-    match PrivateKeyDer::from_pem_slice(pem) {
-        Ok(k) => Ok(k),
-        Err(rustls::pki_types::pem::Error::NoItemsFound) => {
-            Err("expected a PEM PRIVATE KEY".to_string())
-        }
-        Err(e) => Err(format!("bad PEM: {e}")),
-    }
-}
-
-fn build_tls(path: &Path, base: &Path, t: RawTls) -> Result<rustls::ServerConfig, ConfigError> {
-    let inv = |field: &str, msg: String| ConfigError::invalid(path, field, msg);
-    let cert_pem = read_pem(path, "cert", t.cert_file, t.cert, base)?.ok_or_else(|| {
-        inv("tls_server_config.cert_file", "required when TLS is configured".into())
-    })?;
-    let key_pem = read_pem(path, "key", t.key_file, t.key, base)?.ok_or_else(|| {
-        inv("tls_server_config.key_file", "required when TLS is configured".into())
-    })?;
-    let chain = certs(path, "tls_server_config.cert_file", &cert_pem)?;
-    let key = private_key(&key_pem).map_err(|e| inv("tls_server_config.key_file", e))?;
+fn build_tls(path: &Path, t: RawTls) -> Result<rustls::ServerConfig, ConfigError> {
+    let at = Section { file: path, name: "tls_server_config" };
+    let inv = |field: &str, msg: String| at.invalid(field, msg);
+    let required =
+        |name: &str| inv(&format!("{name}_file"), "required when TLS is configured".into());
+    let cert = Pem::pick(at, "cert", (t.cert_file.as_ref(), t.cert.as_ref()))?
+        .ok_or_else(|| required("cert"))?;
+    let key = Pem::pick(at, "key", (t.key_file.as_ref(), t.key.as_ref()))?
+        .ok_or_else(|| required("key"))?;
+    let chain = cert.certs(at, "cert")?;
+    let key = key.private_key(at, "key")?;
     if !t.client_allowed_sans.is_empty() {
-        return Err(inv("tls_server_config.client_allowed_sans", "not supported yet".into()));
+        return Err(inv("client_allowed_sans", "not supported yet".into()));
     }
     let _ = t.prefer_server_cipher_suites; // rustls always prefers the server's order
 
@@ -182,10 +128,7 @@ fn build_tls(path: &Path, base: &Path, t: RawTls) -> Result<rustls::ServerConfig
             .iter()
             .map(|name| {
                 all.iter().find(|s| format!("{:?}", s.suite()) == *name).copied().ok_or_else(|| {
-                    inv(
-                        "tls_server_config.cipher_suites",
-                        format!("unknown or unsupported suite {name:?}"),
-                    )
+                    inv("cipher_suites", format!("unknown or unsupported suite {name:?}"))
                 })
             })
             .collect::<Result<_, _>>()?;
@@ -204,62 +147,39 @@ fn build_tls(path: &Path, base: &Path, t: RawTls) -> Result<rustls::ServerConfig
                 };
                 all.iter().find(|g| format!("{:?}", g.name()) == want).copied().ok_or_else(|| {
                     inv(
-                        "tls_server_config.curve_preferences",
+                        "curve_preferences",
                         format!("expected CurveP256, CurveP384 or X25519, got {name:?}"),
                     )
                 })
             })
             .collect::<Result<_, _>>()?;
     }
-    let version = |field: &str, v: Option<&str>, default: u8| -> Result<u8, ConfigError> {
-        match v {
-            None => Ok(default),
-            Some("TLS12") => Ok(12),
-            Some("TLS13") => Ok(13),
-            Some(other) => Err(inv(
-                field,
-                format!("expected TLS12 or TLS13, got {other:?} (TLS 1.0/1.1 are not offered)"),
-            )),
-        }
-    };
-    let min = version("tls_server_config.min_version", t.min_version.as_deref(), 12)?;
-    let max = version("tls_server_config.max_version", t.max_version.as_deref(), 13)?;
-    let versions: Vec<&'static rustls::SupportedProtocolVersion> =
-        [(12, &rustls::version::TLS12), (13, &rustls::version::TLS13)]
-            .into_iter()
-            .filter(|(v, _)| (min..=max).contains(v))
-            .map(|(_, p)| p)
-            .collect();
-    if versions.is_empty() {
-        return Err(inv("tls_server_config.max_version", "is below min_version".into()));
-    }
+    let versions = tls::versions(at, (t.min_version.as_deref(), t.max_version.as_deref()))?;
 
     let provider = Arc::new(provider);
     let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&versions)
-        .map_err(|e| inv("tls_server_config", e.to_string()))?;
+        .map_err(|e| ConfigError::invalid(path, "tls_server_config", e.to_string()))?;
     let auth_type = t.client_auth_type.as_deref().unwrap_or("NoClientCert");
-    let ca_pem = read_pem(path, "client_ca", t.client_ca_file, t.client_ca, base)?;
+    let ca = Pem::pick(at, "client_ca", (t.client_ca_file.as_ref(), t.client_ca.as_ref()))?;
     let builder = match auth_type {
         "NoClientCert" => builder.with_no_client_auth(),
         "VerifyClientCertIfGiven" | "RequireAndVerifyClientCert" => {
-            let pem = ca_pem.ok_or_else(|| {
-                inv("tls_server_config.client_ca_file", format!("required by {auth_type}"))
-            })?;
+            let ca = ca.ok_or_else(|| inv("client_ca_file", format!("required by {auth_type}")))?;
             let mut roots = RootCertStore::empty();
-            for c in certs(path, "tls_server_config.client_ca_file", &pem)? {
-                roots.add(c).map_err(|e| inv("tls_server_config.client_ca_file", e.to_string()))?;
+            for c in ca.certs(at, "client_ca")? {
+                roots.add(c).map_err(|e| inv("client_ca_file", e.to_string()))?;
             }
             let v = WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider);
             let v =
                 if auth_type == "VerifyClientCertIfGiven" { v.allow_unauthenticated() } else { v };
             builder.with_client_cert_verifier(
-                v.build().map_err(|e| inv("tls_server_config.client_ca_file", e.to_string()))?,
+                v.build().map_err(|e| inv("client_ca_file", e.to_string()))?,
             )
         }
         other => {
             return Err(inv(
-                "tls_server_config.client_auth_type",
+                "client_auth_type",
                 format!(
                     "expected NoClientCert, VerifyClientCertIfGiven or RequireAndVerifyClientCert, got {other:?}"
                 ),
@@ -268,7 +188,7 @@ fn build_tls(path: &Path, base: &Path, t: RawTls) -> Result<rustls::ServerConfig
     };
     let mut cfg = builder
         .with_single_cert(chain, key)
-        .map_err(|e| inv("tls_server_config.key_file", format!("does not match cert: {e}")))?;
+        .map_err(|e| inv("key_file", format!("does not match cert: {e}")))?;
     cfg.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
     Ok(cfg)
 }

@@ -273,8 +273,8 @@ async fn https_alertmanager_with_a_ca_and_a_client_certificate() {
         ca_file: ca.map(Into::into),
         cert_file: cert.then(|| "client.pem".into()),
         key_file: cert.then(|| "client.key".into()),
-        server_name: None,
         insecure_skip_verify: insecure,
+        ..TlsSettings::default()
     };
     let alert = |name: &str| firing(&[("alertname", name), ("severity", "critical")]);
     let post = |settings: TlsSettings, name: &str| {
@@ -310,4 +310,17 @@ async fn https_alertmanager_with_a_ca_and_a_client_certificate() {
     named.server_name = Some("am.example.com".into());
     let e = post(named, "WrongName").await.unwrap_err();
     assert!(e.to_string().contains("certificate not valid for name \"am.example.com\""), "{e}");
+    // The same material inline (`ca`, `cert`, `key`), TLS 1.3 only: Alertmanager (Go) offers
+    // 1.3, so it is accepted; TLS 1.2 only is accepted too (Go's server allows 1.2 by default).
+    let read = |f: &str| Some(std::fs::read_to_string(pki.join(f)).unwrap());
+    let inline = TlsSettings {
+        ca: read("ca.pem"),
+        cert: read("client.pem"),
+        key: read("client.key"),
+        min_version: Some("TLS13".into()),
+        ..TlsSettings::default()
+    };
+    post(inline.clone(), "InlineTls13").await.unwrap();
+    let tls12 = TlsSettings { min_version: None, max_version: Some("TLS12".into()), ..inline };
+    post(tls12, "InlineTls12").await.unwrap();
 }

@@ -11,6 +11,7 @@ use mysql_async::{Conn, OptsBuilder, Row, SslOpts, Value};
 
 use super::catalogue::{self, Table};
 use obwatch_common::client_tls::ResolvedTls;
+use obwatch_common::tls::Pem;
 
 use super::options::ObOptions;
 use super::version::{self, ObVersion};
@@ -291,11 +292,20 @@ impl Session {
 /// mysql_async's options for `oceanbase.tls` (Prometheus' `tls_config` names): the CA to
 /// trust, the client certificate and key, the name to verify instead of the address's host.
 fn ssl_opts(t: &ResolvedTls) -> SslOpts {
-    let identity = t.identity.as_ref().map(|(cert, key)| {
-        mysql_async::ClientIdentity::new(cert.clone().into(), key.clone().into())
-    });
+    // A file mysql_async reads, or the text (its `PathOrBuf` is not exported, only the
+    // conversions into it).
+    macro_rules! pem {
+        ($p:expr) => {
+            match $p {
+                Pem::File(path) => path.clone().into(),
+                Pem::Inline(text) => text.clone().into_bytes().into(),
+            }
+        };
+    }
+    let identity =
+        t.identity.as_ref().map(|(c, k)| mysql_async::ClientIdentity::new(pem!(c), pem!(k)));
     SslOpts::default()
-        .with_root_certs(t.ca_file.iter().map(|f| f.clone().into()).collect())
+        .with_root_certs(t.ca.iter().map(|ca| pem!(ca)).collect())
         .with_client_identity(identity)
         .with_danger_tls_hostname_override(t.server_name.clone())
         .with_danger_accept_invalid_certs(t.insecure_skip_verify)
@@ -354,8 +364,11 @@ mod tests {
     #[test]
     fn every_tls_config_field_reaches_mysql_async() {
         let t = ResolvedTls {
-            ca_file: Some("/etc/ob/ca.pem".into()),
-            identity: Some(("/etc/ob/client.pem".into(), "/etc/ob/client.key".into())),
+            ca: Some(Pem::Inline("-----BEGIN CERTIFICATE-----".into())),
+            identity: Some((
+                Pem::File("/etc/ob/client.pem".into()),
+                Pem::File("/etc/ob/client.key".into()),
+            )),
             server_name: Some("observer-1".into()),
             insecure_skip_verify: true,
         };
@@ -365,7 +378,7 @@ mod tests {
         assert_eq!(o.tls_hostname_override(), Some("observer-1"));
         assert!(o.accept_invalid_certs());
         let plain = ssl_opts(&ResolvedTls {
-            ca_file: None,
+            ca: None,
             identity: None,
             server_name: None,
             insecure_skip_verify: false,
