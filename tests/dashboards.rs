@@ -19,7 +19,7 @@ use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use obwatch_e2e::mariadb::{self, MariaDb};
 use obwatch_e2e::surface::{self, Expr};
@@ -398,25 +398,22 @@ fn oceanbase_scrape(
     );
     // A round where a query timed out (a loaded machine) lacks that query's families: wait for
     // one where every query answered. A query that always fails is named at the deadline.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let body = loop {
+    let mut failed: Vec<String> = Vec::new();
+    let body = poll(Duration::from_secs(30), || {
         let body = get(&url).map(|(_, b)| b).unwrap_or_default();
-        let failed: Vec<&str> = body
+        failed = body
             .lines()
             .filter(|l| l.starts_with("obwatch_ob_query_success{") && l.ends_with(" 0"))
+            .map(String::from)
             .collect();
         let round_done = body.contains("\nob_up 1\n")
             && body.contains("\nobwatch_ob_rounds_total ")
             && !body.contains("\nobwatch_ob_rounds_total 0\n");
-        if round_done && failed.is_empty() {
-            break body;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{what} fixture: no full round with every query answered; failing: {failed:?}"
-        );
-        std::thread::sleep(Duration::from_millis(100)); // poll interval
-    };
+        (round_done && failed.is_empty()).then_some(body)
+    });
+    let body = body.unwrap_or_else(|| {
+        panic!("{what} fixture: no full round with every query answered; failing: {failed:?}")
+    });
     (body, stop)
 }
 

@@ -7,5 +7,5 @@
 pub mod promql;
 pub mod surface;
 
-pub use obwatch_testkit::net::{free_port, get, urlencode, wait_for};
+pub use obwatch_testkit::net::{free_port, get, poll, poll_every, urlencode, wait_for};
 pub use obwatch_testkit::{Proc, clusterware, mariadb, peer};

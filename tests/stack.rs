@@ -15,7 +15,7 @@
 //! The rules are loaded with every `for:` shortened to 5s, so the test does not wait minutes.
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use obwatch_e2e::mariadb::{self, MariaDb};
 use obwatch_e2e::surface;
@@ -120,14 +120,11 @@ fn query(prom: &str, q: &str) -> Result<String, String> {
 /// asking again for up to 30 s: a query that timed out in the exporter's last round (a loaded
 /// machine) leaves its series stale for a scrape, so one empty answer is not yet "empty".
 fn still_empty(prom: &str, mut pending: Vec<(String, String)>) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
+    poll_every(Duration::from_secs(30), Duration::from_secs(1), || {
         pending.retain(|(_, expr)| !query(prom, expr).is_ok_and(|b| has_data(&b)));
-        if pending.is_empty() || Instant::now() >= deadline {
-            return pending.into_iter().map(|(name, _)| name).collect();
-        }
-        std::thread::sleep(Duration::from_secs(1)); // poll interval
-    }
+        pending.is_empty().then_some(())
+    });
+    pending.into_iter().map(|(name, _)| name).collect()
 }
 
 fn has_data(body: &str) -> bool {

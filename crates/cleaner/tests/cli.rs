@@ -8,6 +8,7 @@ mod util;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use util::*;
 
@@ -116,11 +117,9 @@ fn once_json_and_exit_codes() {
         .stdin(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let start = std::time::Instant::now();
-    while !ready.exists() {
-        assert!(start.elapsed() < std::time::Duration::from_secs(10), "flock never took the lock");
-        std::thread::sleep(std::time::Duration::from_millis(10)); // poll interval
-    }
+    obwatch_testkit::net::wait_for("flock to take the lock", Duration::from_secs(10), || {
+        ready.exists().then_some(())
+    });
     let (code, _, err) = run(&["once", "--config", &cfg]);
     assert_eq!(code, 1);
     assert!(err.contains("another obwatch-cleaner run holds the lock"), "{err}");

@@ -115,14 +115,8 @@ fn sigterm_and_sigint_stop_gracefully() {
         let (mut p, base) = start_ours(&[], &logs.path().join("log"));
         assert_eq!(get(&format!("{base}/metrics")).unwrap().0, 200);
         kill_process(Pid::from_raw(p.pid() as i32).unwrap(), sig).unwrap();
-        let start = Instant::now();
-        let status = loop {
-            if let Some(s) = p.0.try_wait().unwrap() {
-                break s;
-            }
-            assert!(start.elapsed() < Duration::from_secs(10), "did not exit on {sig:?}");
-            std::thread::sleep(Duration::from_millis(10)); // poll interval
-        };
+        let exit = format!("an exit on {sig:?}");
+        let status = wait_for(&exit, Duration::from_secs(10), || p.0.try_wait().unwrap());
         assert_eq!(status.code(), Some(0), "{sig:?}");
         let log = std::fs::read_to_string(logs.path().join("log")).unwrap();
         assert!(log.contains("Shutting down"), "{log}");

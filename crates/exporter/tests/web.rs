@@ -6,6 +6,7 @@
 mod util;
 
 use std::process::Command;
+use std::time::Duration;
 
 use obwatch_testkit::pki::make_pki;
 use util::*;
@@ -43,12 +44,9 @@ fn tls_client_certs_and_basic_auth() {
     let url = format!("{base}/metrics");
     let ca = d.path().join("ca.pem");
     let ca = ca.to_str().unwrap();
-    // Wait for the TLS listener.
-    let start = std::time::Instant::now();
-    while curl(&["--cacert", ca, &url]).1 == 0 {
-        assert!(start.elapsed() < std::time::Duration::from_secs(10), "TLS listener never came up");
-        std::thread::sleep(std::time::Duration::from_millis(20)); // poll interval
-    }
+    wait_for("the TLS listener", Duration::from_secs(10), || {
+        (curl(&["--cacert", ca, &url]).1 != 0).then_some(())
+    });
     assert_eq!(curl(&["--cacert", ca, &url]).1, 401, "no credentials");
     assert_eq!(curl(&["--cacert", ca, "-u", "prometheus:wrong", &url]).1, 401, "wrong password");
     assert_eq!(curl(&["--cacert", ca, "-u", "nobody:s3cret", &url]).1, 401, "unknown user");
@@ -109,11 +107,9 @@ fn required_client_cert_is_enforced() {
         key.to_str().unwrap(),
         &url,
     ];
-    let start = std::time::Instant::now();
-    while curl(&with_cert).1 != 200 {
-        assert!(start.elapsed() < std::time::Duration::from_secs(10), "mTLS listener never served");
-        std::thread::sleep(std::time::Duration::from_millis(20)); // poll interval
-    }
+    wait_for("the mTLS listener to serve", Duration::from_secs(10), || {
+        (curl(&with_cert).1 == 200).then_some(())
+    });
     assert_eq!(
         curl(&["--cacert", ca.to_str().unwrap(), &url]).1,
         0,

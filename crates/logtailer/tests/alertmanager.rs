@@ -93,10 +93,17 @@ async fn a_matching_line_fires_and_resolves_in_alertmanager() {
     done.ends_at = Some(SystemTime::now());
     let results = sink.post(Alertmanager::body(&[done], "db1")).await;
     assert!(results[0].is_ok(), "{:?}", results[0]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !active_alerts(am.port).is_empty() {
-        assert!(Instant::now() < deadline, "alert not resolved: {:?}", active_alerts(am.port));
-        tokio::time::sleep(Duration::from_millis(50)).await;
+    until("the alert to resolve", Duration::from_secs(10), || active_alerts(am.port).is_empty())
+        .await;
+}
+
+/// Awaits `check` (without blocking the runtime's timers), every 20 ms; fails naming `what`
+/// after `timeout`. The async form of the test kit's `wait_for`.
+async fn until(what: &str, timeout: Duration, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + timeout;
+    while !check() {
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -162,11 +169,8 @@ impl Outage {
 
     /// Waits until `n` posts have failed (Alertmanager is down), for at most `within`.
     async fn wait_failed(&self, n: u64, within: Duration) {
-        let deadline = Instant::now() + within;
-        while self.stats.lock().unwrap().failed < n {
-            assert!(Instant::now() < deadline, "fewer than {n} failed posts");
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
+        let what = format!("{n} failed posts");
+        until(&what, within, || self.stats.lock().unwrap().failed >= n).await;
     }
 
     /// Alertmanager comes back on the same port.
@@ -191,23 +195,16 @@ async fn an_alert_survives_an_alertmanager_outage_in_the_outbox() {
     // ... and delivers once it is back on the same port.
     let port = outage.am.port;
     outage.restart_alertmanager();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let got = active_alerts(port);
-        if got
+    until("the alert delivered after the restart", Duration::from_secs(20), || {
+        active_alerts(port)
             .iter()
             .any(|a| a["labels"]["alertname"] == "ObServerCrashed" && a["labels"]["signal"] == "11")
-        {
-            break;
-        }
-        assert!(Instant::now() < deadline, "alert not delivered after the restart: {got:?}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !outage.outbox.lock().unwrap().is_empty() {
-        assert!(Instant::now() < deadline, "outbox not emptied");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    })
+    .await;
+    until("the outbox to empty", Duration::from_secs(5), || {
+        outage.outbox.lock().unwrap().is_empty()
+    })
+    .await;
     assert_eq!(outage.stats.lock().unwrap().sent, 1);
     outage.stop().await;
 }
@@ -219,17 +216,13 @@ async fn after_a_long_outage_the_alert_arrives_within_10s_of_the_return() {
     let labels = [("alertname", "ObDiskHung"), ("severity", "critical"), ("disk", "clog")];
     let mut outage = Outage::start(&labels, Backoff::new(sender::RETRY_BASE, sender::RETRY_MAX));
     outage.wait_failed(6, Duration::from_secs(60)).await;
-    let back = Instant::now();
     outage.restart_alertmanager();
-    loop {
+    // 10 s of backoff plus Alertmanager's own start.
+    until("the alert redelivered within 10 s", Duration::from_secs(13), || {
         let got = active_alerts_or_none(outage.am.port);
-        if got.iter().any(|a| a["labels"]["alertname"] == "ObDiskHung") {
-            break;
-        }
-        // 10 s of backoff plus Alertmanager's own start.
-        assert!(back.elapsed() < Duration::from_secs(13), "not redelivered within 10 s");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+        got.iter().any(|a| a["labels"]["alertname"] == "ObDiskHung")
+    })
+    .await;
     outage.stop().await;
 }
 

@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use obwatch_testkit::net::{poll, wait_for};
 use obwatch_testkit::tmpfs::Tmpfs;
 use serde_json::Value;
 
@@ -80,18 +81,12 @@ fn an_appended_line_reaches_alertmanager() {
     let mut f = std::fs::OpenOptions::new().append(true).open(logs.join("observer.log")).unwrap();
     let appended = Instant::now();
     f.write_all(line.as_bytes()).unwrap();
-    let alert = loop {
+    let alert = wait_for("the alert in Alertmanager", Duration::from_secs(15), || {
         // A slow answer on a loaded machine is "not yet", not a failure.
         let text = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts")).unwrap_or_default();
         let alerts: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
-        if let Some(a) =
-            alerts.into_iter().find(|a| a["labels"]["alertname"] == "ObClogDiskAlmostFull")
-        {
-            break a;
-        }
-        assert!(appended.elapsed() < Duration::from_secs(15), "no alert in Alertmanager");
-        std::thread::sleep(Duration::from_millis(10));
-    };
+        alerts.into_iter().find(|a| a["labels"]["alertname"] == "ObClogDiskAlmostFull")
+    });
     eprintln!("append-to-Alertmanager latency: {:?}", appended.elapsed());
     assert_eq!(alert["labels"]["used_percent"], "96");
     assert_eq!(alert["labels"]["service"], "oceanbase");
@@ -147,14 +142,8 @@ fn an_appended_line_reaches_alertmanager() {
 
     // SIGTERM: a clean exit with code 0.
     Command::new("kill").arg("-TERM").arg(lt.0.id().to_string()).status().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let status = loop {
-        if let Some(s) = lt.0.try_wait().unwrap() {
-            break s;
-        }
-        assert!(Instant::now() < deadline, "no exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(20));
-    };
+    let status =
+        wait_for("an exit after SIGTERM", Duration::from_secs(15), || lt.0.try_wait().unwrap());
     assert_eq!(status.code(), Some(0));
 }
 
@@ -200,11 +189,24 @@ fn bad_configs_and_bad_rules_exit_2_naming_the_problem() {
         assert!(err.contains(want), "{multiline}: {err}");
     }
     // The tls section: unknown keys, and files named with their field.
-    let (code, err) = run(
-        "state_dir: s\ninputs: [{ name: a, paths: [\"/x/*.log\"] }]\nrule_files: [r.yaml]\nalertmanager: { urls: [\"https://127.0.0.1:9\"], tls: { ca: x } }\n",
-    );
+    let tls = |section: &str| {
+        run(&format!(
+            "state_dir: s\ninputs: [{{ name: a, paths: [\"/x/*.log\"] }}]\nrule_files: [r.yaml]\nalertmanager: {{ urls: [\"https://127.0.0.1:9\"], tls: {{ {section} }} }}\n"
+        ))
+    };
+    let (code, err) = tls("cafile: x");
     assert_eq!(code, Some(2));
-    assert!(err.contains("unknown field `ca`"), "{err}");
+    assert!(err.contains("unknown field `cafile`"), "{err}");
+    // Inline PEM is checked as a file's is, and named as the inline field.
+    let (code, err) = tls("ca: x");
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("field `alertmanager.tls.ca`: inline PEM: expected at least one"),
+        "{err}"
+    );
+    let (code, err) = tls("min_version: TLS11");
+    assert_eq!(code, Some(2));
+    assert!(err.contains("field `alertmanager.tls.min_version`: expected TLS12 or TLS13"), "{err}");
     let (code, err) = run(
         "state_dir: s\ninputs: [{ name: a, paths: [\"/x/*.log\"] }]\nrule_files: [r.yaml]\nalertmanager: { urls: [\"https://127.0.0.1:9\"], tls: { ca_file: nope.pem } }\n",
     );
@@ -228,30 +230,24 @@ fn bad_configs_and_bad_rules_exit_2_naming_the_problem() {
 
 /// Waits until Alertmanager has an alert for which `pred` holds.
 fn wait_alert(am_port: u16, what: &str, pred: impl Fn(&Value) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
+    let mut alerts: Vec<Value> = Vec::new();
+    let found = poll(Duration::from_secs(15), || {
         // A slow answer on a loaded machine is "not yet", not a failure.
         let text = get(&format!("http://127.0.0.1:{am_port}/api/v2/alerts")).unwrap_or_default();
-        let alerts: Vec<Value> = serde_json::from_str(&text).unwrap_or_default();
-        if alerts.iter().any(&pred) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{what}: not in Alertmanager: {alerts:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        alerts = serde_json::from_str(&text).unwrap_or_default();
+        alerts.iter().any(&pred).then_some(())
+    });
+    assert!(found.is_some(), "{what}: not in Alertmanager: {alerts:?}");
 }
 
 /// Waits until the logtailer's /metrics has `line`.
 fn wait_metric(port: u16, line: &str) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap_or_default();
-        if metrics.lines().any(|l| l == line) {
-            return;
-        }
-        assert!(Instant::now() < deadline, "{line} not in:\n{metrics}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut metrics = String::new();
+    let found = poll(Duration::from_secs(15), || {
+        metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap_or_default();
+        metrics.lines().any(|l| l == line).then_some(())
+    });
+    assert!(found.is_some(), "{line} not in:\n{metrics}");
 }
 
 /// The value of the sample `series` (name and labels as exposed) in a scrape.
@@ -261,15 +257,12 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
 
 /// Waits until the sample `series` on the daemon at `port` is at least `min`; returns it.
 fn wait_metric_at_least(port: u16, series: &str, min: f64) -> f64 {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap_or_default();
-        if let Some(v) = sample(&metrics, series).filter(|v| *v >= min) {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "{series} not at {min}:\n{metrics}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut metrics = String::new();
+    let found = poll(Duration::from_secs(15), || {
+        metrics = get(&format!("http://127.0.0.1:{port}/metrics")).unwrap_or_default();
+        sample(&metrics, series).filter(|v| *v >= min)
+    });
+    found.unwrap_or_else(|| panic!("{series} not at {min}:\n{metrics}"))
 }
 
 fn append(path: &Path, line: &str) {
@@ -475,16 +468,16 @@ fn https_alertmanager_a_wrong_ca_is_logged_and_counted_then_the_right_one_delive
     // The right CA: the alert queued during the failures arrives.
     write_config("ca.pem");
     let (_lt, port) = start_quiet(&config, "logtailer");
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
+    let mut alerts: Vec<Value> = Vec::new();
+    let delivered = poll(Duration::from_secs(15), || {
         let text = get_with(&format!("{url}/api/v2/alerts"), &tls_curl_args(&pki)).unwrap();
-        let alerts: Vec<Value> = serde_json::from_str(&text).unwrap();
-        if alerts.iter().any(|a| a["labels"]["alertname"] == "RuleA" && a["labels"]["n"] == "7") {
-            break;
-        }
-        assert!(Instant::now() < deadline, "alert not delivered over https: {alerts:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        alerts = serde_json::from_str(&text).unwrap();
+        alerts
+            .iter()
+            .any(|a| a["labels"]["alertname"] == "RuleA" && a["labels"]["n"] == "7")
+            .then_some(())
+    });
+    assert!(delivered.is_some(), "alert not delivered over https: {alerts:?}");
     wait_metric(port, &format!("obwatch_logtailer_outbox_entries{{url=\"{url}\"}} 0"));
 }
 
@@ -566,16 +559,10 @@ fn sighup_reloads_the_web_config_and_a_bad_one_is_refused() {
     };
     // Waits until `url` answers with the reload gauge at `want`.
     let wait = |url: &str, args: &[String], want: &str| {
-        let deadline = Instant::now() + Duration::from_secs(15);
-        loop {
-            if let Some(body) = get_with(url, args)
-                && metric(&body).as_deref() == Some(want)
-            {
-                return;
-            }
-            assert!(Instant::now() < deadline, "{url}: no answer with reload gauge {want}");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let what = format!("{url} to answer with reload gauge {want}");
+        wait_for(&what, Duration::from_secs(15), || {
+            get_with(url, args).filter(|body| metric(body).as_deref() == Some(want))
+        });
     };
     let hup = |lt: &Killed| {
         Command::new("kill").arg("-HUP").arg(lt.0.id().to_string()).status().unwrap();

@@ -310,7 +310,8 @@ fn restart_reads_a_file_truncated_then_renamed_while_down_from_zero() {
         cfg.from_beginning = true;
         let mut t = fx.open(cfg);
         assert_eq!(texts(&take(&mut t, 2, true)), ["a1", "a2"]);
-        // Let the saved scan time move well past the file's birth time.
+        // Let the saved scan time move well past the file's birth time: the clock must move,
+        // there is no condition to wait on.
         std::thread::sleep(Duration::from_millis(300));
         writeln!(w, "a3").unwrap();
         assert_eq!(texts(&take(&mut t, 1, true)), ["a3"]);
@@ -342,7 +343,8 @@ fn a_file_found_rotated_at_a_restart_is_found_again_after_another_crash() {
     writeln!(w, "2").unwrap();
     std::fs::rename(fx.log(), fx.dir.path().join("app.log.1")).unwrap();
     writeln!(append(&fx.log()), "3").unwrap();
-    // Older than any scan the next runs save, so the birth-time catch-up does not apply.
+    // Older than any scan the next runs save, so the birth-time catch-up does not apply (the
+    // clock must move; there is no condition to wait on).
     std::thread::sleep(Duration::from_millis(300));
     {
         let mut t = fx.open(fx.config());

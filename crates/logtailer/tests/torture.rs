@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use obwatch_logtailer::tail::{StartReason, TailConfig, TailEvents, Tailer};
+use obwatch_testkit::net::{poll, wait_for};
 
 fn ts() -> u128 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis()
@@ -172,17 +173,14 @@ impl Delivered {
 
     /// Waits until every number below `n` was delivered.
     fn wait_for(this: &Mutex<Delivered>, n: u64) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
+        let mut low = 0;
+        let delivered = poll(Duration::from_secs(20), || {
             let mut d = this.lock().unwrap();
             d.refresh();
-            if d.low >= n {
-                return;
-            }
-            assert!(Instant::now() < deadline, "lines {}..{n} not delivered within 20 s", d.low);
-            drop(d);
-            std::thread::sleep(Duration::from_millis(5));
-        }
+            low = d.low;
+            (low >= n).then_some(())
+        });
+        assert!(delivered.is_some(), "lines {low}..{n} not delivered within 20 s");
     }
 }
 
@@ -345,11 +343,9 @@ fn rotation_torture() {
     });
     let mut child = spawn_child(&dir, 0);
     // The first run starts at the end of app.log: let it record the empty file first.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !dir.join("state/checkpoints.json").exists() {
-        assert!(Instant::now() < deadline, "tailer did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for("the tailer's first checkpoint", Duration::from_secs(20), || {
+        dir.join("state/checkpoints.json").exists().then_some(())
+    });
     let w = {
         let (dir, shared) = (dir.clone(), shared.clone());
         std::thread::spawn(move || writer(dir, shared))
@@ -367,7 +363,7 @@ fn rotation_torture() {
         eprintln!("{} spawn {run}", ts());
         shared.down_epoch.fetch_add(1, Ordering::SeqCst);
     }
-    std::thread::sleep(Duration::from_millis(500));
+    std::thread::sleep(Duration::from_millis(500)); // the last run's share of the chaos
     shared.stop.store(true, Ordering::SeqCst);
     let rotations = w.join().unwrap();
     let total = shared.written.load(Ordering::SeqCst);

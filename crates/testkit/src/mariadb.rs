@@ -4,9 +4,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use crate::net::free_port;
+use crate::net::{free_port, poll};
 use crate::{Proc, peer};
 
 /// The monitoring user the fixture creates, with SELECT and EXECUTE on `oceanbase.*`.
@@ -119,8 +119,7 @@ impl MariaDb {
 
     /// Waits until the server answers on its socket (it takes about a second).
     fn wait_ready(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
+        let ready = poll(Duration::from_secs(30), || {
             let ok = Command::new(peer("mariadb-admin"))
                 .args(["--no-defaults", "-uroot", "-S"])
                 .arg(self.socket())
@@ -130,14 +129,11 @@ impl MariaDb {
                 .status()
                 .unwrap()
                 .success();
-            if ok {
-                return;
-            }
             let exited = self.proc.as_mut().and_then(|p| p.0.try_wait().unwrap());
             assert!(exited.is_none(), "mariadbd exited: {}", self.log());
-            assert!(Instant::now() < deadline, "mariadbd not ready in 30 s: {}", self.log());
-            std::thread::sleep(Duration::from_millis(50)); // poll interval
-        }
+            ok.then_some(())
+        });
+        assert!(ready.is_some(), "mariadbd not ready in 30 s: {}", self.log());
     }
 
     fn socket(&self) -> PathBuf {

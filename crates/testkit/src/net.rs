@@ -57,16 +57,46 @@ fn dechunk(mut s: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Polls `check` until it returns `Some`, or panics naming `what` after `timeout`.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+/// Polls `check` until it returns `Some`, or gives `None` once `timeout` has passed: checks
+/// at once, then after 5 ms, backing off to every 20 ms. Tests wait on a condition through
+/// this, never on a fixed sleep; the caller builds its own failure message (with the last
+/// value it saw) from the `None`.
+pub fn poll<T>(timeout: Duration, check: impl FnMut() -> Option<T>) -> Option<T> {
+    poll_with(timeout, (Duration::from_millis(5), Duration::from_millis(20)), check)
+}
+
+/// [`poll`] checking every `every`, for a check that costs its peer real work (a round of
+/// PromQL queries).
+pub fn poll_every<T>(
+    timeout: Duration,
+    every: Duration,
+    check: impl FnMut() -> Option<T>,
+) -> Option<T> {
+    poll_with(timeout, (every, every), check)
+}
+
+fn poll_with<T>(
+    timeout: Duration,
+    (first, most): (Duration, Duration),
+    mut check: impl FnMut() -> Option<T>,
+) -> Option<T> {
     let start = Instant::now();
+    let mut pause = first;
     loop {
         if let Some(v) = check() {
-            return v;
+            return Some(v);
         }
-        assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50)); // poll interval
+        if start.elapsed() >= timeout {
+            return None;
+        }
+        std::thread::sleep(pause.min(timeout.saturating_sub(start.elapsed())));
+        pause = (pause * 2).min(most);
     }
+}
+
+/// [`poll`], panicking naming `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, check: impl FnMut() -> Option<T>) -> T {
+    poll(timeout, check).unwrap_or_else(|| panic!("timed out after {timeout:?} waiting for {what}"))
 }
 
 /// Percent-encodes a query-string value (PromQL).

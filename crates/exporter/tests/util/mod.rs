@@ -6,12 +6,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use obwatch_common::exposition::{self, Family};
 // Not every test uses every helper.
 #[allow(unused_imports)]
-pub use obwatch_testkit::net::{free_port, get, get_with, wait_for};
+pub use obwatch_testkit::net::{free_port, get, get_with, poll, wait_for};
 pub use obwatch_testkit::{Proc, peer};
 
 /// Our binary, built by cargo for this test target.
@@ -21,14 +21,9 @@ pub fn ours() -> PathBuf {
 
 /// Polls `url` until it answers 200 or `timeout` passes.
 pub fn wait_ready(url: &str, timeout: Duration) {
-    let start = Instant::now();
-    loop {
-        if let Ok((200, _)) = get(url) {
-            return;
-        }
-        assert!(start.elapsed() < timeout, "{url} not ready within {timeout:?}");
-        std::thread::sleep(Duration::from_millis(20)); // poll interval
-    }
+    wait_for(&format!("{url} to answer 200"), timeout, || {
+        matches!(get(url), Ok((200, _))).then_some(())
+    });
 }
 
 /// Builds the fixture procfs/sysfs tree from `tests/fixtures/*.tree`.
@@ -110,16 +105,14 @@ pub fn value(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
 
 /// Scrapes until `cond` holds on the body; fails with the last body after 15 s.
 pub fn scrape_until(url: &str, what: &str, cond: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
+    let mut last = String::new();
+    let found = poll(Duration::from_secs(15), || {
         let (status, body) = get(url).unwrap();
         assert_eq!(status, 200);
-        if cond(&body) {
-            return body;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}:\n{body}");
-        std::thread::sleep(Duration::from_millis(50)); // poll interval
-    }
+        last = body;
+        cond(&last).then(|| last.clone())
+    });
+    found.unwrap_or_else(|| panic!("timed out waiting for {what}:\n{last}"))
 }
 
 /// Collectors whose output depends on the live host (or a database), not a fixture tree.

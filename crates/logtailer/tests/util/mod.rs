@@ -5,9 +5,10 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub use obwatch_testkit::net::free_port;
+use obwatch_testkit::net::wait_for;
 pub use obwatch_testkit::pki::make_pki;
 
 /// The body of a 2xx answer to GET `url`, `None` otherwise.
@@ -31,12 +32,10 @@ pub use obwatch_testkit::Proc as Killed;
 
 /// Waits until `child` answers `/-/ready` on `port`; fails if it exits or takes over 30 s.
 pub fn wait_ready(port: u16, child: &mut Child, what: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while get(&format!("http://127.0.0.1:{port}/-/ready")).is_none() {
+    wait_for(&format!("{what} ready on :{port}"), Duration::from_secs(30), || {
         assert!(child.try_wait().unwrap().is_none(), "{what} exited");
-        assert!(Instant::now() < deadline, "{what} not ready on :{port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        get(&format!("http://127.0.0.1:{port}/-/ready"))
+    });
 }
 
 /// Starts Alertmanager (Debian's `prometheus-alertmanager`) with its config, storage and log
@@ -81,12 +80,10 @@ pub fn spawn_alertmanager_tls(dir: &Path, port: u16, pki: &Path) -> Killed {
         .spawn()
         .expect("prometheus-alertmanager (scripts/test.sh installs it)");
     let mut am = Killed(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while get_with(&format!("https://127.0.0.1:{port}/-/ready"), &tls_curl_args(pki)).is_none() {
+    wait_for(&format!("alertmanager (TLS) ready on :{port}"), Duration::from_secs(30), || {
         assert!(am.0.try_wait().unwrap().is_none(), "alertmanager (TLS) exited");
-        assert!(Instant::now() < deadline, "alertmanager (TLS) not ready on :{port}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+        get_with(&format!("https://127.0.0.1:{port}/-/ready"), &tls_curl_args(pki))
+    });
     am
 }
 
