@@ -40,15 +40,13 @@ fn prometheus_scrapes_the_exporter() {
     std::fs::write(&cfg, format!(
         "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n\
          scrape_configs:\n  - job_name: obwatch\n    static_configs:\n      - targets: ['{target}']\n")).unwrap();
-    let port = free_port();
-    let listen = format!("127.0.0.1:{port}");
     let data = dir.path().join("data");
-    let _prom = Proc::start(
+    let (_prom, listen) = Proc::start_listening(
         &peer("prometheus"),
         &[
             &format!("--config.file={}", cfg.display()),
             &format!("--storage.tsdb.path={}", data.display()),
-            &format!("--web.listen-address={listen}"),
+            "--web.listen-address=127.0.0.1:0",
         ],
         &dir.path().join("prometheus.log"),
     );

@@ -154,18 +154,17 @@ fn start_alertmanager(dir: &Path) -> (Proc, String) {
     let cfg = dir.join("alertmanager.yml");
     std::fs::write(&cfg, "route:\n  receiver: blackhole\nreceivers:\n  - name: blackhole\n")
         .unwrap();
-    let port = free_port();
-    let p = Proc::start(
+    let (p, addr) = Proc::start_listening(
         &peer("prometheus-alertmanager"),
         &[
             &format!("--config.file={}", cfg.display()),
             &format!("--storage.path={}", dir.join("am-data").display()),
-            &format!("--web.listen-address=127.0.0.1:{port}"),
+            "--web.listen-address=127.0.0.1:0",
             "--cluster.listen-address=",
         ],
         &dir.join("alertmanager.log"),
     );
-    let base = format!("http://127.0.0.1:{port}");
+    let base = format!("http://{addr}");
     wait_for("Alertmanager", Duration::from_secs(30), || api(&base, "/-/ready"));
     (p, base)
 }
@@ -284,8 +283,6 @@ fn the_whole_stack_with_real_prometheus_and_alertmanager() {
 
     let target =
         |url: &str| url.trim_start_matches("http://").trim_end_matches("/metrics").to_string();
-    let prom_port = free_port();
-    let prom = format!("http://127.0.0.1:{prom_port}");
     let rules = fast_rules(d);
     std::fs::write(
         d.join("prometheus.yml"),
@@ -301,15 +298,16 @@ fn the_whole_stack_with_real_prometheus_and_alertmanager() {
         ),
     )
     .unwrap();
-    let _prom = Proc::start(
+    let (_prom, prom) = Proc::start_listening(
         &peer("prometheus"),
         &[
             &format!("--config.file={}", d.join("prometheus.yml").display()),
             &format!("--storage.tsdb.path={}", d.join("prom-data").display()),
-            &format!("--web.listen-address=127.0.0.1:{prom_port}"),
+            "--web.listen-address=127.0.0.1:0",
         ],
         &d.join("prometheus.log"),
     );
+    let prom = format!("http://{prom}");
     wait_for("three healthy targets", Duration::from_secs(60), || {
         query(&prom, "count(up{job=~\"obwatch.*\"} == 1) == 3").ok().filter(|b| has_data(b))
     });

@@ -63,15 +63,13 @@ fn scrape_pair(tree: Option<&Path>, textfile_dir: &Path, logs: &Path) -> Pair {
     }
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
 
-    let port = free_port();
-    let listen = format!("--web.listen-address=127.0.0.1:{port}");
     // node_exporter 1.5 reads netdev over netlink by default, which ignores --path.procfs;
     // /proc/net/dev is what we read.
-    let mut ne_args = vec![listen.as_str(), "--no-collector.netdev.netlink"];
+    let mut ne_args = vec!["--web.listen-address=127.0.0.1:0", "--no-collector.netdev.netlink"];
     ne_args.extend_from_slice(&args);
-    let _ne =
-        Proc::start(&peer("prometheus-node-exporter"), &ne_args, &logs.join("node_exporter.log"));
-    let ne_url = format!("http://127.0.0.1:{port}/metrics");
+    let ne_log = logs.join("node_exporter.log");
+    let (_ne, ne) = Proc::start_listening(&peer("prometheus-node-exporter"), &ne_args, &ne_log);
+    let ne_url = format!("http://{ne}/metrics");
     wait_ready(&ne_url, std::time::Duration::from_secs(10));
     let (_ours, base) = start_ours(&args, &logs.join("obwatch.log"));
     let url = format!("{base}/metrics");
@@ -292,13 +290,12 @@ const NODE_MIXIN_1_8_2: &[&str] = &[
 #[test]
 fn node_mixin_metrics_node_exporter_has_are_ours_too() {
     let logs = tempfile::tempdir().unwrap().keep();
-    let port = free_port();
-    let _ne = Proc::start(
+    let (_ne, ne) = Proc::start_listening(
         &peer("prometheus-node-exporter"),
-        &[&format!("--web.listen-address=127.0.0.1:{port}")],
+        &["--web.listen-address=127.0.0.1:0"],
         &logs.join("node_exporter.log"),
     );
-    let ne_url = format!("http://127.0.0.1:{port}/metrics");
+    let ne_url = format!("http://{ne}/metrics");
     wait_ready(&ne_url, std::time::Duration::from_secs(10));
     let (_ours, base) = start_ours(&[], &logs.join("obwatch.log"));
     let theirs = families(&get(&ne_url).unwrap().1);

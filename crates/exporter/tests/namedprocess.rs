@@ -170,18 +170,12 @@ fn same_values_as_process_exporter() {
         format!("collectors:\n  process_names_builtin: false\n  process_names:\n{ours_yaml}"),
     )
     .unwrap();
-    let port = free_port();
-    let _pe = Proc::start(
+    let (_pe, pe) = Proc::start_listening(
         &peer("prometheus-process-exporter"),
-        &[
-            "-config.path",
-            d.join("pe.yml").to_str().unwrap(),
-            "-web.listen-address",
-            &format!("127.0.0.1:{port}"),
-        ],
+        &["-config.path", d.join("pe.yml").to_str().unwrap(), "-web.listen-address", "127.0.0.1:0"],
         &d.join("pe.log"),
     );
-    let pe_url = format!("http://127.0.0.1:{port}/metrics");
+    let pe_url = format!("http://{pe}/metrics");
     wait_ready(&pe_url, std::time::Duration::from_secs(10));
     let config = d.join("ours.yml");
     let (_ours, base) = start_ours(

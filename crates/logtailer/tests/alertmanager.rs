@@ -30,8 +30,7 @@ struct Am {
 
 fn start_alertmanager() -> Am {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let child = spawn_alertmanager(dir.path(), port);
+    let (child, port) = spawn_alertmanager(dir.path(), 0);
     Am { child, port, _dir: dir }
 }
 
@@ -173,9 +172,10 @@ impl Outage {
         until(&what, within, || self.stats.lock().unwrap().failed >= n).await;
     }
 
-    /// Alertmanager comes back on the same port.
+    /// Alertmanager comes back on the same port (the one probe-then-bind left: the port was
+    /// free a moment ago, when the first Alertmanager was killed).
     fn restart_alertmanager(&mut self) {
-        self.am.child = spawn_alertmanager(self.am._dir.path(), self.am.port);
+        self.am.child = spawn_alertmanager(self.am._dir.path(), self.am.port).0;
     }
 
     async fn stop(self) {
@@ -259,8 +259,7 @@ async fn https_alertmanager_with_a_ca_and_a_client_certificate() {
     let pki = dir.path().join("pki");
     std::fs::create_dir(&pki).unwrap();
     make_pki(&pki);
-    let port = free_port();
-    let _am = spawn_alertmanager_tls(dir.path(), port, &pki);
+    let (_am, port) = spawn_alertmanager_tls(dir.path(), &pki);
     let url = vec![format!("https://127.0.0.1:{port}")];
     let client = |ca: Option<&str>, cert: bool, insecure: bool| TlsSettings {
         ca_file: ca.map(Into::into),

@@ -18,8 +18,7 @@ mod util;
 use util::*;
 
 fn alertmanager(dir: &Path) -> (Killed, u16) {
-    let port = free_port();
-    (spawn_alertmanager(dir, port), port)
+    spawn_alertmanager(dir, 0)
 }
 
 /// Starts the daemon on `config` listening on 127.0.0.1:0 with `extra` arguments, its log in
@@ -427,8 +426,7 @@ fn https_alertmanager_a_wrong_ca_is_logged_and_counted_then_the_right_one_delive
     let pki = dir.path().join("pki");
     std::fs::create_dir(&pki).unwrap();
     make_pki(&pki);
-    let am_port = free_port();
-    let _am = spawn_alertmanager_tls(dir.path(), am_port, &pki);
+    let (_am, am_port) = spawn_alertmanager_tls(dir.path(), &pki);
     let log = dir.path().join("app.log");
     std::fs::write(&log, "").unwrap();
     std::fs::write(dir.path().join("rules.yaml"), RULES_A).unwrap();

@@ -63,23 +63,33 @@ impl Proc {
     /// on `127.0.0.1:0`, and returns it with the address it bound, read back from its
     /// `msg=Listening. address=HOST:PORT` log line: the kernel picks the port, so there is no
     /// probe-then-bind race with other tests.
+    /// The peers (Prometheus, Alertmanager, node_exporter, process-exporter: Go's
+    /// exporter-toolkit) are started the same way: they log `msg="Listening on"
+    /// address=HOST:PORT` with the port they bound.
     pub fn start_listening(bin: &Path, args: &[&str], log: &Path) -> (Proc, String) {
         let mut p = Proc::start(bin, args, log);
-        let addr = net::wait_for("the Listening. log line", Duration::from_secs(20), || {
-            if let Ok(Some(status)) = p.0.try_wait() {
+        let addr = p.wait_listening(&bin.display().to_string(), log);
+        (p, addr)
+    }
+
+    /// Waits for the address the process (`what`, logging to `log`) bound; fails with the log
+    /// if it exits first or takes over 20 s.
+    pub fn wait_listening(&mut self, what: &str, log: &Path) -> String {
+        net::wait_for(&format!("{what} to log where it listens"), Duration::from_secs(20), || {
+            if let Ok(Some(status)) = self.0.try_wait() {
                 let text = std::fs::read_to_string(log).unwrap_or_default();
-                panic!("{} exited with {status} before listening:\n{text}", bin.display());
+                panic!("{what} exited with {status} before listening:\n{text}");
             }
             listening_address(&std::fs::read_to_string(log).ok()?)
-        });
-        (p, addr)
+        })
     }
 }
 
-/// The address in a daemon's first `Listening.` log line (logfmt or JSON), if it has logged one.
+/// The address in a daemon's first `Listening.` log line (logfmt or JSON), or in the
+/// `msg="Listening on"` line of Go's exporter-toolkit, if it has logged one.
 pub fn listening_address(log: &str) -> Option<String> {
     for line in log.lines() {
-        if line.contains("msg=Listening.") {
+        if line.contains("msg=Listening.") || line.contains(r#"msg="Listening on""#) {
             return line.split(' ').find_map(|w| w.strip_prefix("address=")).map(str::to_string);
         }
         if line.contains(r#""msg":"Listening.""#) {
@@ -88,4 +98,28 @@ pub fn listening_address(log: &str) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::listening_address;
+
+    #[test]
+    fn the_bound_address_is_read_from_our_logs_and_the_peers() {
+        // Captured 2026-12-07 from Debian's Prometheus 2.42 (which first logs the address it
+        // was given), node_exporter 1.5, process-exporter 0.7.10, and from ours.
+        let prometheus = "ts=2026-12-07T18:30:46.591Z caller=web.go:503 level=info component=web msg=\"Start listening for connections\" address=127.0.0.1:0\n\
+            ts=2026-12-07T18:30:46.592Z caller=tls_config.go:232 level=info component=web msg=\"Listening on\" address=127.0.0.1:38291\n";
+        assert_eq!(listening_address(prometheus).as_deref(), Some("127.0.0.1:38291"));
+        let node_exporter = "ts=2026-12-07T18:30:46.442Z caller=tls_config.go:232 level=info msg=\"Listening on\" address=127.0.0.1:46639\n";
+        assert_eq!(listening_address(node_exporter).as_deref(), Some("127.0.0.1:46639"));
+        let process_exporter = "level=info ts=2026-12-07T18:30:46.554Z caller=tls_config.go:232 msg=\"Listening on\" address=127.0.0.1:37509\n";
+        assert_eq!(listening_address(process_exporter).as_deref(), Some("127.0.0.1:37509"));
+        let ours =
+            "ts=2026-12-07T18:30:46.554Z level=info msg=Listening. address=127.0.0.1:40001\n";
+        assert_eq!(listening_address(ours).as_deref(), Some("127.0.0.1:40001"));
+        let json = r#"{"msg":"Listening.","address":"127.0.0.1:40002"}"#;
+        assert_eq!(listening_address(json).as_deref(), Some("127.0.0.1:40002"));
+        assert_eq!(listening_address("msg=\"Starting Alertmanager\"\n"), None);
+    }
 }

@@ -4,7 +4,9 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
-/// A port free right now on 127.0.0.1.
+/// A port nothing listens on right now on 127.0.0.1: for a dead peer's address, and for
+/// MariaDB, which cannot bind port 0 (`--port=0` means 3306). Everything else that listens is
+/// started on `127.0.0.1:0` and tells its port (`Proc::start_listening`).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }

@@ -11,7 +11,7 @@ use std::time::Duration;
 use obwatch_common::exposition::{self, Family};
 // Not every test uses every helper.
 #[allow(unused_imports)]
-pub use obwatch_testkit::net::{free_port, get, get_with, poll, wait_for};
+pub use obwatch_testkit::net::{get, get_with, poll, wait_for};
 pub use obwatch_testkit::{Proc, peer};
 
 /// Our binary, built by cargo for this test target.

@@ -1,6 +1,6 @@
-//! Helpers shared by the logtailer's integration tests: loopback ports, HTTP GETs through
-//! curl, a real Alertmanager in a temp dir (optionally
-//! serving TLS); the test PKI is the shared test kit's.
+//! Helpers shared by the logtailer's integration tests: HTTP GETs through curl, a real
+//! Alertmanager in a temp dir on a port the kernel picks (optionally serving TLS); the test
+//! PKI is the shared test kit's.
 #![allow(dead_code)] // each test binary uses its own subset
 
 use std::path::Path;
@@ -39,14 +39,22 @@ pub fn wait_ready(port: u16, child: &mut Child, what: &str) {
 }
 
 /// Starts Alertmanager (Debian's `prometheus-alertmanager`) with its config, storage and log
-/// in `dir` on `port`, clustering off, and waits until it is ready.
-pub fn spawn_alertmanager(dir: &Path, port: u16) -> Killed {
+/// in `dir` on `port` (0: the kernel picks one), clustering off; waits until it is ready and
+/// returns it with its port.
+pub fn spawn_alertmanager(dir: &Path, port: u16) -> (Killed, u16) {
     let child = alertmanager_command(dir, port)
         .spawn()
         .expect("prometheus-alertmanager (scripts/test.sh installs it)");
     let mut am = Killed(child);
+    let port = bound_port(&mut am, dir);
     wait_ready(port, &mut am.0, "alertmanager");
-    am
+    (am, port)
+}
+
+/// The port Alertmanager bound, from its log (`msg="Listening on" address=127.0.0.1:PORT`).
+fn bound_port(am: &mut Killed, dir: &Path) -> u16 {
+    let addr = am.wait_listening("alertmanager", &dir.join("am.log"));
+    addr.rsplit_once(':').and_then(|(_, p)| p.parse().ok()).expect("HOST:PORT")
 }
 
 fn alertmanager_command(dir: &Path, port: u16) -> Command {
@@ -63,9 +71,10 @@ fn alertmanager_command(dir: &Path, port: u16) -> Command {
     c
 }
 
-/// Starts Alertmanager serving https only, with the server certificate of [`make_pki`] in
-/// `pki` and requiring a client certificate signed by its CA; waits until it is ready.
-pub fn spawn_alertmanager_tls(dir: &Path, port: u16, pki: &Path) -> Killed {
+/// Starts Alertmanager serving https only on a port the kernel picks, with the server
+/// certificate of [`make_pki`] in `pki` and requiring a client certificate signed by its CA;
+/// waits until it is ready and returns it with its port.
+pub fn spawn_alertmanager_tls(dir: &Path, pki: &Path) -> (Killed, u16) {
     let web = dir.join("am-web.yml");
     std::fs::write(
         &web,
@@ -75,16 +84,17 @@ pub fn spawn_alertmanager_tls(dir: &Path, port: u16, pki: &Path) -> Killed {
         ),
     )
     .unwrap();
-    let child = alertmanager_command(dir, port)
+    let child = alertmanager_command(dir, 0)
         .arg(format!("--web.config.file={}", web.display()))
         .spawn()
         .expect("prometheus-alertmanager (scripts/test.sh installs it)");
     let mut am = Killed(child);
+    let port = bound_port(&mut am, dir);
     wait_for(&format!("alertmanager (TLS) ready on :{port}"), Duration::from_secs(30), || {
         assert!(am.0.try_wait().unwrap().is_none(), "alertmanager (TLS) exited");
         get_with(&format!("https://127.0.0.1:{port}/-/ready"), &tls_curl_args(pki))
     });
-    am
+    (am, port)
 }
 
 /// curl arguments to talk to [`spawn_alertmanager_tls`]: its CA and the client certificate.
