@@ -1,7 +1,7 @@
 //! The shipped rules (`rules/*.yaml`) scored on real log lines: lines quoted in public
 //! OceanBase and OBProxy issues and docs, Clusterware blog posts and forum threads, and kernel
 //! logs pasted into bug reports (`tests/data/real-lines/*.yaml`, each with its source, the
-//! version it comes from and the alerts it must raise). Unlike `shipped_rules.rs`, whose logs
+//! version it comes from and the alerts it must raise). Unlike `shipped_rules/`, whose logs
 //! were written from the same understanding as the rules, these were written by the systems.
 //!
 //! Each line is matched as `scan` matches it (every rule of the groups that read its `path`,
