@@ -15,6 +15,7 @@
 
 mod dashboards;
 mod globs;
+mod live;
 mod packaging;
 mod source_audit;
 mod stack;

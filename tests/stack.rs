@@ -23,7 +23,7 @@ use obwatch_e2e::*;
 use tokio::runtime::Runtime;
 use tokio::sync::oneshot;
 
-use crate::dashboards::{clusterware_exporter, exporter, logtailer_daemon, oceanbase_config};
+use crate::live::{clusterware_exporter, exporter, logtailer_daemon, oceanbase_config};
 
 /// Dashboard queries that are empty on a healthy host by design, and why.
 const EMPTY_ON_A_HEALTHY_HOST: &[(&str, &str)] = &[
