@@ -6,7 +6,7 @@
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use obwatch_common::metrics::MetricSet;
+use obwatch_common::metrics::{MetricSet, MetricType};
 
 /// The last round's result.
 #[derive(Debug, Default)]
@@ -81,6 +81,29 @@ impl Background {
         out.append(&mut metrics);
         out.gauge(age_metric, age_help, t.elapsed().as_secs_f64());
         true
+    }
+}
+
+/// How one step of a round went (a query, a tool): its name, whether it succeeded, how long
+/// it took.
+pub type Step = (&'static str, bool, Duration);
+
+/// The two families every background collector reports about the steps of its last round:
+/// `NAME_success` (1 or 0) and `NAME_duration_seconds`, one series per step labelled `label`
+/// (`obwatch_ob_query_*{query}`, `obwatch_command_*{command}`). `helps` are their HELP texts.
+pub fn report_steps(
+    out: &mut MetricSet,
+    (name, label): (&str, &str),
+    helps: (&'static str, &'static str),
+    steps: &[Step],
+) {
+    let f = out.family(format!("{name}_success"), helps.0, MetricType::Gauge);
+    for (step, ok, _) in steps {
+        f.sample(&[(label, step)], if *ok { 1.0 } else { 0.0 });
+    }
+    let f = out.family(format!("{name}_duration_seconds"), helps.1, MetricType::Gauge);
+    for (step, _, took) in steps {
+        f.sample(&[(label, step)], took.as_secs_f64());
     }
 }
 

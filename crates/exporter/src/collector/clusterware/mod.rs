@@ -24,7 +24,7 @@ use obwatch_common::exec;
 use obwatch_common::fs::Root;
 use obwatch_common::metrics::{MetricSet, MetricType};
 
-use super::background::Background;
+use super::background::{Background, report_steps};
 use super::{BuildContext, BuildError, CollectError, Collector, CollectorSpec};
 
 /// Registry entry. On by default; inert on hosts without Clusterware.
@@ -169,22 +169,15 @@ fn round(
             }
         }
     }
-    let f = out.family(
-        "obwatch_command_success",
-        "1 when the tool ran and its output parsed in the last round, else 0.",
-        MetricType::Gauge,
+    report_steps(
+        &mut out,
+        ("obwatch_command", "command"),
+        (
+            "1 when the tool ran and its output parsed in the last round, else 0.",
+            "How long the tool ran in the last round.",
+        ),
+        &results,
     );
-    for (label, ok, _) in &results {
-        f.sample(&[("command", label)], if *ok { 1.0 } else { 0.0 });
-    }
-    let f = out.family(
-        "obwatch_command_duration_seconds",
-        "How long the tool ran in the last round.",
-        MetricType::Gauge,
-    );
-    for (label, _, d) in &results {
-        f.sample(&[("command", label)], d.as_secs_f64());
-    }
     out
 }
 

@@ -11,6 +11,7 @@ use obwatch_common::metrics::{MetricSet, MetricType};
 use super::catalogue::{self, Query, Scope, Table};
 use super::options::ObOptions;
 use super::session::{self, Identity, Session, SqlError};
+use crate::collector::background::{Step, report_steps};
 
 mod identify;
 
@@ -74,7 +75,7 @@ impl Poller {
     /// success and duration.
     pub(super) async fn round(&mut self) -> MetricSet {
         let mut out = MetricSet::new();
-        let mut results: Vec<(&'static str, bool, Duration)> = Vec::new();
+        let mut results: Vec<Step> = Vec::new();
         let state = match self.ensure_identified().await {
             Err(e) => {
                 self.note_state(e.state(), Some(&e));
@@ -114,22 +115,15 @@ impl Poller {
         for s in STATES {
             f.sample(&[("state", s)], if s == state { 1.0 } else { 0.0 });
         }
-        let f = out.family(
-            "obwatch_ob_query_success",
-            "1 when the query answered in the last round, else 0.",
-            MetricType::Gauge,
+        report_steps(
+            &mut out,
+            ("obwatch_ob_query", "query"),
+            (
+                "1 when the query answered in the last round, else 0.",
+                "How long the query took in the last round.",
+            ),
+            &results,
         );
-        for (name, ok, _) in &results {
-            f.sample(&[("query", name)], if *ok { 1.0 } else { 0.0 });
-        }
-        let f = out.family(
-            "obwatch_ob_query_duration_seconds",
-            "How long the query took in the last round.",
-            MetricType::Gauge,
-        );
-        for (name, _, d) in &results {
-            f.sample(&[("query", name)], d.as_secs_f64());
-        }
         out
     }
 
@@ -139,7 +133,7 @@ impl Poller {
     async fn run_catalogue(
         &mut self,
         out: &mut MetricSet,
-        results: &mut Vec<(&'static str, bool, Duration)>,
+        results: &mut Vec<Step>,
     ) -> Option<&'static str> {
         let id = self.identity.clone().unwrap_or_default();
         for q in catalogue::ALL {
