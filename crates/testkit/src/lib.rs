@@ -29,6 +29,24 @@ pub fn peer(name: &str) -> PathBuf {
     })
 }
 
+/// Runs `promtool check metrics` on a scrape. Returns its lint findings (one per line); a text
+/// promtool cannot parse at all fails the test.
+pub fn promtool_lint(text: &str) -> std::collections::BTreeSet<String> {
+    let mut child = Command::new(peer("promtool"))
+        .args(["check", "metrics"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), text.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    let msg =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(!msg.contains("error while linting"), "promtool cannot parse the scrape:\n{msg}");
+    msg.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
+}
+
 /// A child process killed (and reaped) when dropped.
 #[derive(Debug)]
 pub struct Proc(pub Child);

@@ -2,17 +2,15 @@
 //! HTTP client, plus our binary, the fixture procfs/sysfs tree and scrape parsing.
 #![allow(dead_code, clippy::disallowed_methods, clippy::unwrap_used)] // tests spawn real peers on purpose
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::io::Write;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use obwatch_common::exposition::{self, Family};
 // Not every test uses every helper.
 #[allow(unused_imports)]
 pub use obwatch_testkit::net::{get, get_with, poll, wait_for};
-pub use obwatch_testkit::{Proc, peer};
+pub use obwatch_testkit::{Proc, peer, promtool_lint};
 
 /// Our binary, built by cargo for this test target.
 pub fn ours() -> PathBuf {
@@ -69,24 +67,6 @@ pub fn start_ours_under(wrapper: &[&str], args: &[&str], log: &Path) -> (Proc, S
     let base = format!("http://{listen}");
     wait_ready(&format!("{base}/-/healthy"), Duration::from_secs(10));
     (p, base)
-}
-
-/// Runs `promtool check metrics` on a scrape. Returns its lint findings (one per line); a text
-/// promtool cannot parse at all fails the test.
-pub fn promtool_lint(text: &str) -> BTreeSet<String> {
-    let mut child = Command::new(peer("promtool"))
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
-    let out = child.wait_with_output().unwrap();
-    let msg =
-        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
-    assert!(!msg.contains("error while linting"), "promtool cannot parse the scrape:\n{msg}");
-    msg.lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect()
 }
 
 /// The value of `name{labels}` in a scrape, if present.
