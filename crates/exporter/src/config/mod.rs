@@ -18,6 +18,7 @@ use obwatch_common::fs::Root;
 use obwatch_common::logging::{LogFormat, LogLevel};
 
 use crate::collector::ALL;
+use crate::collector::option_parts::Origin;
 use crate::collector::options::CollectorOptions;
 use cli::{Cli, collector_flags};
 use file::FileConfig;
@@ -122,17 +123,14 @@ fn merge(
         rootfs: cli.rootfs.or(f.paths.rootfs).unwrap_or(c.root.rootfs),
     };
     // A flag's error names the flag, a YAML key's the file and key.
-    let (timeout_src, timeout_field) = match cli.scrape_timeout {
-        Some(_) => (Path::new("command line"), "--scrape.timeout"),
-        None => (path.as_path(), "scrape_timeout"),
-    };
-    c.scrape_timeout = cli.scrape_timeout.or(f.scrape_timeout).map_or(c.scrape_timeout, |d| d.0);
-    if c.scrape_timeout.is_zero() {
-        return Err(ConfigError::invalid(
-            timeout_src,
-            timeout_field,
-            "expected a duration above 0",
-        ));
+    let at = Origin { file: &path, base: &base };
+    if let Some(t) =
+        at.pick(("--scrape.timeout", cli.scrape_timeout), ("scrape_timeout", f.scrape_timeout))
+    {
+        if t.value.0.is_zero() {
+            return Err(t.invalid("expected a duration above 0"));
+        }
+        c.scrape_timeout = t.value.0;
     }
     c.log_level = cli.log.log_level.or(f.log.level).unwrap_or(c.log_level);
     c.log_format = cli.log.log_format.or(f.log.format).unwrap_or(c.log_format);
@@ -162,35 +160,40 @@ fn web(
     w: file::WebSection,
     (path, base): (&Path, &Path),
 ) -> Result<(), ConfigError> {
-    let cl = Path::new("command line");
+    let at = Origin { file: path, base };
     c.listen_addresses = match (cli.listen_addresses.is_empty(), w.listen_addresses.is_empty()) {
         (false, _) => cli.listen_addresses.clone(),
         (true, false) => w.listen_addresses,
         (true, true) => std::mem::take(&mut c.listen_addresses),
     };
-    let (src, field) = match cli.telemetry_path {
-        Some(_) => (cl, "--web.telemetry-path"),
-        None => (path, "web.telemetry_path"),
-    };
-    c.telemetry_path =
-        cli.telemetry_path.clone().or(w.telemetry_path).unwrap_or_else(|| c.telemetry_path.clone());
-    if !c.telemetry_path.starts_with('/') {
-        return Err(ConfigError::invalid(src, field, "expected a path starting with '/'"));
+    let telemetry_path = at.pick(
+        ("--web.telemetry-path", cli.telemetry_path.clone()),
+        ("web.telemetry_path", w.telemetry_path),
+    );
+    if let Some(p) = telemetry_path {
+        if !p.value.starts_with('/') {
+            return Err(p.invalid("expected a path starting with '/'"));
+        }
+        c.telemetry_path = p.value;
     }
     c.web_config_file = cli.web_config_file.clone().or(w.config_file.map(|p| base.join(p)));
     c.disable_exporter_metrics = cli.disable_exporter_metrics || w.disable_exporter_metrics;
     c.max_requests = cli.max_requests.or(w.max_requests).unwrap_or(c.max_requests);
-    let from_flag = cli.max_connections.is_some()
-        || cli.read_header_timeout.is_some()
-        || cli.idle_timeout.is_some();
     c.conn_limits = ConnLimits::from_parts(
         cli.max_connections.or(w.max_connections),
         cli.read_header_timeout.or(w.read_header_timeout).map(|d| d.0),
         cli.idle_timeout.or(w.idle_timeout).map(|d| d.0),
     )
     .map_err(|(key, msg)| {
+        // The flag's name when that limit came from its flag, else the file's key.
+        let from_flag = match key {
+            "max_connections" => cli.max_connections.is_some(),
+            "read_header_timeout" => cli.read_header_timeout.is_some(),
+            _ => cli.idle_timeout.is_some(),
+        };
         if from_flag {
-            ConfigError::invalid(cl, format!("--web.{}", key.replace('_', "-")), msg)
+            let flag = format!("--web.{}", key.replace('_', "-"));
+            ConfigError::invalid(Path::new("command line"), flag, msg)
         } else {
             ConfigError::invalid(path, format!("web.{key}"), msg)
         }
@@ -372,6 +375,10 @@ mod tests {
         );
         std::fs::write(&p, "web:\n  idle_timeout: 0s\n").unwrap();
         let e = load(&["--config.file", p.to_str().unwrap()]).unwrap_err().to_string();
+        assert!(e.contains("e.yml: field `web.idle_timeout`: expected a duration above 0"), "{e}");
+        // Another limit given as a flag does not make the file's bad one a flag's.
+        let e = load(&["--config.file", p.to_str().unwrap(), "--web.max-connections", "10"]);
+        let e = e.unwrap_err().to_string();
         assert!(e.contains("e.yml: field `web.idle_timeout`: expected a duration above 0"), "{e}");
         std::fs::write(&p, "web:\n  listen_adresses: []\n").unwrap();
         let e = load(&["--config.file", p.to_str().unwrap()]).unwrap_err().to_string();
