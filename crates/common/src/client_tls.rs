@@ -94,7 +94,7 @@ impl TlsClient {
             match &material.ca {
                 Some(ca) => {
                     for c in ca.certs(at, "ca")? {
-                        roots.add(c).map_err(|e| inv("ca_file", e.to_string()))?;
+                        roots.add(c).map_err(|e| inv(&ca.field_name("ca"), e.to_string()))?;
                     }
                 }
                 None => {
@@ -109,10 +109,11 @@ impl TlsClient {
             None => builder.with_no_client_auth(),
             Some((cert, key)) => {
                 let chain = cert.certs(at, "cert")?;
+                let field = key.field_name("key");
                 let key = key.private_key(at, "key")?;
                 builder
                     .with_client_auth_cert(chain, key)
-                    .map_err(|e| inv("key_file", format!("does not match the certificate: {e}")))?
+                    .map_err(|e| inv(&field, format!("does not match the certificate: {e}")))?
             }
         };
         let server_name = settings

@@ -112,9 +112,7 @@ impl<'a> Origin<'a> {
             (None, None) => None,
         }
     }
-}
 
-impl<'a> Origin<'a> {
     /// A regex option: the flag's pattern, or else the key's, or else `default`.
     pub(crate) fn regex(
         &self,
@@ -141,10 +139,10 @@ impl Given<'_, String> {
     }
 }
 
-/// A collector's keys of the YAML `collectors:` section, which is flat (`filesystem_mount_timeout`,
-/// `timer_tick`, ...): the section's reader hands each key to the collector that owns it, so
-/// errors keep the file's line and column and unknown keys still fail. Declared with
-/// [`yaml_keys!`].
+/// A collector's keys of the YAML `collectors:` section, which is flat
+/// (`filesystem_mount_timeout`, `timer_tick`, ...): the section's reader hands each key to the
+/// collector that owns it, so errors keep the file's line and column and unknown keys still
+/// fail. Declared with [`yaml_keys!`].
 pub(crate) trait CollectorKeys {
     /// The keys it owns.
     const KEYS: &'static [&'static str];

@@ -7,9 +7,8 @@
 use obwatch_common::config::ConfigError;
 use serde::de::MapAccess;
 
-use crate::collector::option_parts::{CollectorKeys, Origin};
-
 use crate::collector::oceanbase::{self, ObOptions};
+use crate::collector::option_parts::{CollectorKeys, Origin};
 use crate::collector::{
     clusterware, diskstats, filesystem, namedprocess, netclass, netdev, netstat, obproxy, textfile,
     timer, vmstat,
