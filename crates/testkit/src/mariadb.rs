@@ -62,12 +62,10 @@ impl MariaDb {
             "mariadb-install-db: {}",
             String::from_utf8_lossy(&install.stderr)
         );
-        let port = free_port();
         let mut args = vec![
             "--no-defaults".to_string(),
             format!("--datadir={}", data.display()),
             format!("--socket={}", dir.path().join("sock").display()),
-            format!("--port={port}"),
             "--bind-address=127.0.0.1".into(),
             "--user=root".into(),
             tmpdir.clone(),
@@ -80,10 +78,23 @@ impl MariaDb {
             args.push(format!("--version={v}"));
         }
         args.extend(extra.iter().map(|a| a.to_string()));
-        let args: Vec<&str> = args.iter().map(String::as_str).collect();
-        let proc = Proc::start(&peer("mariadbd"), &args, &dir.path().join("mariadbd.log"));
-        let mut db = MariaDb { port, dir, proc: Some(proc) };
-        db.wait_ready();
+        let mut db = MariaDb { port: 0, dir, proc: None };
+        // mariadbd cannot bind port 0 (`--port=0` means 3306): probe a free port, and should
+        // another process take it first (mariadbd then exits: "Bind on TCP/IP port ...
+        // Address already in use"), try another.
+        for attempt in 1..=3 {
+            db.port = free_port();
+            let mut args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let port_arg = format!("--port={}", db.port);
+            args.push(&port_arg);
+            let log = db.dir.path().join("mariadbd.log");
+            db.proc = Some(Proc::start(&peer("mariadbd"), &args, &log));
+            match db.wait_ready() {
+                Ok(()) => break,
+                Err(log) if attempt < 3 && log.contains("Address already in use") => continue,
+                Err(log) => panic!("mariadbd exited: {log}"),
+            }
+        }
         if let Some(f) = fixture {
             let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/oceanbase").join(f);
             db.sql(&std::fs::read_to_string(path).unwrap());
@@ -117,8 +128,9 @@ impl MariaDb {
         db
     }
 
-    /// Waits until the server answers on its socket (it takes about a second).
-    fn wait_ready(&mut self) {
+    /// Waits until the server answers on its socket (it takes about a second); its log when it
+    /// exits first.
+    fn wait_ready(&mut self) -> Result<(), String> {
         let ready = poll(Duration::from_secs(30), || {
             let ok = Command::new(peer("mariadb-admin"))
                 .args(["--no-defaults", "-uroot", "-S"])
@@ -130,10 +142,12 @@ impl MariaDb {
                 .unwrap()
                 .success();
             let exited = self.proc.as_mut().and_then(|p| p.0.try_wait().unwrap());
-            assert!(exited.is_none(), "mariadbd exited: {}", self.log());
-            ok.then_some(())
+            match exited {
+                Some(_) => Some(Err(self.log())),
+                None => ok.then_some(Ok(())),
+            }
         });
-        assert!(ready.is_some(), "mariadbd not ready in 30 s: {}", self.log());
+        ready.unwrap_or_else(|| panic!("mariadbd not ready in 30 s: {}", self.log()))
     }
 
     fn socket(&self) -> PathBuf {
