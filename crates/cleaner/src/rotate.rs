@@ -225,11 +225,9 @@ mod tests {
             ))
             .spawn()
             .unwrap();
-        let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while !ready.exists() {
-            assert!(std::time::Instant::now() < deadline, "the writer never started");
-            std::thread::sleep(Duration::from_millis(10)); // poll interval
-        }
+        obwatch_testkit::net::wait_for("the writer to start", Duration::from_secs(10), || {
+            ready.exists().then_some(())
+        });
         let pid_file = d.path().join("app.pid");
         std::fs::write(&pid_file, format!("{}\n", writer.id())).unwrap();
         let mut r = rotation(false, vec![]);

@@ -200,15 +200,14 @@ mod tests {
         assert!(e.to_string().starts_with("/bin/sh: no result within 2s"), "{e}");
         let pid = std::fs::read_to_string(&pid_file).unwrap();
         let stat = format!("/proc/{}/stat", pid.trim());
-        let deadline = Instant::now() + Duration::from_secs(5);
         // Gone, or a zombie waiting for init to reap it.
-        while let Ok(s) = std::fs::read_to_string(&stat) {
-            if s.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')) {
-                break;
-            }
-            assert!(Instant::now() < deadline, "the child survived its group's kill: {s}");
-            std::thread::sleep(Duration::from_millis(10)); // poll interval
-        }
+        let mut last = String::new();
+        let dead = obwatch_testkit::net::poll(Duration::from_secs(5), || {
+            last = std::fs::read_to_string(&stat).unwrap_or_default();
+            let zombie = last.rsplit(')').next().is_some_and(|r| r.trim_start().starts_with('Z'));
+            (last.is_empty() || zombie).then_some(())
+        });
+        assert!(dead.is_some(), "the child survived its group's kill: {last}");
     }
 
     #[test]

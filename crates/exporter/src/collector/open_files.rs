@@ -197,7 +197,7 @@ pub fn read_attr_kept<'b>(path: &Path, buf: &'b mut [u8]) -> Result<Option<&'b s
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
 
     fn read_string(path: &Path) -> io::Result<String> {
         let mut buf = Vec::new();
@@ -214,12 +214,12 @@ mod tests {
         let p = Path::new("/proc/uptime");
         let first = read_string(p).unwrap();
         assert!(kept(p), "a procfs file is kept open");
-        let start = Instant::now();
         // uptime has 10 ms resolution: a re-read through the kept descriptor must move on.
-        while read_string(p).unwrap() == first {
-            assert!(start.elapsed() < Duration::from_secs(5), "re-read returned stale content");
-            std::thread::sleep(Duration::from_millis(5)); // poll interval
-        }
+        obwatch_testkit::net::wait_for(
+            "a re-read with new content",
+            Duration::from_secs(5),
+            || (read_string(p).unwrap() != first).then_some(()),
+        );
     }
 
     #[test]

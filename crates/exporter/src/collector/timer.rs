@@ -287,11 +287,9 @@ mod tests {
         let tick = Duration::from_millis(5);
         let thread = std::thread::spawn(move || run(&mut RealClock(st), tick, tick, &s));
         let t = Timer { stats: stats.clone(), stop, thread: Some(thread) };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while stats.lock().unwrap().count < 3 {
-            assert!(Instant::now() < deadline, "no wake-ups recorded");
-            std::thread::sleep(Duration::from_millis(5)); // poll interval
-        }
+        obwatch_testkit::net::wait_for("three wake-ups recorded", Duration::from_secs(10), || {
+            (stats.lock().unwrap().count >= 3).then_some(())
+        });
         let mut out = MetricSet::new();
         t.collect(&mut out).unwrap();
         let fam = out.find("obwatch_timer_wakeup_delay_seconds").unwrap();
