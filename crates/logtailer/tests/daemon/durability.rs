@@ -14,15 +14,8 @@ fn corrupt_state_garbage_huge_lines_and_a_vanished_log_dir_lose_no_alert() {
     // A state file that is not JSON: warn, start as on a first start.
     std::fs::create_dir(dir.path().join("state")).unwrap();
     std::fs::write(dir.path().join("state/checkpoints.json"), b"\x00{not json").unwrap();
-    let config = dir.path().join("logtailer.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}/*.log\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:{am_port}\"] }}\nmax_line_bytes: 1MiB\n",
-            logs.display()
-        ),
-    )
-    .unwrap();
+    let url = format!("http://127.0.0.1:{am_port}");
+    let config = app_config(dir.path(), &[&logs.join("*.log")], &url, "max_line_bytes: 1MiB\n");
     let (mut lt, port) = start_quiet(&config, "logtailer");
 
     // Binary garbage and a 10 MB line, then a matching line: the line is cut and counted,
@@ -52,15 +45,7 @@ fn sigkill_at_any_moment_loses_no_alert() {
     let log = dir.path().join("app.log");
     std::fs::write(&log, "").unwrap();
     std::fs::write(dir.path().join("rules.yaml"), RULES_A).unwrap();
-    let config = dir.path().join("logtailer.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:{am_port}\"] }}\n",
-            log.display()
-        ),
-    )
-    .unwrap();
+    let config = app_config(dir.path(), &[&log], &format!("http://127.0.0.1:{am_port}"), "");
     // Each round appends a matching line and kills the daemon a little later each time:
     // before it read the line, while matching, after queueing, after posting. Whatever the
     // moment, the restarted daemon delivers the alert (from the uncommitted line or from
@@ -101,16 +86,8 @@ fn a_full_outbox_disk_is_logged_and_counted_holds_the_checkpoint_and_loses_nothi
     // Declared after `dir` and before the daemon: the daemon dies first, then the unmount,
     // then the temp dir goes.
     let Some(_tmpfs) = Tmpfs::mount(&outbox, "256k") else { return };
-    let config = dir.path().join("logtailer.yml");
     let url = format!("http://127.0.0.1:{am_port}");
-    std::fs::write(
-        &config,
-        format!(
-            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"{url}\"] }}\n",
-            log.display()
-        ),
-    )
-    .unwrap();
+    let config = app_config(dir.path(), &[&log], &url, "");
     let stderr = dir.path().join("lt.log");
     let (mut lt, port) = start_logged(&config, &stderr, "logtailer");
     let lag = |n: u64| format!("obwatch_logtailer_lag_bytes{{path=\"{}\"}} {n}", log.display());
@@ -191,16 +168,8 @@ fn a_multiline_record_carried_across_a_copytruncate_and_a_crash_loses_no_line() 
         "groups:\n  - name: g\n    multiline: { start: '^\\[' }\n    rules:\n      - alert: Start\n        match: 'FATAL (?P<n>\\d+)'\n        severity: critical\n      - alert: Code\n        match: 'code=(?P<code>\\d+)'\n        severity: critical\n",
     )
     .unwrap();
-    let config = dir.path().join("logtailer.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}\", \"{}\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:{am_port}\"] }}\n",
-            log.display(),
-            other.display()
-        ),
-    )
-    .unwrap();
+    let url = format!("http://127.0.0.1:{am_port}");
+    let config = app_config(dir.path(), &[&log, &other], &url, "");
     let (mut lt, port) = start_quiet(&config, "logtailer");
     // A record starts and is held: its end has not come yet.
     append(&log, "[t1] FATAL 1");

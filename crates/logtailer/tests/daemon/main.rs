@@ -7,7 +7,7 @@
 
 use std::io::Write;
 use std::net::TcpListener;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -49,6 +49,19 @@ fn start_logged(config: &Path, stderr: &Path, what: &str) -> (Killed, u16) {
     let (mut lt, port) = start_with(config, stderr, &[]);
     wait_ready(port, &mut lt.0, what);
     (lt, port)
+}
+
+/// Writes `DIR/logtailer.yml`: state in `DIR/state`, one input `app` over `paths`, the rules
+/// of `DIR/rules.yaml`, Alertmanager at `alertmanager`, then the `extra` lines. Returns its path.
+fn app_config(dir: &Path, paths: &[&Path], alertmanager: &str, extra: &str) -> PathBuf {
+    let paths: Vec<String> = paths.iter().map(|p| format!("\"{}\"", p.display())).collect();
+    let config = dir.join("logtailer.yml");
+    let yaml = format!(
+        "state_dir: state\ninputs: [{{ name: app, paths: [{}] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"{alertmanager}\"] }}\n{extra}",
+        paths.join(", ")
+    );
+    std::fs::write(&config, yaml).unwrap();
+    config
 }
 
 fn logtailer(config: &Path) -> Command {
@@ -374,15 +387,7 @@ fn health_ready_unknown_paths_and_methods() {
     let log = dir.path().join("app.log");
     std::fs::write(&log, "").unwrap();
     std::fs::write(dir.path().join("rules.yaml"), RULES_A).unwrap();
-    let config = dir.path().join("logtailer.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:9\"] }}\n",
-            log.display()
-        ),
-    )
-    .unwrap();
+    let config = app_config(dir.path(), &[&log], "http://127.0.0.1:9", "");
     let (_lt, port) = start_quiet(&config, "logtailer");
     let status = |args: &[&str], path: &str| -> String {
         let out = Command::new("curl")

@@ -10,15 +10,7 @@ fn rules_reload_on_change_and_sighup_and_bad_rules_keep_the_old_ones() {
     std::fs::write(&log, "").unwrap();
     let rules = dir.path().join("rules.yaml");
     std::fs::write(&rules, RULES_A).unwrap();
-    let config = dir.path().join("logtailer.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:{am_port}\"] }}\n",
-            log.display()
-        ),
-    )
-    .unwrap();
+    let config = app_config(dir.path(), &[&log], &format!("http://127.0.0.1:{am_port}"), "");
     let (mut lt, port) = start_quiet(&config, "logtailer");
     append(&log, "AAA 1");
     wait_alert(am_port, "RuleA n=1", |a| {
@@ -52,16 +44,8 @@ fn sighup_reloads_the_web_config_and_a_bad_one_is_refused() {
     let log = dir.path().join("app.log");
     std::fs::write(&log, "").unwrap();
     std::fs::write(dir.path().join("rules.yaml"), RULES_A).unwrap();
-    let config = dir.path().join("logtailer.yml");
-    std::fs::write(
-        &config,
-        format!(
-            "state_dir: state\ninputs: [{{ name: app, paths: [\"{}\"] }}]\nrule_files: [rules.yaml]\nalertmanager: {{ urls: [\"http://127.0.0.1:{}\"] }}\n",
-            log.display(),
-            free_port()
-        ),
-    )
-    .unwrap();
+    let dead = format!("http://127.0.0.1:{}", free_port());
+    let config = app_config(dir.path(), &[&log], &dead, "");
     let web = dir.path().join("web.yml");
     let tls = format!(
         "tls_server_config: {{ cert_file: {0}/server.pem, key_file: {0}/server.key }}\n",
